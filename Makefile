@@ -1,0 +1,34 @@
+# Two commands for a newcomer: `make run` and `make test`. Both install what is missing first.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: run test lint format openapi bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP) ## start the service on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL)
+	$(BIN)/connect-api serve
+
+test: $(STAMP) ## install, lint, and run the whole test suite
+	$(BIN)/ruff check src tests migrations bench
+	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/pytest
+
+openapi: $(STAMP) ## rewrite openapi/openapi.json from the code
+	$(BIN)/connect-api openapi -o openapi/openapi.json
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests migrations bench
+	$(BIN)/ruff check --fix src tests migrations bench
+
+bench: $(STAMP) ## run the benchmarks (prints figures; not part of `make test`)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,148 @@
+"""The FastAPI application: wiring only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from connect_api import __version__
+from connect_api.auth import TokenService
+from connect_api.clock import Clock, SystemClock
+from connect_api.config import Settings
+from connect_api.connections.router import router as connections_router
+from connect_api.context import AppContext
+from connect_api.database import (
+    Database,
+    embedded_jwt_secret,
+    ensure_at_head,
+    make_engine,
+    start_embedded,
+    upgrade_to_head,
+)
+from connect_api.errors import PROBLEM_JSON, Problem, install_error_handlers
+from connect_api.invitations import service as invitation_service
+from connect_api.invitations.router import router as invitations_router
+from connect_api.members.router import router as members_router
+from connect_api.ops.router import router as ops_router
+
+log = logging.getLogger("connect_api")
+
+DESCRIPTION = """
+The service behind a professional network's **Connect button**: invitations with a personal
+note, connections, and the rules around them (connection cap, cooldowns, anti-spam throttles,
+restrictions).
+
+* Authenticate with `Authorization: Bearer <JWT>`; `sub` is your member id.
+* Errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) `application/problem+json`
+  documents with a stable `code` to switch on.
+* Lists are cursor-paginated: pass `next_cursor` back as `cursor` until it is `null`.
+"""
+
+TAGS = [
+    {"name": "invitations", "description": "Send, answer and withdraw connection invitations."},
+    {"name": "connections", "description": "Who is connected to whom."},
+    {"name": "members", "description": "Member profiles."},
+    {"name": "operations", "description": "Health and readiness for operators."},
+]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    migrate: bool | None = None,
+) -> FastAPI:
+    """Build the app. The database is opened (and, embedded, started) in the lifespan.
+
+    ``migrate``: upgrade the schema on start-up. Default: yes with the embedded database;
+    with ``DATABASE_URL`` the service instead refuses a schema that is not at head.
+    """
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.database_url or await asyncio.to_thread(start_embedded, settings)
+        engine = make_engine(url, settings)
+        do_migrate = settings.embedded if migrate is None else migrate
+        if do_migrate:
+            await upgrade_to_head(engine)
+        else:
+            await ensure_at_head(engine)
+        secret = settings.jwt_secret
+        if secret is None and settings.embedded and settings.jwt_algorithm.startswith("HS"):
+            secret = embedded_jwt_secret(settings)
+        ctx = AppContext(settings, Database(engine), clock, TokenService(settings, secret))
+        app.state.ctx = ctx
+        sweeper = None
+        if settings.expiry_sweep_seconds > 0:
+            sweeper = asyncio.create_task(_sweep_expired(ctx))
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+            await engine.dispose()
+
+    app = FastAPIOffline(
+        title="connect-api",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        redoc_url=None,
+        swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+    )
+    install_error_handlers(app)
+    for router in (members_router, invitations_router, connections_router, ops_router):
+        app.include_router(router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+async def _sweep_expired(ctx: AppContext) -> None:
+    """Mark invitations expired as their time comes, so their events go out."""
+    while True:
+        try:
+            while await ctx.db.run(invitation_service.expire_due, ctx) > 0:
+                pass
+        except Exception:
+            log.exception("expiry sweep failed; will retry")
+        await asyncio.sleep(ctx.settings.expiry_sweep_seconds)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated document, with errors typed as problem+json and the validation schema ours."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    doc = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    for path in doc.get("paths", {}).values():
+        for op in path.values():
+            for code, resp in op.get("responses", {}).items():
+                if code.isdigit() and int(code) >= 400 and code != "503":
+                    resp["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
+                    if code == "422":
+                        resp["description"] = "Malformed or invalid input (`validation_error`)."
+    app.openapi_schema = doc
+    return doc

@@ -1,0 +1,119 @@
+"""Bearer JWTs (PyJWT). The accepted algorithm comes from configuration, never from the token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+
+from connect_api.config import Settings
+from connect_api.errors import Forbidden, Unauthorized
+
+ADMIN_SCOPE = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    member_id: int
+    scopes: frozenset[str]
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_SCOPE in self.scopes
+
+
+class InvalidToken(Unauthorized):
+    code = "invalid_token"
+
+
+class InsufficientScope(Forbidden):
+    code = "insufficient_scope"
+
+
+def _challenge(error: str | None = None, description: str | None = None) -> dict[str, str]:
+    value = 'Bearer realm="connect-api"'
+    if error:
+        value += f', error="{error}"'
+    if description:
+        value += f', error_description="{description}"'
+    return {"WWW-Authenticate": value}
+
+
+class TokenService:
+    def __init__(self, settings: Settings, secret: str | None) -> None:
+        self.algorithm = settings.jwt_algorithm
+        self.issuer = settings.jwt_issuer
+        self.audience = settings.jwt_audience
+        self.leeway = settings.jwt_leeway_seconds
+        if self.algorithm.startswith("HS"):
+            if not secret:
+                raise ValueError("CONNECT_API_JWT_SECRET is required for HS* algorithms")
+            self._verify_key: Any = secret
+            self._sign_key: Any = secret
+        else:
+            if not settings.jwt_public_key:
+                raise ValueError(f"CONNECT_API_JWT_PUBLIC_KEY is required for {self.algorithm}")
+            self._verify_key = settings.jwt_public_key
+            self._sign_key = settings.jwt_private_key
+
+    def decode(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._verify_key,
+                algorithms=[self.algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={
+                    "require": ["exp", "sub"],
+                    "verify_aud": self.audience is not None,
+                    "verify_iss": self.issuer is not None,
+                },
+            )
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken(
+                "The token has expired.", headers=_challenge("invalid_token", "token expired")
+            ) from None
+        except jwt.PyJWTError:
+            raise InvalidToken(
+                "The bearer token is not valid.", headers=_challenge("invalid_token")
+            ) from None
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub.isdigit() or int(sub) <= 0:
+            raise InvalidToken(
+                "The token's subject is not a member id.", headers=_challenge("invalid_token")
+            )
+        scope = claims.get("scope", "")
+        scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
+        return Principal(member_id=int(sub), scopes=scopes)
+
+    def mint(self, member_id: int, *, admin: bool = False, ttl: timedelta, now: datetime) -> str:
+        if self._sign_key is None:
+            raise ValueError("CONNECT_API_JWT_PRIVATE_KEY is required to mint tokens")
+        claims: dict[str, Any] = {
+            "sub": str(member_id),
+            "iat": int(now.timestamp()),
+            "exp": int((now + ttl).timestamp()),
+        }
+        if admin:
+            claims["scope"] = ADMIN_SCOPE
+        if self.issuer:
+            claims["iss"] = self.issuer
+        if self.audience:
+            claims["aud"] = self.audience
+        return jwt.encode(claims, self._sign_key, algorithm=self.algorithm)
+
+
+def missing_token() -> Unauthorized:
+    return Unauthorized("A bearer token is required.", headers=_challenge())
+
+
+def require_admin(principal: Principal) -> None:
+    if not principal.is_admin:
+        raise InsufficientScope(
+            "This operation needs the `admin` scope.",
+            headers=_challenge("insufficient_scope", "the admin scope is required"),
+        )

@@ -1,0 +1,181 @@
+"""The `connect-api` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from connect_api.config import Settings
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from connect_api.app import create_app
+    from connect_api.database import start_embedded
+
+    if settings.embedded:
+        url = start_embedded(settings)
+        print(f"embedded PostgreSQL running; data in {settings.pgdata}", file=sys.stderr)
+        if args.workers > 1:
+            # Workers are fresh processes: hand them the running server and the secret.
+            os.environ["CONNECT_API_DATABASE_URL"] = url
+            os.environ.setdefault("CONNECT_API_JWT_SECRET", _embedded_secret(settings))
+            asyncio.run(_migrate(url, settings))
+        else:
+            settings = settings.model_copy(update={"database_url": url})
+            return _run(uvicorn, create_app(settings, migrate=True), args, settings)
+    if args.workers > 1:
+        uvicorn.run(
+            "connect_api.app:create_app",
+            factory=True,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            workers=args.workers,
+            log_level=settings.log_level,
+        )
+        return 0
+    return _run(uvicorn, create_app(settings), args, settings)
+
+
+def _run(uvicorn, app, args: argparse.Namespace, settings: Settings) -> int:  # type: ignore[no-untyped-def]
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _embedded_secret(settings: Settings) -> str:
+    from connect_api.database import embedded_jwt_secret
+
+    return settings.jwt_secret or embedded_jwt_secret(settings)
+
+
+async def _migrate(url: str, settings: Settings) -> None:
+    from connect_api.database import make_engine, upgrade_to_head
+
+    engine = make_engine(url, settings)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+
+
+def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from connect_api.database import start_embedded
+
+    url = settings.database_url or start_embedded(settings)
+    asyncio.run(_migrate(url, settings))
+    print("schema at head", file=sys.stderr)
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    from connect_api.auth import TokenService
+    from connect_api.clock import SystemClock
+
+    secret = settings.jwt_secret
+    if secret is None and settings.jwt_algorithm.startswith("HS"):
+        if not settings.embedded:
+            print("CONNECT_API_JWT_SECRET is not set", file=sys.stderr)
+            return 2
+        secret = _embedded_secret(settings)
+    tokens = TokenService(settings, secret)
+    print(
+        tokens.mint(
+            args.member,
+            admin=args.admin,
+            ttl=timedelta(hours=args.hours),
+            now=SystemClock().now(),
+        )
+    )
+    return 0
+
+
+def _cmd_openapi(args: argparse.Namespace, settings: Settings) -> int:
+    from connect_api.app import create_app
+
+    text = openapi_text(create_app(settings))
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def openapi_text(app) -> str:  # type: ignore[no-untyped-def]
+    return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _cmd_expire(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> int:
+        from connect_api.app import create_app
+        from connect_api.invitations.service import expire_due
+
+        app = create_app(settings.model_copy(update={"expiry_sweep_seconds": 0}))
+        total = 0
+        async with app.router.lifespan_context(app):
+            ctx = app.state.ctx
+            while n := await ctx.db.run(expire_due, ctx):
+                total += n
+        return total
+
+    print(f"expired {asyncio.run(run())} invitations", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="connect-api",
+        description="The Connect button service. Settings come from CONNECT_API_* variables "
+        "(and DATABASE_URL); see the README.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve", help="serve the API (starts the embedded PostgreSQL when no DATABASE_URL is set)"
+    )
+    serve.add_argument("--host", help="listen address (default: CONNECT_API_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: CONNECT_API_PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.set_defaults(func=_serve)
+
+    migrate = sub.add_parser("migrate", help="upgrade the database schema to head")
+    migrate.set_defaults(func=_cmd_migrate)
+
+    token = sub.add_parser("token", help="mint a bearer token for local use")
+    token.add_argument("--member", type=int, required=True, help="member id (the `sub` claim)")
+    token.add_argument("--admin", action="store_true", help="grant the `admin` scope")
+    token.add_argument("--hours", type=float, default=24, help="lifetime in hours (default 24)")
+    token.set_defaults(func=_cmd_token)
+
+    openapi = sub.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument(
+        "-o", "--output", default="openapi/openapi.json", help="file, or - for stdout"
+    )
+    openapi.set_defaults(func=_cmd_openapi)
+
+    expire = sub.add_parser("expire", help="mark overdue pending invitations expired now")
+    expire.set_defaults(func=_cmd_expire)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args, Settings())
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

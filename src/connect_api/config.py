@@ -1,0 +1,117 @@
+"""Settings, read from the environment (prefix ``CONNECT_API_``) by pydantic-settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PolicySettings(BaseSettings):
+    """Every number of the product rules (spec section 2). Each is a setting, not a constant."""
+
+    model_config = SettingsConfigDict(env_prefix="CONNECT_API_", extra="ignore")
+
+    connection_cap: int = Field(30_000, ge=1, description="Most connections a member may have.")
+    message_max_length: int = Field(300, ge=0, description="Longest personal message, characters.")
+    cooldown_days: float = Field(
+        21, ge=0, description="Days before re-inviting after a decline or own withdrawal."
+    )
+    invitations_per_hour: int = Field(20, ge=1, description="Invitations per rolling hour.")
+    invitations_per_week: int = Field(100, ge=1, description="Invitations per rolling 7 days.")
+    pending_outgoing_max: int = Field(5_000, ge=1, description="Most pending sent invitations.")
+    restriction_reports: int = Field(
+        5, ge=1, description="`dont_know`/`spam` declines in the window that restrict an inviter."
+    )
+    restriction_min_decided: int = Field(
+        20, ge=1, description="Decided invitations needed before the decline ratio applies."
+    )
+    restriction_window_days: float = Field(30, gt=0, description="Window for reports and ratio.")
+    restriction_days: float = Field(7, gt=0, description="How long a restriction lasts.")
+    invitation_expiry_days: float = Field(180, gt=0, description="Days a pending invitation lives.")
+
+    @property
+    def cooldown(self) -> timedelta:
+        return timedelta(days=self.cooldown_days)
+
+    @property
+    def restriction_window(self) -> timedelta:
+        return timedelta(days=self.restriction_window_days)
+
+    @property
+    def restriction(self) -> timedelta:
+        return timedelta(days=self.restriction_days)
+
+    @property
+    def invitation_expiry(self) -> timedelta:
+        return timedelta(days=self.invitation_expiry_days)
+
+
+class Settings(BaseSettings):
+    """Service settings. ``DATABASE_URL`` is accepted as well as ``CONNECT_API_DATABASE_URL``."""
+
+    model_config = SettingsConfigDict(env_prefix="CONNECT_API_", extra="ignore")
+
+    database_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("CONNECT_API_DATABASE_URL", "DATABASE_URL"),
+        description="PostgreSQL URL. Unset: an embedded PostgreSQL in the data directory.",
+    )
+    data_dir: Path = Field(
+        Path(".connect-api"),
+        description="Where the embedded PostgreSQL and the generated JWT secret live.",
+    )
+    host: str = Field("127.0.0.1", description="Address `serve` listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port `serve` listens on.")
+    db_pool_size: int = Field(10, ge=1, description="Database connections kept per process.")
+    db_max_overflow: int = Field(10, ge=0, description="Extra connections allowed under load.")
+    db_pool_timeout: float = Field(30, gt=0, description="Seconds to wait for a free connection.")
+
+    jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256", "ES256"] = Field(
+        "HS256", description="The one algorithm tokens must be signed with."
+    )
+    jwt_secret: str | None = Field(
+        None,
+        description="HMAC secret (HS*). Unset with the embedded database: generated once "
+        "and kept in the data directory.",
+    )
+    jwt_public_key: str | None = Field(None, description="PEM public key (RS256/ES256).")
+    jwt_private_key: str | None = Field(
+        None, description="PEM private key, only for `connect-api token` with RS256/ES256."
+    )
+    jwt_issuer: str | None = Field(None, description="Required `iss` claim, when set.")
+    jwt_audience: str | None = Field(None, description="Required `aud` claim, when set.")
+    jwt_leeway_seconds: int = Field(30, ge=0, description="Clock skew allowed on `exp`.")
+
+    expiry_sweep_seconds: float = Field(
+        300, ge=0, description="How often `serve` marks old pending invitations expired; 0: never."
+    )
+    log_level: str = Field("info", description="Log level for `serve`.")
+
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://"):
+            if value.startswith(prefix):
+                return "postgresql+asyncpg://" + value[len(prefix) :]
+        return value
+
+    @cached_property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir.resolve() / "pgdata"
+
+    @property
+    def secret_file(self) -> Path:
+        return self.data_dir.resolve() / "jwt-secret"

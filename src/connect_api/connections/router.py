@@ -1,0 +1,80 @@
+"""HTTP for connections."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from connect_api.connections import service
+from connect_api.connections.schemas import ConnectionRead, ConnectionSort
+from connect_api.deps import Ctx, CurrentPrincipal
+from connect_api.errors import responses
+from connect_api.members.schemas import MemberSummary
+from connect_api.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+
+router = APIRouter(tags=["connections"])
+
+MemberId = Annotated[int, Path(gt=0, le=2**63 - 1, description="A member's id.")]
+
+
+@router.get(
+    "/v1/members/{member_id}/connections",
+    summary="A member's connections",
+    description=(
+        "Visible to the member and to their 1st-degree connections; `404` for anyone else. "
+        "`sort=recent` (default) lists the newest connections first, `sort=name` by display "
+        "name. `q` keeps those whose name or handle contains the text."
+    ),
+    response_model=Page[ConnectionRead],
+    responses=responses(404),
+)
+async def list_connections(
+    member_id: MemberId,
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    sort: Annotated[
+        ConnectionSort, Query(description="Order of the list.")
+    ] = ConnectionSort.recent,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Name or handle contains.")
+    ] = None,
+    limit: Limit = 20,
+    cursor: CursorParam = None,
+) -> Page[ConnectionRead]:
+    # The cursor carries the sort and the filter it was made for, so it can't be replayed on another.
+    kind = f"c{sort.value[0]}:{q or ''}"
+    after = None
+    if cursor:
+        after = decode_cursor(cursor, kind, datetime if sort is ConnectionSort.recent else str, int)
+    rows, nxt = await ctx.db.read(
+        service.list_connections,
+        ctx,
+        principal.member_id,
+        member_id,
+        sort=sort,
+        q=q,
+        limit=limit,
+        after=after,
+    )
+    return Page[ConnectionRead](
+        items=[
+            ConnectionRead(member=MemberSummary.model_validate(m), connected_at=at)
+            for m, at in rows
+        ],
+        next_cursor=encode_cursor(kind, *nxt) if nxt else None,
+    )
+
+
+@router.delete(
+    "/v1/connections/{member_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a connection",
+    description="Silent: the other member is not notified. Frees a connection slot on both "
+    "sides; either may invite the other again at once.",
+    responses=responses(404),
+)
+async def remove_connection(member_id: MemberId, ctx: Ctx, principal: CurrentPrincipal) -> Response:
+    await ctx.db.run(service.remove, ctx, principal.member_id, member_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,83 @@
+"""Connection use cases: listing (with its privacy rule) and silent removal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from connect_api import events
+from connect_api.connections import repository as connections
+from connect_api.connections.schemas import ConnectionSort
+from connect_api.context import AppContext
+from connect_api.errors import NotFound
+from connect_api.invitations.service import caller_or_401
+from connect_api.members import repository as members
+from connect_api.models import Member
+
+Cursor = tuple[datetime, int] | tuple[str, int]
+
+
+async def list_connections(
+    session: AsyncSession,
+    ctx: AppContext,
+    caller_id: int,
+    member_id: int,
+    *,
+    sort: ConnectionSort,
+    q: str | None,
+    limit: int,
+    after: Cursor | None,
+) -> tuple[list[tuple[Member, datetime]], Cursor | None]:
+    """A member's connections, seen by the member and their 1st-degree connections only."""
+    if caller_id != member_id and not await connections.are_connected(
+        session, caller_id, member_id
+    ):
+        raise NotFound("No such member, or their connections are not visible to you.")
+    if await members.get(session, member_id) is None:
+        raise NotFound("No such member, or their connections are not visible to you.")
+    if sort is ConnectionSort.recent:
+        rows = await connections.list_recent(
+            session,
+            member_id,
+            limit=limit + 1,
+            after=after,
+            q=q,  # type: ignore[arg-type]
+        )
+        nxt: Cursor | None = (
+            (rows[limit - 1][1], rows[limit - 1][0].id) if len(rows) > limit else None
+        )
+    else:
+        rows = await connections.list_by_name(
+            session,
+            member_id,
+            limit=limit + 1,
+            after=after,
+            q=q,  # type: ignore[arg-type]
+        )
+        nxt = (
+            (rows[limit - 1][0].display_name.lower(), rows[limit - 1][0].id)
+            if len(rows) > limit
+            else None
+        )
+    return rows[:limit], nxt
+
+
+async def remove(session: AsyncSession, ctx: AppContext, caller_id: int, other_id: int) -> None:
+    """Remove a connection. Silent: the other member is not notified; no cooldown follows."""
+    now = ctx.clock.now()
+    locked = await members.lock(session, caller_id, other_id)
+    me = caller_or_401(locked, caller_id)
+    other = locked.get(other_id)
+    if other is None or not await connections.delete_pair(session, caller_id, other_id):
+        raise NotFound("You are not connected to this member.")
+    me.connection_count -= 1
+    other.connection_count -= 1
+    await session.flush()
+    await events.record(
+        session,
+        "connection.removed",
+        audience=(caller_id,),
+        data={"member_id": caller_id, "other_id": other_id},
+        now=now,
+    )

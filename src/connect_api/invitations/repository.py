@@ -1,0 +1,202 @@
+"""SQL about invitations. Facts only: what the rules make of them is the policy module's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from connect_api.models import DeclineReason, Invitation, InvitationStatus, Member
+from connect_api.policy import InviterRecord, PairInvitation
+
+S = InvitationStatus
+
+
+def _pair(a: int, b: int) -> ColumnElement[bool]:
+    return or_(
+        and_(Invitation.inviter_id == a, Invitation.invitee_id == b),
+        and_(Invitation.inviter_id == b, Invitation.invitee_id == a),
+    )
+
+
+async def get(
+    session: AsyncSession, invitation_id: int, *, lock: bool = False
+) -> Invitation | None:
+    stmt = select(Invitation).where(Invitation.id == invitation_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def insert(
+    session: AsyncSession,
+    *,
+    inviter_id: int,
+    invitee_id: int,
+    message: str | None,
+    now: datetime,
+    expires_at: datetime,
+) -> Invitation:
+    invitation = Invitation(
+        inviter_id=inviter_id,
+        invitee_id=invitee_id,
+        message=message,
+        status=S.pending,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(invitation)
+    await session.flush()
+    return invitation
+
+
+async def expire_pair(session: AsyncSession, a: int, b: int, now: datetime) -> list[Invitation]:
+    """Mark the pair's overdue pending invitations expired (callers hold both members' locks)."""
+    rows = await session.scalars(
+        update(Invitation)
+        .where(_pair(a, b), Invitation.status == S.pending, Invitation.expires_at <= now)
+        .values(status=S.expired, responded_at=Invitation.expires_at)
+        .returning(Invitation)
+    )
+    return list(rows)
+
+
+async def expire_due(session: AsyncSession, now: datetime, batch: int) -> list[Invitation]:
+    """Mark up to ``batch`` overdue pending invitations expired, skipping rows others hold."""
+    due = (
+        select(Invitation.id)
+        .where(Invitation.status == S.pending, Invitation.expires_at <= now)
+        .order_by(Invitation.expires_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    rows = await session.scalars(
+        update(Invitation)
+        .where(Invitation.id.in_(due))
+        .values(status=S.expired, responded_at=Invitation.expires_at)
+        .returning(Invitation)
+    )
+    return list(rows)
+
+
+async def pair_history(session: AsyncSession, a: int, b: int) -> list[PairInvitation]:
+    """Every invitation between ``a`` and ``b``, newest first."""
+    rows = await session.execute(
+        select(
+            Invitation.id,
+            Invitation.inviter_id,
+            Invitation.status,
+            Invitation.decline_reason,
+            Invitation.created_at,
+            Invitation.expires_at,
+            Invitation.responded_at,
+        )
+        .where(_pair(a, b))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+    return [PairInvitation(*row) for row in rows.all()]
+
+
+async def outgoing_pending(
+    session: AsyncSession, inviter_id: int, now: datetime
+) -> tuple[int, datetime | None]:
+    """How many of the inviter's invitations are pending, and when the oldest expires."""
+    row = (
+        await session.execute(
+            select(func.count(), func.min(Invitation.expires_at)).where(
+                Invitation.inviter_id == inviter_id,
+                Invitation.status == S.pending,
+                Invitation.expires_at > now,
+            )
+        )
+    ).one()
+    return int(row[0]), row[1]
+
+
+async def incoming_pending_count(session: AsyncSession, invitee_id: int, now: datetime) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).where(
+                Invitation.invitee_id == invitee_id,
+                Invitation.status == S.pending,
+                Invitation.expires_at > now,
+            )
+        )
+        or 0
+    )
+
+
+async def sent_since(
+    session: AsyncSession, inviter_id: int, since: datetime, limit: int
+) -> list[datetime]:
+    """Creation times of the inviter's invitations after ``since``, newest first."""
+    rows = await session.scalars(
+        select(Invitation.created_at)
+        .where(Invitation.inviter_id == inviter_id, Invitation.created_at > since)
+        .order_by(Invitation.created_at.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def inviter_record(session: AsyncSession, inviter_id: int, since: datetime) -> InviterRecord:
+    declined = Invitation.status == S.declined
+    reports = and_(
+        declined, Invitation.decline_reason.in_([DeclineReason.dont_know, DeclineReason.spam])
+    )
+    row = (
+        await session.execute(
+            select(
+                func.count().filter(reports),
+                func.count().filter(declined),
+                func.count().filter(Invitation.status.in_([S.accepted, S.declined])),
+            ).where(Invitation.inviter_id == inviter_id, Invitation.responded_at > since)
+        )
+    ).one()
+    return InviterRecord(reports=int(row[0]), declined=int(row[1]), decided=int(row[2]))
+
+
+def _status_filter(status: InvitationStatus | None, now: datetime) -> ColumnElement[bool] | None:
+    """Filter on the status a caller sees: a pending invitation past its time is expired."""
+    if status is None:
+        return None
+    if status is S.pending:
+        return and_(Invitation.status == S.pending, Invitation.expires_at > now)
+    if status is S.expired:
+        return or_(
+            Invitation.status == S.expired,
+            and_(Invitation.status == S.pending, Invitation.expires_at <= now),
+        )
+    return Invitation.status == status
+
+
+async def list_for(
+    session: AsyncSession,
+    *,
+    member_id: int,
+    received: bool,
+    status: InvitationStatus | None,
+    now: datetime,
+    limit: int,
+    after: tuple[datetime, int] | None,
+) -> list[tuple[Invitation, Member, Member]]:
+    inviter = aliased(Member)
+    invitee = aliased(Member)
+    owner = Invitation.invitee_id if received else Invitation.inviter_id
+    stmt = (
+        select(Invitation, inviter, invitee)
+        .join(inviter, inviter.id == Invitation.inviter_id)
+        .join(invitee, invitee.id == Invitation.invitee_id)
+        .where(owner == member_id)
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        .limit(limit)
+    )
+    condition = _status_filter(status, now)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if after is not None:
+        stmt = stmt.where(tuple_(Invitation.created_at, Invitation.id) < tuple_(*after))
+    return [(i, a, b) for i, a, b in (await session.execute(stmt)).all()]

@@ -1,0 +1,219 @@
+"""HTTP for invitations: parse, call one service function, shape the answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, Response, status
+
+from connect_api.deps import Ctx, CurrentPrincipal
+from connect_api.errors import responses
+from connect_api.invitations import service
+from connect_api.invitations.schemas import (
+    DeclineBody,
+    InvitationCreate,
+    InvitationRead,
+    StatusFilter,
+)
+from connect_api.members.schemas import MemberSummary
+from connect_api.models import InvitationStatus
+from connect_api.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from connect_api.policy import effective_status
+
+router = APIRouter(prefix="/v1/invitations", tags=["invitations"])
+
+InvitationId = Annotated[int, Path(gt=0, le=2**63 - 1, description="The invitation's id.")]
+
+_RATE_HEADERS = {
+    "RateLimit-Policy": {
+        "description": 'The invitation windows, e.g. `"hour";q=20;w=3600, "week";q=100;w=604800`.',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": 'What is left in each window and seconds until it frees, e.g. `"hour";r=19;t=3600, ...`.',
+        "schema": {"type": "string"},
+    },
+}
+
+
+def to_read(view: service.InvitationView) -> InvitationRead:
+    inv = view.invitation
+    is_invitee = view.viewer_id == inv.invitee_id
+    return InvitationRead(
+        id=inv.id,
+        inviter=MemberSummary.model_validate(view.inviter),
+        invitee=MemberSummary.model_validate(view.invitee),
+        direction="received" if is_invitee else "sent",
+        message=inv.message,
+        status=effective_status(inv.status, inv.expires_at, view.now),
+        decline_reason=inv.decline_reason if is_invitee else None,
+        created_at=inv.created_at,
+        expires_at=inv.expires_at,
+        responded_at=inv.responded_at,
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Invite a member to connect",
+    description=(
+        "Sends an invitation with an optional personal message. If the invitee has already "
+        "invited the caller, the two invitations meet: the connection is made at once and the "
+        "answer is `200` with the invitee's invitation, `status: accepted`.\n\n"
+        "Every successful send carries `RateLimit-Policy` and `RateLimit` headers "
+        "(IETF draft) so a client can show how many invitations are left."
+    ),
+    response_model=InvitationRead,
+    responses={
+        201: {"description": "Invitation sent.", "headers": _RATE_HEADERS},
+        200: {
+            "description": "A crossing invitation was accepted; you are now connected.",
+            "model": InvitationRead,
+        },
+        **responses(400, 403, 404, 409, 429),
+    },
+)
+async def send_invitation(
+    body: InvitationCreate, ctx: Ctx, principal: CurrentPrincipal, response: Response
+) -> InvitationRead:
+    outcome = await ctx.db.run(
+        service.send, ctx, principal.member_id, body.invitee_id, body.message
+    )
+    response.headers.update(outcome.headers)
+    if outcome.created:
+        response.headers["Location"] = f"/v1/invitations/{outcome.view.invitation.id}"
+    else:
+        response.status_code = status.HTTP_200_OK
+    return to_read(outcome.view)
+
+
+async def _list(
+    ctx: Ctx,
+    member_id: int,
+    received: bool,
+    status_: StatusFilter,
+    limit: int,
+    cursor: str | None,
+) -> Page[InvitationRead]:
+    kind = "ir" if received else "is"
+    after = decode_cursor(cursor, kind, datetime, int) if cursor else None
+    wanted = None if status_ is StatusFilter.all else InvitationStatus(status_.value)
+    views, last = await ctx.db.read(
+        service.list_mine,
+        ctx,
+        member_id,
+        received=received,
+        status=wanted,
+        limit=limit,
+        after=after,
+    )
+    return Page[InvitationRead](
+        items=[to_read(v) for v in views],
+        next_cursor=encode_cursor(kind, *last) if last else None,
+    )
+
+
+StatusQuery = Annotated[
+    StatusFilter,
+    Query(alias="status", description="Which invitations; `all` for every status."),
+]
+
+
+@router.get(
+    "/received",
+    summary="Invitations I received (inbox)",
+    description="Newest first. By default only those waiting for an answer.",
+    response_model=Page[InvitationRead],
+    responses=responses(),
+)
+async def list_received(
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    status_: StatusQuery = StatusFilter.pending,
+    limit: Limit = 20,
+    cursor: CursorParam = None,
+) -> Page[InvitationRead]:
+    return await _list(ctx, principal.member_id, True, status_, limit, cursor)
+
+
+@router.get(
+    "/sent",
+    summary="Invitations I sent (outbox)",
+    description="Newest first. By default only those waiting for an answer. A declined "
+    "invitation shows as `declined` with no reason.",
+    response_model=Page[InvitationRead],
+    responses=responses(),
+)
+async def list_sent(
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    status_: StatusQuery = StatusFilter.pending,
+    limit: Limit = 20,
+    cursor: CursorParam = None,
+) -> Page[InvitationRead]:
+    return await _list(ctx, principal.member_id, False, status_, limit, cursor)
+
+
+@router.get(
+    "/{invitation_id}",
+    summary="One invitation",
+    description="Visible to its inviter and invitee only; `404` for anyone else.",
+    response_model=InvitationRead,
+    responses=responses(404),
+)
+async def get_invitation(
+    invitation_id: InvitationId, ctx: Ctx, principal: CurrentPrincipal
+) -> InvitationRead:
+    return to_read(await ctx.db.read(service.get_one, ctx, principal.member_id, invitation_id))
+
+
+@router.post(
+    "/{invitation_id}/accept",
+    summary="Accept an invitation",
+    description="The invitee accepts; the two members are connected. Refused when either side "
+    "is at the connection cap.",
+    response_model=InvitationRead,
+    responses=responses(403, 404, 409),
+)
+async def accept_invitation(
+    invitation_id: InvitationId, ctx: Ctx, principal: CurrentPrincipal
+) -> InvitationRead:
+    return to_read(await ctx.db.run(service.accept, ctx, principal.member_id, invitation_id))
+
+
+@router.post(
+    "/{invitation_id}/decline",
+    summary="Decline an invitation",
+    description="The invitee declines, optionally saying why. The inviter is never told the "
+    "reason and gets no notification; they may not invite again during the cooldown. "
+    "`dont_know` and `spam` also bar this inviter from inviting the caller again, and count "
+    "towards restricting the inviter.",
+    response_model=InvitationRead,
+    responses=responses(403, 404, 409),
+)
+async def decline_invitation(
+    invitation_id: InvitationId,
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    body: Annotated[DeclineBody | None, Body()] = None,
+) -> InvitationRead:
+    reason = (body or DeclineBody()).reason
+    return to_read(
+        await ctx.db.run(service.decline, ctx, principal.member_id, invitation_id, reason)
+    )
+
+
+@router.post(
+    "/{invitation_id}/withdraw",
+    summary="Withdraw an invitation I sent",
+    description="The inviter takes back a pending invitation. The cooldown then applies to the "
+    "inviter before inviting the same member again.",
+    response_model=InvitationRead,
+    responses=responses(403, 404, 409),
+)
+async def withdraw_invitation(
+    invitation_id: InvitationId, ctx: Ctx, principal: CurrentPrincipal
+) -> InvitationRead:
+    return to_read(await ctx.db.run(service.withdraw, ctx, principal.member_id, invitation_id))

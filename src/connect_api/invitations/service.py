@@ -1,0 +1,295 @@
+"""The invitation use cases. Each runs inside one transaction given by ``Database.run``.
+
+Locking: every write that concerns two members first locks both member rows, in id order.
+That one rule serialises everything about a pair (and each member's counters and rate
+windows) across processes, so the facts the policy reads cannot change before the write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from connect_api import events, policy
+from connect_api.auth import InvalidToken
+from connect_api.config import PolicySettings
+from connect_api.connections import repository as connections
+from connect_api.context import AppContext
+from connect_api.errors import NotFound
+from connect_api.invitations import repository as invitations
+from connect_api.members import repository as members
+from connect_api.models import DeclineReason, Invitation, InvitationStatus, Member
+
+
+@dataclass
+class InvitationView:
+    invitation: Invitation
+    inviter: Member
+    invitee: Member
+    viewer_id: int
+    now: datetime
+
+
+@dataclass
+class SendOutcome:
+    view: InvitationView
+    created: bool  # False when the send met a crossing invitation and accepted it
+    headers: dict[str, str]
+
+
+def _event_data(inv: Invitation) -> dict[str, object]:
+    return {"invitation_id": inv.id, "inviter_id": inv.inviter_id, "invitee_id": inv.invitee_id}
+
+
+def caller_or_401(found: dict[int, Member], caller_id: int) -> Member:
+    me = found.get(caller_id)
+    if me is None:
+        raise InvalidToken("The token's member does not exist.")
+    return me
+
+
+async def _expire_pair(session: AsyncSession, a: int, b: int, now: datetime) -> None:
+    for inv in await invitations.expire_pair(session, a, b, now):
+        await events.record(
+            session,
+            "invitation.expired",
+            audience=(inv.inviter_id, inv.invitee_id),
+            data=_event_data(inv),
+            now=now,
+        )
+
+
+async def inviter_facts(
+    session: AsyncSession, member: Member, now: datetime, rules: PolicySettings
+) -> policy.InviterFacts:
+    pending, oldest_expiry = await invitations.outgoing_pending(session, member.id, now)
+    recent = await invitations.sent_since(
+        session,
+        member.id,
+        now - policy.WEEK,
+        limit=max(rules.invitations_per_week, rules.invitations_per_hour) + 1,
+    )
+    return policy.InviterFacts(
+        connection_count=member.connection_count,
+        restricted_until=member.restricted_until,
+        pending_outgoing=pending,
+        oldest_pending_expires_at=oldest_expiry,
+        recent_sends=tuple(recent),
+    )
+
+
+async def send(
+    session: AsyncSession, ctx: AppContext, caller_id: int, invitee_id: int, message: str | None
+) -> SendOutcome:
+    rules, now = ctx.settings.policy, ctx.clock.now()
+    policy.check_message(message, rules)
+    if caller_id == invitee_id:
+        raise policy.CannotInviteSelf("You can't invite yourself.")
+
+    locked = await members.lock(session, caller_id, invitee_id)
+    me = caller_or_401(locked, caller_id)
+    them = locked.get(invitee_id)
+    if them is None:
+        raise NotFound("No such member.")
+
+    await _expire_pair(session, caller_id, invitee_id, now)
+    pair = policy.summarize_pair(
+        await invitations.pair_history(session, caller_id, invitee_id),
+        inviter_id=caller_id,
+        connected=await connections.are_connected(session, caller_id, invitee_id),
+        now=now,
+    )
+    decision = policy.decide_send(
+        inviter_id=caller_id,
+        invitee_id=invitee_id,
+        inviter=await inviter_facts(session, me, now, rules),
+        invitee_connection_count=them.connection_count,
+        pair=pair,
+        now=now,
+        rules=rules,
+    )
+
+    if decision.accept_invitation_id is not None:
+        theirs = await invitations.get(session, decision.accept_invitation_id, lock=True)
+        assert theirs is not None  # read under both members' locks a moment ago
+        await _connect(session, theirs, inviter=them, invitee=me, now=now)
+        return SendOutcome(InvitationView(theirs, them, me, caller_id, now), False, {})
+
+    inv = await invitations.insert(
+        session,
+        inviter_id=caller_id,
+        invitee_id=invitee_id,
+        message=message,
+        now=now,
+        expires_at=now + rules.invitation_expiry,
+    )
+    await events.record(
+        session,
+        "invitation.created",
+        audience=(caller_id, invitee_id),
+        data=_event_data(inv),
+        now=now,
+    )
+    headers = policy.rate_limit_headers(policy.after_send(decision.windows, now))
+    return SendOutcome(InvitationView(inv, me, them, caller_id, now), True, headers)
+
+
+async def _connect(
+    session: AsyncSession, inv: Invitation, *, inviter: Member, invitee: Member, now: datetime
+) -> None:
+    """Accept ``inv``: both members are locked and the caps were checked."""
+    made = await connections.insert_pair(session, inviter.id, invitee.id, now)
+    assert made, "a pending invitation between connected members"
+    inviter.connection_count += 1
+    invitee.connection_count += 1
+    inv.status = InvitationStatus.accepted
+    inv.responded_at = now
+    await session.flush()
+    await events.record(
+        session,
+        "invitation.accepted",
+        audience=(inviter.id, invitee.id),
+        data=_event_data(inv) | {"connected_at": now.isoformat()},
+        now=now,
+    )
+
+
+async def _visible(session: AsyncSession, invitation_id: int, caller_id: int) -> Invitation:
+    inv = await invitations.get(session, invitation_id)
+    if inv is None or caller_id not in (inv.inviter_id, inv.invitee_id):
+        raise NotFound("No such invitation.")
+    return inv
+
+
+async def _lock_for_answer(
+    session: AsyncSession, inv: Invitation
+) -> tuple[Invitation, Member, Member]:
+    """Lock the two members, then the invitation, and re-read it in its current state."""
+    locked = await members.lock(session, inv.inviter_id, inv.invitee_id)
+    current = await invitations.get(session, inv.id, lock=True)
+    if current is None or inv.inviter_id not in locked or inv.invitee_id not in locked:
+        raise NotFound("No such invitation.")
+    return current, locked[inv.inviter_id], locked[inv.invitee_id]
+
+
+async def accept(
+    session: AsyncSession, ctx: AppContext, caller_id: int, invitation_id: int
+) -> InvitationView:
+    rules, now = ctx.settings.policy, ctx.clock.now()
+    inv = await _visible(session, invitation_id, caller_id)
+    if caller_id != inv.invitee_id:
+        raise policy.NotInvitee("Only the invitee can accept an invitation.")
+    inv, inviter, invitee = await _lock_for_answer(session, inv)
+    policy.check_can_respond(status=inv.status, expires_at=inv.expires_at, now=now)
+    policy.check_cap(invitee.connection_count, rules, member_id=invitee.id, caller_id=caller_id)
+    policy.check_cap(inviter.connection_count, rules, member_id=inviter.id, caller_id=caller_id)
+    await _connect(session, inv, inviter=inviter, invitee=invitee, now=now)
+    return InvitationView(inv, inviter, invitee, caller_id, now)
+
+
+async def decline(
+    session: AsyncSession,
+    ctx: AppContext,
+    caller_id: int,
+    invitation_id: int,
+    reason: DeclineReason,
+) -> InvitationView:
+    rules, now = ctx.settings.policy, ctx.clock.now()
+    inv = await _visible(session, invitation_id, caller_id)
+    if caller_id != inv.invitee_id:
+        raise policy.NotInvitee("Only the invitee can decline an invitation.")
+    inv, inviter, invitee = await _lock_for_answer(session, inv)
+    policy.check_can_respond(status=inv.status, expires_at=inv.expires_at, now=now)
+    inv.status = InvitationStatus.declined
+    inv.decline_reason = reason
+    inv.responded_at = now
+    await session.flush()
+
+    record = await invitations.inviter_record(session, inviter.id, now - rules.restriction_window)
+    until = policy.restriction_after_decline(record, inviter.restricted_until, now, rules)
+    if until is not None:
+        inviter.restricted_until = until
+        await session.flush()
+    # Only the invitee hears of a decline: the inviter is never told, whatever the reason.
+    await events.record(
+        session,
+        "invitation.declined",
+        audience=(invitee.id,),
+        data=_event_data(inv) | {"reason": reason.value},
+        now=now,
+    )
+    return InvitationView(inv, inviter, invitee, caller_id, now)
+
+
+async def withdraw(
+    session: AsyncSession, ctx: AppContext, caller_id: int, invitation_id: int
+) -> InvitationView:
+    now = ctx.clock.now()
+    inv = await _visible(session, invitation_id, caller_id)
+    if caller_id != inv.inviter_id:
+        raise policy.NotInviter("Only the inviter can withdraw an invitation.")
+    inv, inviter, invitee = await _lock_for_answer(session, inv)
+    policy.check_can_respond(status=inv.status, expires_at=inv.expires_at, now=now)
+    inv.status = InvitationStatus.withdrawn
+    inv.responded_at = now
+    await session.flush()
+    await events.record(
+        session,
+        "invitation.withdrawn",
+        audience=(inviter.id, invitee.id),
+        data=_event_data(inv),
+        now=now,
+    )
+    return InvitationView(inv, inviter, invitee, caller_id, now)
+
+
+async def get_one(
+    session: AsyncSession, ctx: AppContext, caller_id: int, invitation_id: int
+) -> InvitationView:
+    inv = await _visible(session, invitation_id, caller_id)
+    found = await members.get_many(session, (inv.inviter_id, inv.invitee_id))
+    return InvitationView(
+        inv, found[inv.inviter_id], found[inv.invitee_id], caller_id, ctx.clock.now()
+    )
+
+
+async def list_mine(
+    session: AsyncSession,
+    ctx: AppContext,
+    caller_id: int,
+    *,
+    received: bool,
+    status: InvitationStatus | None,
+    limit: int,
+    after: tuple[datetime, int] | None,
+) -> tuple[list[InvitationView], tuple[datetime, int] | None]:
+    now = ctx.clock.now()
+    rows = await invitations.list_for(
+        session,
+        member_id=caller_id,
+        received=received,
+        status=status,
+        now=now,
+        limit=limit + 1,
+        after=after,
+    )
+    views = [InvitationView(i, a, b, caller_id, now) for i, a, b in rows[:limit]]
+    last = rows[limit - 1][0] if len(rows) > limit else None
+    return views, (last.created_at, last.id) if last is not None else None
+
+
+async def expire_due(session: AsyncSession, ctx: AppContext, batch: int = 500) -> int:
+    """Mark overdue pending invitations expired and record their events; returns how many."""
+    now = ctx.clock.now()
+    expired = await invitations.expire_due(session, now, batch)
+    for inv in expired:
+        await events.record(
+            session,
+            "invitation.expired",
+            audience=(inv.inviter_id, inv.invitee_id),
+            data=_event_data(inv),
+            now=now,
+        )
+    return len(expired)

