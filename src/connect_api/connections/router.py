@@ -43,7 +43,7 @@ async def list_connections(
     limit: Limit = 20,
     cursor: CursorParam = None,
 ) -> Page[ConnectionRead]:
-    # The cursor carries the sort and the filter it was made for, so it can't be replayed on another.
+    # A cursor names its sort and filter, so it can't be replayed on another list.
     kind = f"c{sort.value[0]}:{q or ''}"
     after = None
     if cursor:

@@ -31,7 +31,8 @@ _RATE_HEADERS = {
         "schema": {"type": "string"},
     },
     "RateLimit": {
-        "description": 'What is left in each window and seconds until it frees, e.g. `"hour";r=19;t=3600, ...`.',
+        "description": "What is left in each window and seconds until a slot frees, "
+        'e.g. `"hour";r=19;t=3600, "week";r=99;t=604800`.',
         "schema": {"type": "string"},
     },
 }
