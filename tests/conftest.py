@@ -25,7 +25,7 @@ from connect_api.context import AppContext
 from connect_api.database import start_embedded
 from tests.helpers import Api
 
-JWT_SECRET = "test-secret-" + "x" * 32
+JWT_SECRET = "test-secret-" + "x" * 52  # 64 bytes: long enough for HS512 too
 
 
 def _server_url() -> str | None:
@@ -102,10 +102,11 @@ async def http(app: FastAPI) -> AsyncIterator[AsyncClient]:
 @pytest.fixture(autouse=True)
 async def _isolate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """Empty the tables, reset the clock and the policy after every test that used the app."""
-    yield
     if "app" not in request.fixturenames:
+        yield
         return
     ctx: AppContext = request.getfixturevalue("app_ctx")
+    yield
     async with ctx.db.engine.begin() as conn:
         await conn.execute(
             text("TRUNCATE events, connections, invitations, members RESTART IDENTITY CASCADE")

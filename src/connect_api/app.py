@@ -100,6 +100,7 @@ def create_app(
         lifespan=lifespan,
         redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+        generate_unique_id_function=lambda route: route.name,
     )
     install_error_handlers(app)
     for router in (members_router, invitations_router, connections_router, ops_router):
@@ -141,8 +142,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         for op in path.values():
             for code, resp in op.get("responses", {}).items():
                 if code.isdigit() and int(code) >= 400 and code != "503":
-                    resp["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
-                    if code == "422":
-                        resp["description"] = "Malformed or invalid input (`validation_error`)."
+                    examples = resp.get("content", {}).get("application/json", {}).get("examples")
+                    media: dict[str, Any] = {"schema": problem_ref}
+                    if examples:
+                        media["examples"] = examples
+                    resp["content"] = {PROBLEM_JSON: media}
     app.openapi_schema = doc
     return doc

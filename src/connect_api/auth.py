@@ -25,10 +25,14 @@ class Principal:
 
 
 class InvalidToken(Unauthorized):
+    """The bearer token is missing, expired or not valid."""
+
     code = "invalid_token"
 
 
 class InsufficientScope(Forbidden):
+    """This operation needs the `admin` scope."""
+
     code = "insufficient_scope"
 
 

@@ -16,7 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger("connect_api")
 
 PROBLEM_JSON = "application/problem+json"
-TYPE_BASE = "https://connect-api.dev/problems/"
+# Problem types are relative URIs naming the code; they identify, and need not resolve.
+TYPE_BASE = "/problems/"
 
 
 class DomainError(Exception):
@@ -55,6 +56,8 @@ class Forbidden(DomainError):
 
 
 class NotFound(DomainError):
+    """No such resource, or not visible to you."""
+
     status, code, title = 404, "not_found", "Not found"
 
     def __init__(self, detail: str = "No such resource, or not visible to you.", **kw: Any):
@@ -118,9 +121,9 @@ def problem_response(
     title: str | None = None,
     instance: str | None = None,
     headers: dict[str, str] | None = None,
-    **extra: Any,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
+    body: dict[str, Any] = _jsonable(extra or {}) | {
         "type": TYPE_BASE + code,
         "title": title or HTTPStatus(status).phrase,
         "status": status,
@@ -129,7 +132,6 @@ def problem_response(
     }
     if instance:
         body["instance"] = instance
-    body.update(_jsonable(extra))
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
@@ -158,7 +160,7 @@ def install_error_handlers(app: FastAPI) -> None:
             title=exc.title,
             instance=request.url.path,
             headers=exc.headers,
-            **exc.extra,
+            extra=exc.extra,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -176,7 +178,7 @@ def install_error_handlers(app: FastAPI) -> None:
             "validation_error",
             "The request is not valid; see `errors`.",
             instance=request.url.path,
-            errors=errors,
+            extra={"errors": errors},
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -204,22 +206,58 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the problem documents an operation can return."""
-    descriptions = {
-        400: "The request cannot be carried out as asked.",
-        401: "Missing, expired or invalid bearer token.",
-        403: "Not allowed for this caller.",
-        404: "Not found, or not visible to the caller.",
-        409: "Conflicts with the current state.",
-        422: "Malformed or invalid input.",
-        429: "A rate limit was reached; see `Retry-After`.",
-    }
+class ValidationFailed(Unprocessable):
+    """Stands for FastAPI's own request validation in the documentation."""
+
+    code = "validation_error"
+
+
+_DESCRIPTIONS = {
+    400: "The request cannot be carried out as asked.",
+    401: "Missing, expired or invalid bearer token.",
+    403: "Not allowed for this caller.",
+    404: "Not found, or not visible to the caller.",
+    409: "Conflicts with the current state.",
+    422: "Malformed or invalid input.",
+    429: "A limit was reached; retry after `Retry-After` seconds.",
+}
+
+
+def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the refusals an operation can give, one example per ``code``.
+
+    Every operation can answer 401 (bad token) and 422 (malformed input).
+    """
+    from connect_api.auth import InvalidToken  # auth depends on this module
+
+    by_status: dict[int, list[type[DomainError]]] = {}
+    for err in (InvalidToken, ValidationFailed, *errors):
+        by_status.setdefault(err.status, [])
+        if err not in by_status[err.status]:
+            by_status[err.status].append(err)
     out: dict[int | str, dict[str, Any]] = {}
-    for status in (401, 422, *statuses):
+    for status in sorted(by_status):
+        errs = by_status[status]
+        codes = ", ".join(f"`{e.code}`" for e in errs)
         out[status] = {
             "model": Problem,
-            "description": descriptions[status],
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "description": f"{_DESCRIPTIONS[status]} Codes: {codes}.",
+            "content": {
+                "application/json": {
+                    "examples": {
+                        e.code: {
+                            "summary": e.title if e.__doc__ is None else e.__doc__.strip(),
+                            "value": {
+                                "type": TYPE_BASE + e.code,
+                                "title": e.title,
+                                "status": e.status,
+                                "detail": e.__doc__.strip() if e.__doc__ else e.title,
+                                "code": e.code,
+                            },
+                        }
+                        for e in errs
+                    }
+                }
+            },
         }
     return out

@@ -22,6 +22,8 @@ CursorParam = Annotated[
 
 
 class InvalidCursor(Unprocessable):
+    """The cursor is not valid for this list."""
+
     code = "invalid_cursor"
 
 

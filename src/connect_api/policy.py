@@ -23,54 +23,80 @@ WEEK = timedelta(days=7)
 
 
 class CannotInviteSelf(BadRequest):
+    """You can't invite yourself."""
+
     code = "cannot_invite_self"
 
 
 class MessageTooLong(Unprocessable):
+    """The personal message is longer than allowed."""
+
     code = "message_too_long"
 
 
 class AlreadyConnected(Conflict):
+    """You are already connected to this member."""
+
     code = "already_connected"
 
 
 class InvitationPending(Conflict):
+    """You already have a pending invitation to this member."""
+
     code = "invitation_pending"
 
 
 class ConnectionLimitReached(Conflict):
+    """You, or the other member, have reached the connection limit."""
+
     code = "connection_limit_reached"
 
 
 class CooldownActive(Conflict):
+    """You can invite this member again after the date in `until`."""
+
     code = "cooldown_active"
 
 
 class InvitationNotAllowed(Forbidden):
+    """You can't invite this member."""
+
     code = "invitation_not_allowed"
 
 
 class MemberRestricted(Forbidden):
+    """You can't send invitations until the date in `until`."""
+
     code = "member_restricted"
 
 
 class InvitationThrottled(Throttled):
+    """Too many invitations in the last hour or week; see `Retry-After`."""
+
     code = "invitation_throttled"
 
 
 class TooManyPending(Throttled):
+    """Too many of your invitations are waiting for an answer."""
+
     code = "too_many_pending_invitations"
 
 
 class InvitationNotPending(Conflict):
+    """Only a pending invitation can be answered or withdrawn."""
+
     code = "invitation_not_pending"
 
 
 class NotInvitee(Forbidden):
+    """Only the invitee can accept or decline an invitation."""
+
     code = "not_invitee"
 
 
 class NotInviter(Forbidden):
+    """Only the inviter can withdraw an invitation."""
+
     code = "not_inviter"
 
 
@@ -315,7 +341,7 @@ def check_can_respond(*, status: InvitationStatus, expires_at: datetime, now: da
     if effective is not InvitationStatus.pending:
         raise InvitationNotPending(
             f"This invitation is {effective.value}; only a pending invitation can be answered.",
-            status=effective.value,
+            invitation_status=effective.value,
         )
 
 

@@ -10,9 +10,16 @@ from fastapi import APIRouter, Path, Query, Response, status
 from connect_api.connections import service
 from connect_api.connections.schemas import ConnectionRead, ConnectionSort
 from connect_api.deps import Ctx, CurrentPrincipal
-from connect_api.errors import responses
+from connect_api.errors import NotFound, responses
 from connect_api.members.schemas import MemberSummary
-from connect_api.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from connect_api.pagination import (
+    CursorParam,
+    InvalidCursor,
+    Limit,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
 
 router = APIRouter(tags=["connections"])
 
@@ -28,7 +35,7 @@ MemberId = Annotated[int, Path(gt=0, le=2**63 - 1, description="A member's id.")
         "name. `q` keeps those whose name or handle contains the text."
     ),
     response_model=Page[ConnectionRead],
-    responses=responses(404),
+    responses=responses(NotFound, InvalidCursor),
 )
 async def list_connections(
     member_id: MemberId,
@@ -73,7 +80,7 @@ async def list_connections(
     summary="Remove a connection",
     description="Silent: the other member is not notified. Frees a connection slot on both "
     "sides; either may invite the other again at once.",
-    responses=responses(404),
+    responses=responses(NotFound),
 )
 async def remove_connection(member_id: MemberId, ctx: Ctx, principal: CurrentPrincipal) -> Response:
     await ctx.db.run(service.remove, ctx, principal.member_id, member_id)

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response, status
 
+from connect_api import policy
 from connect_api.deps import Ctx, CurrentPrincipal
-from connect_api.errors import responses
+from connect_api.errors import NotFound, responses
 from connect_api.invitations import service
 from connect_api.invitations.schemas import (
     DeclineBody,
@@ -18,7 +19,14 @@ from connect_api.invitations.schemas import (
 )
 from connect_api.members.schemas import MemberSummary
 from connect_api.models import InvitationStatus
-from connect_api.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from connect_api.pagination import (
+    CursorParam,
+    InvalidCursor,
+    Limit,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
 from connect_api.policy import effective_status
 
 router = APIRouter(prefix="/v1/invitations", tags=["invitations"])
@@ -73,7 +81,19 @@ def to_read(view: service.InvitationView) -> InvitationRead:
             "description": "A crossing invitation was accepted; you are now connected.",
             "model": InvitationRead,
         },
-        **responses(400, 403, 404, 409, 429),
+        **responses(
+            policy.CannotInviteSelf,
+            policy.MemberRestricted,
+            policy.InvitationNotAllowed,
+            NotFound,
+            policy.AlreadyConnected,
+            policy.InvitationPending,
+            policy.ConnectionLimitReached,
+            policy.CooldownActive,
+            policy.MessageTooLong,
+            policy.InvitationThrottled,
+            policy.TooManyPending,
+        ),
     },
 )
 async def send_invitation(
@@ -127,7 +147,7 @@ StatusQuery = Annotated[
     summary="Invitations I received (inbox)",
     description="Newest first. By default only those waiting for an answer.",
     response_model=Page[InvitationRead],
-    responses=responses(),
+    responses=responses(InvalidCursor),
 )
 async def list_received(
     ctx: Ctx,
@@ -145,7 +165,7 @@ async def list_received(
     description="Newest first. By default only those waiting for an answer. A declined "
     "invitation shows as `declined` with no reason.",
     response_model=Page[InvitationRead],
-    responses=responses(),
+    responses=responses(InvalidCursor),
 )
 async def list_sent(
     ctx: Ctx,
@@ -162,7 +182,7 @@ async def list_sent(
     summary="One invitation",
     description="Visible to its inviter and invitee only; `404` for anyone else.",
     response_model=InvitationRead,
-    responses=responses(404),
+    responses=responses(NotFound),
 )
 async def get_invitation(
     invitation_id: InvitationId, ctx: Ctx, principal: CurrentPrincipal
@@ -176,7 +196,9 @@ async def get_invitation(
     description="The invitee accepts; the two members are connected. Refused when either side "
     "is at the connection cap.",
     response_model=InvitationRead,
-    responses=responses(403, 404, 409),
+    responses=responses(
+        policy.NotInvitee, NotFound, policy.InvitationNotPending, policy.ConnectionLimitReached
+    ),
 )
 async def accept_invitation(
     invitation_id: InvitationId, ctx: Ctx, principal: CurrentPrincipal
@@ -192,7 +214,7 @@ async def accept_invitation(
     "`dont_know` and `spam` also bar this inviter from inviting the caller again, and count "
     "towards restricting the inviter.",
     response_model=InvitationRead,
-    responses=responses(403, 404, 409),
+    responses=responses(policy.NotInvitee, NotFound, policy.InvitationNotPending),
 )
 async def decline_invitation(
     invitation_id: InvitationId,
@@ -212,7 +234,7 @@ async def decline_invitation(
     description="The inviter takes back a pending invitation. The cooldown then applies to the "
     "inviter before inviting the same member again.",
     response_model=InvitationRead,
-    responses=responses(403, 404, 409),
+    responses=responses(policy.NotInviter, NotFound, policy.InvitationNotPending),
 )
 async def withdraw_invitation(
     invitation_id: InvitationId, ctx: Ctx, principal: CurrentPrincipal

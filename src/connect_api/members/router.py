@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
+from connect_api.auth import InsufficientScope
 from connect_api.deps import AdminPrincipal, Ctx, CurrentPrincipal
-from connect_api.errors import responses
+from connect_api.errors import NotFound, responses
 from connect_api.members import service
 from connect_api.members.schemas import InvitationAllowance, MemberCreate, MemberRead, MeRead
+from connect_api.members.service import HandleTaken
 
 router = APIRouter(tags=["members"])
 
@@ -48,7 +50,7 @@ async def get_me(ctx: Ctx, principal: CurrentPrincipal) -> MeRead:
     "/v1/members/{member_id}",
     summary="A member's public profile",
     response_model=MemberRead,
-    responses=responses(404),
+    responses=responses(NotFound),
 )
 async def get_member(member_id: MemberId, ctx: Ctx, principal: CurrentPrincipal) -> MemberRead:
     return MemberRead.model_validate(await ctx.db.read(service.get, ctx, member_id))
@@ -59,7 +61,7 @@ async def get_member(member_id: MemberId, ctx: Ctx, principal: CurrentPrincipal)
     status_code=status.HTTP_201_CREATED,
     summary="Create a member (admin)",
     response_model=MemberRead,
-    responses=responses(403, 409),
+    responses=responses(InsufficientScope, HandleTaken),
 )
 async def create_member(
     body: MemberCreate, ctx: Ctx, principal: AdminPrincipal, response: Response

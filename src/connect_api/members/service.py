@@ -18,6 +18,8 @@ from connect_api.models import Member
 
 
 class HandleTaken(Conflict):
+    """The handle is taken."""
+
     code = "handle_taken"
 
 

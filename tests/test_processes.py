@@ -1,0 +1,118 @@
+"""The real thing: `connect-api serve` processes over TCP against one database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import JWT_SECRET
+from tests.helpers import Api
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} not ready in {timeout}s")
+
+
+def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "connect_api", "serve", "--port", str(port)],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.fixture
+def two_servers(database_url: str, app: object, tmp_path: Path) -> Iterator[list[str]]:
+    """Two API processes on the test database (already migrated by the ``app`` fixture)."""
+    env = {
+        **os.environ,
+        "CONNECT_API_DATABASE_URL": database_url,
+        "CONNECT_API_JWT_SECRET": JWT_SECRET,
+        "CONNECT_API_LOG_LEVEL": "warning",
+        "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
+    }
+    env.pop("DATABASE_URL", None)
+    ports = [_free_port(), _free_port()]
+    procs = [_serve(env, p, tmp_path / f"server{n}.log") for n, p in enumerate(ports)]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    try:
+        for url, proc in zip(urls, procs, strict=True):
+            _wait_ready(url, proc)
+        yield urls
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=20)
+
+
+async def test_two_processes_crossing_invitations_and_cap(api: Api, two_servers: list[str]) -> None:
+    a, b = await api.members(2)
+    clients = [httpx.AsyncClient(base_url=url, timeout=60) for url in two_servers]
+    try:
+
+        def send(n: int, inviter: int, invitee: int):  # type: ignore[no-untyped-def]
+            return clients[n % 2].post(
+                "/v1/invitations",
+                json={"invitee_id": invitee},
+                headers={"Authorization": f"Bearer {api.token(inviter)}"},
+            )
+
+        results = await asyncio.gather(
+            *(send(n, a, b) if n % 4 < 2 else send(n, b, a) for n in range(40))
+        )
+        codes = Counter(r.status_code for r in results)
+        assert codes[201] == 1 and codes[200] == 1 and codes[409] == 38, codes
+        assert await api.count(a) == 1 and await api.count(b) == 1
+
+        # The cap across processes: a member one short of the cap accepts 30 at once.
+        hub = await api.member()
+        others = await api.members(30)
+        invitations = [await api.invited(m, hub) for m in others]
+        await api.sql(
+            "UPDATE members SET connection_count = 29999 WHERE id = :hub", hub=hub
+        )  # the servers run with the default cap of 30,000
+        token = api.token(hub)
+        results = await asyncio.gather(
+            *(
+                clients[n % 2].post(
+                    f"/v1/invitations/{i}/accept", headers={"Authorization": f"Bearer {token}"}
+                )
+                for n, i in enumerate(invitations)
+            )
+        )
+        assert Counter(r.status_code for r in results) == {200: 1, 409: 29}
+        await api.sql(
+            "UPDATE members SET connection_count = 1 WHERE id = :hub", hub=hub
+        )  # restore the truth for the consistency check
+        await api.assert_consistent()
+    finally:
+        for c in clients:
+            await c.aclose()
