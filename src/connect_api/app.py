@@ -78,7 +78,7 @@ def create_app(
         secret = settings.jwt_secret
         if secret is None and settings.embedded and settings.jwt_algorithm.startswith("HS"):
             secret = embedded_jwt_secret(settings)
-        ctx = AppContext(settings, Database(engine), clock, TokenService(settings, secret))
+        ctx = AppContext(settings, Database(engine), clock, TokenService(settings, secret, clock))
         app.state.ctx = ctx
         sweeper = None
         if settings.expiry_sweep_seconds > 0:

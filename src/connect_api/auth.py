@@ -8,6 +8,7 @@ from typing import Any
 
 import jwt
 
+from connect_api.clock import Clock, SystemClock
 from connect_api.config import Settings
 from connect_api.errors import Forbidden, Unauthorized
 
@@ -29,6 +30,11 @@ class InvalidToken(Unauthorized):
 
     code = "invalid_token"
 
+    def __init__(self, detail: str, **kw: Any) -> None:
+        # Every 401 carries the challenge, also when the token's member does not exist.
+        kw.setdefault("headers", _challenge("invalid_token"))
+        super().__init__(detail, **kw)
+
 
 class InsufficientScope(Forbidden):
     """This operation needs the `admin` scope."""
@@ -46,7 +52,9 @@ def _challenge(error: str | None = None, description: str | None = None) -> dict
 
 
 class TokenService:
-    def __init__(self, settings: Settings, secret: str | None) -> None:
+    def __init__(self, settings: Settings, secret: str | None, clock: Clock | None = None) -> None:
+        # Time claims are checked against the service's clock, the one source of "now".
+        self.clock = clock or SystemClock()
         self.algorithm = settings.jwt_algorithm
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
@@ -75,8 +83,12 @@ class TokenService:
                     "require": ["exp", "sub"],
                     "verify_aud": self.audience is not None,
                     "verify_iss": self.issuer is not None,
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
                 },
             )
+            self._check_times(claims)
         except jwt.ExpiredSignatureError:
             raise InvalidToken(
                 "The token has expired.", headers=_challenge("invalid_token", "token expired")
@@ -93,6 +105,20 @@ class TokenService:
         scope = claims.get("scope", "")
         scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
         return Principal(member_id=int(sub), scopes=scopes)
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        """``exp``, ``nbf`` and ``iat`` as PyJWT checks them, but at the service clock's now."""
+        now = self.clock.now().timestamp()
+        for name in ("exp", "nbf", "iat"):
+            value = claims.get(name)
+            if name in claims and (not isinstance(value, int | float) or isinstance(value, bool)):
+                raise jwt.InvalidTokenError(f"{name} must be a number")
+        if claims["exp"] <= now - self.leeway:
+            raise jwt.ExpiredSignatureError("token expired")
+        if "nbf" in claims and claims["nbf"] > now + self.leeway:
+            raise jwt.ImmatureSignatureError("token not yet valid (nbf)")
+        if "iat" in claims and claims["iat"] > now + self.leeway:
+            raise jwt.ImmatureSignatureError("token not yet valid (iat)")
 
     def mint(self, member_id: int, *, admin: bool = False, ttl: timedelta, now: datetime) -> str:
         if self._sign_key is None:

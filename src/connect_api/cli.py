@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +21,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from connect_api.database import start_embedded
 
     if settings.embedded:
+        # uvicorn re-raises SIGTERM/SIGINT once it has shut down; exit normally then, so the
+        # embedded PostgreSQL is stopped by its exit hook instead of being left running.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _exit_quietly)
         url = start_embedded(settings)
         print(f"embedded PostgreSQL running; data in {settings.pgdata}", file=sys.stderr)
         if args.workers > 1:
@@ -41,6 +46,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 0
     return _run(uvicorn, create_app(settings), args, settings)
+
+
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _run(uvicorn, app, args: argparse.Namespace, settings: Settings) -> int:  # type: ignore[no-untyped-def]
