@@ -38,9 +38,7 @@ async def test_200_concurrent_accepts_at_29999_make_exactly_30000(api: Api) -> N
     invitations = [await api.invited(m, hub) for m in inviters]
 
     me = api.as_(hub)
-    results = await asyncio.gather(
-        *(me.post(f"/v1/invitations/{i}/accept") for i in invitations)
-    )
+    results = await asyncio.gather(*(me.post(f"/v1/invitations/{i}/accept") for i in invitations))
 
     codes = Counter(r.status_code for r in results)
     assert codes == {200: 1, 409: 199}, codes
@@ -159,3 +157,47 @@ async def _answer_any(api: Api, member: int, action: str):  # type: ignore[no-un
     if not items:
         return None
     return await api.as_(member).post(f"/v1/invitations/{items[0]['id']}/{action}")
+
+
+async def test_accept_decline_and_withdraw_race_on_one_invitation(api: Api) -> None:
+    for _ in range(10):
+        a, b = await api.members(2)
+        inv = await api.invited(a, b)
+        results = await asyncio.gather(
+            api.as_(b).post(f"/v1/invitations/{inv}/accept"),
+            api.as_(b).post(f"/v1/invitations/{inv}/decline", json={"reason": "spam"}),
+            api.as_(a).post(f"/v1/invitations/{inv}/withdraw"),
+            api.as_(b).post(f"/v1/invitations/{inv}/accept"),
+        )
+        codes = Counter(r.status_code for r in results)
+        assert codes == {200: 1, 409: 3}, codes
+        winner = next(r.json()["status"] for r in results if r.status_code == 200)
+        connected = await api.count(a)
+        assert connected == (1 if winner == "accepted" else 0)
+    await api.assert_consistent()
+
+
+async def test_both_sides_removing_at_once_remove_once(api: Api) -> None:
+    a, b = await api.members(2)
+    await api.connect(a, b)
+    results = await asyncio.gather(
+        *(api.as_(x).delete(f"/v1/connections/{y}") for x, y in [(a, b), (b, a)] * 5)
+    )
+    assert Counter(r.status_code for r in results) == {204: 1, 404: 9}
+    assert await api.count(a) == 0 and await api.count(b) == 0
+    await api.assert_consistent()
+
+
+async def test_concurrent_reports_restrict_the_inviter_once(api: Api) -> None:
+    api.rules.invitations_per_hour = 100
+    spammer = await api.member()
+    targets = await api.members(12)
+    invitations = [await api.invited(spammer, t) for t in targets]
+    results = await asyncio.gather(
+        *(api.decline(t, i, "spam") for t, i in zip(targets, invitations, strict=True))
+    )
+    assert all(r.status_code == 200 for r in results)
+    rows = await api.sql("SELECT restricted_until FROM members WHERE id = :m", m=spammer)
+    assert rows[0][0] == api.clock.now() + api.rules.restriction
+    other = await api.member()
+    problem(await api.invite(spammer, other), 403, "member_restricted")
