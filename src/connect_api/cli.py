@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from connect_api.config import Settings
+from connect_api.database import SchemaNotAtHead
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -35,6 +36,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         else:
             settings = settings.model_copy(update={"database_url": url})
             return _run(uvicorn, create_app(settings, migrate=True), args, settings)
+    try:
+        asyncio.run(_check_schema(settings))
+    except SchemaNotAtHead as exc:
+        print(f"connect-api: {exc}", file=sys.stderr)
+        return 1
     if args.workers > 1:
         uvicorn.run(
             "connect_api.app:create_app",
@@ -67,6 +73,17 @@ def _embedded_secret(settings: Settings) -> str:
     from connect_api.database import embedded_jwt_secret
 
     return settings.jwt_secret or embedded_jwt_secret(settings)
+
+
+async def _check_schema(settings: Settings) -> None:
+    from connect_api.database import ensure_at_head, make_engine
+
+    assert settings.database_url is not None
+    engine = make_engine(settings.database_url, settings)
+    try:
+        await ensure_at_head(engine)
+    finally:
+        await engine.dispose()
 
 
 async def _migrate(url: str, settings: Settings) -> None:
