@@ -56,7 +56,9 @@ def decode_cursor(cursor: str, kind: str, *types: type) -> tuple[Any, ...]:
             elif typ is int:
                 if not isinstance(value, int) or isinstance(value, bool):
                     raise ValueError
-            elif not isinstance(value, typ):
+                if not -(2**63) <= value < 2**63:
+                    raise ValueError
+            elif not isinstance(value, typ) or (isinstance(value, str) and "\x00" in value):
                 raise ValueError
             values.append(value)
         return tuple(values)

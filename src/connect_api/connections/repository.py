@@ -56,6 +56,11 @@ def _name_key():  # type: ignore[no-untyped-def]
     return func.lower(Member.display_name)
 
 
+async def name_key(session: AsyncSession, member_id: int) -> str:
+    """A member's sort key by name as the database computes it (Python's ``lower`` differs)."""
+    return str(await session.scalar(select(_name_key()).where(Member.id == member_id)))
+
+
 async def list_recent(
     session: AsyncSession,
     member_id: int,

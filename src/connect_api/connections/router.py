@@ -20,6 +20,7 @@ from connect_api.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from connect_api.text import CleanStr
 
 router = APIRouter(tags=["connections"])
 
@@ -45,7 +46,7 @@ async def list_connections(
         ConnectionSort, Query(description="Order of the list.")
     ] = ConnectionSort.recent,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=100, description="Name or handle contains.")
+        CleanStr | None, Query(min_length=1, max_length=100, description="Name or handle contains.")
     ] = None,
     limit: Limit = 20,
     cursor: CursorParam = None,

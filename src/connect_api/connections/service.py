@@ -55,11 +55,8 @@ async def list_connections(
             after=after,
             q=q,  # type: ignore[arg-type]
         )
-        nxt = (
-            (rows[limit - 1][0].display_name.lower(), rows[limit - 1][0].id)
-            if len(rows) > limit
-            else None
-        )
+        last = rows[limit - 1][0] if len(rows) > limit else None
+        nxt = (await connections.name_key(session, last.id), last.id) if last else None
     return rows[:limit], nxt
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from connect_api.members.schemas import MemberSummary
 from connect_api.models import DeclineReason, InvitationStatus
+from connect_api.text import CleanStr
 
 _EXAMPLE_MEMBER_A = {"id": 7, "handle": "grace", "display_name": "Grace Hopper", "headline": None}
 _EXAMPLE_MEMBER_B = {"id": 42, "handle": "ada", "display_name": "Ada Lovelace", "headline": None}
@@ -21,8 +22,9 @@ class InvitationCreate(BaseModel):
         },
     )
 
-    invitee_id: int = Field(gt=0, le=2**63 - 1, description="The member to invite.")
-    message: str | None = Field(
+    # Strict: JSON `true`, `"42"` or `42.0` is not a member id.
+    invitee_id: int = Field(gt=0, le=2**63 - 1, strict=True, description="The member to invite.")
+    message: CleanStr | None = Field(
         None,
         max_length=10_000,
         description="Optional personal note (the policy limit, 300 by default, applies), "

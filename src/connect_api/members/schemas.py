@@ -5,14 +5,18 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from connect_api.text import CleanStr
+
 Handle = Annotated[
-    str,
+    CleanStr,
     StringConstraints(
         strip_whitespace=True, min_length=3, max_length=30, pattern=r"^[A-Za-z0-9_.-]+$"
     ),
 ]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Headline = Annotated[str, StringConstraints(strip_whitespace=True, max_length=220)]
+DisplayName = Annotated[
+    CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+]
+Headline = Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=220)]
 
 
 class MemberCreate(BaseModel):
