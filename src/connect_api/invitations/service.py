@@ -163,26 +163,58 @@ async def _visible(session: AsyncSession, invitation_id: int, caller_id: int) ->
     return inv
 
 
-async def _lock_for_answer(
-    session: AsyncSession, inv: Invitation
+async def _open_for_answer(
+    session: AsyncSession,
+    caller_id: int,
+    invitation_id: int,
+    now: datetime,
+    *,
+    as_invitee: bool,
+    verb: str,
 ) -> tuple[Invitation, Member, Member]:
-    """Lock the two members, then the invitation, and re-read it in its current state."""
+    """Find the invitation, check the caller's side, lock both members then the invitation,
+    and check that it is still pending in its current (re-read) state."""
+    inv = await _visible(session, invitation_id, caller_id)
+    if as_invitee and caller_id != inv.invitee_id:
+        raise policy.NotInvitee(f"Only the invitee can {verb} an invitation.")
+    if not as_invitee and caller_id != inv.inviter_id:
+        raise policy.NotInviter(f"Only the inviter can {verb} an invitation.")
     locked = await members.lock(session, inv.inviter_id, inv.invitee_id)
     current = await invitations.get(session, inv.id, lock=True)
     if current is None or inv.inviter_id not in locked or inv.invitee_id not in locked:
         raise NotFound("No such invitation.")
+    policy.check_can_respond(status=current.status, expires_at=current.expires_at, now=now)
     return current, locked[inv.inviter_id], locked[inv.invitee_id]
+
+
+async def _close(
+    session: AsyncSession,
+    inv: Invitation,
+    status: InvitationStatus,
+    now: datetime,
+    *,
+    audience: tuple[int, ...],
+    data: dict[str, object] | None = None,
+) -> None:
+    inv.status = status
+    inv.responded_at = now
+    await session.flush()
+    await events.record(
+        session,
+        f"invitation.{status.value}",
+        audience=audience,
+        data=_event_data(inv) | (data or {}),
+        now=now,
+    )
 
 
 async def accept(
     session: AsyncSession, ctx: AppContext, caller_id: int, invitation_id: int
 ) -> InvitationView:
     rules, now = ctx.settings.policy, ctx.clock.now()
-    inv = await _visible(session, invitation_id, caller_id)
-    if caller_id != inv.invitee_id:
-        raise policy.NotInvitee("Only the invitee can accept an invitation.")
-    inv, inviter, invitee = await _lock_for_answer(session, inv)
-    policy.check_can_respond(status=inv.status, expires_at=inv.expires_at, now=now)
+    inv, inviter, invitee = await _open_for_answer(
+        session, caller_id, invitation_id, now, as_invitee=True, verb="accept"
+    )
     policy.check_cap(invitee.connection_count, rules, member_id=invitee.id, caller_id=caller_id)
     policy.check_cap(inviter.connection_count, rules, member_id=inviter.id, caller_id=caller_id)
     await _connect(session, inv, inviter=inviter, invitee=invitee, now=now)
@@ -197,29 +229,24 @@ async def decline(
     reason: DeclineReason,
 ) -> InvitationView:
     rules, now = ctx.settings.policy, ctx.clock.now()
-    inv = await _visible(session, invitation_id, caller_id)
-    if caller_id != inv.invitee_id:
-        raise policy.NotInvitee("Only the invitee can decline an invitation.")
-    inv, inviter, invitee = await _lock_for_answer(session, inv)
-    policy.check_can_respond(status=inv.status, expires_at=inv.expires_at, now=now)
-    inv.status = InvitationStatus.declined
+    inv, inviter, invitee = await _open_for_answer(
+        session, caller_id, invitation_id, now, as_invitee=True, verb="decline"
+    )
     inv.decline_reason = reason
-    inv.responded_at = now
-    await session.flush()
-
+    # Only the invitee hears of a decline: the inviter is never told, whatever the reason.
+    await _close(
+        session,
+        inv,
+        InvitationStatus.declined,
+        now,
+        audience=(invitee.id,),
+        data={"reason": reason.value},
+    )
     record = await invitations.inviter_record(session, inviter.id, now - rules.restriction_window)
     until = policy.restriction_after_decline(record, inviter.restricted_until, now, rules)
     if until is not None:
         inviter.restricted_until = until
         await session.flush()
-    # Only the invitee hears of a decline: the inviter is never told, whatever the reason.
-    await events.record(
-        session,
-        "invitation.declined",
-        audience=(invitee.id,),
-        data=_event_data(inv) | {"reason": reason.value},
-        now=now,
-    )
     return InvitationView(inv, inviter, invitee, caller_id, now)
 
 
@@ -227,21 +254,10 @@ async def withdraw(
     session: AsyncSession, ctx: AppContext, caller_id: int, invitation_id: int
 ) -> InvitationView:
     now = ctx.clock.now()
-    inv = await _visible(session, invitation_id, caller_id)
-    if caller_id != inv.inviter_id:
-        raise policy.NotInviter("Only the inviter can withdraw an invitation.")
-    inv, inviter, invitee = await _lock_for_answer(session, inv)
-    policy.check_can_respond(status=inv.status, expires_at=inv.expires_at, now=now)
-    inv.status = InvitationStatus.withdrawn
-    inv.responded_at = now
-    await session.flush()
-    await events.record(
-        session,
-        "invitation.withdrawn",
-        audience=(inviter.id, invitee.id),
-        data=_event_data(inv),
-        now=now,
+    inv, inviter, invitee = await _open_for_answer(
+        session, caller_id, invitation_id, now, as_invitee=False, verb="withdraw"
     )
+    await _close(session, inv, InvitationStatus.withdrawn, now, audience=(inviter.id, invitee.id))
     return InvitationView(inv, inviter, invitee, caller_id, now)
 
 
