@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
@@ -56,53 +57,34 @@ def _name_key():  # type: ignore[no-untyped-def]
     return func.lower(Member.display_name)
 
 
-async def name_key(session: AsyncSession, member_id: int) -> str:
-    """A member's sort key by name as the database computes it (Python's ``lower`` differs)."""
-    return str(await session.scalar(select(_name_key()).where(Member.id == member_id)))
-
-
-async def list_recent(
+async def list_page(
     session: AsyncSession,
     member_id: int,
     *,
+    by_name: bool,
     limit: int,
-    after: tuple[datetime, int] | None,
+    after: tuple[Any, int] | None,
     q: str | None,
-) -> list[tuple[Member, datetime]]:
+) -> list[tuple[Member, datetime, tuple[Any, int]]]:
+    """One page of a member's connections: (member, connected at, the row's keyset position).
+
+    Newest first, or by name as PostgreSQL lowers it (the position carries that very value,
+    so a page boundary never depends on Python and PostgreSQL agreeing on case).
+    """
+    key = (_name_key(), Member.id) if by_name else (Connection.created_at, Connection.other_id)
     stmt = (
-        select(Member, Connection.created_at)
+        select(Member, Connection.created_at, key[0])
         .join(Member, Member.id == Connection.other_id)
         .where(Connection.member_id == member_id)
-        .order_by(Connection.created_at.desc(), Connection.other_id.desc())
+        .order_by(*(key if by_name else (k.desc() for k in key)))
         .limit(limit)
     )
     if after is not None:
-        stmt = stmt.where(tuple_(Connection.created_at, Connection.other_id) < tuple_(*after))
+        position = tuple_(*key)
+        stmt = stmt.where(position > tuple_(*after) if by_name else position < tuple_(*after))
     if q:
         stmt = stmt.where(_matches(q))
-    return [(m, at) for m, at in (await session.execute(stmt)).all()]
-
-
-async def list_by_name(
-    session: AsyncSession,
-    member_id: int,
-    *,
-    limit: int,
-    after: tuple[str, int] | None,
-    q: str | None,
-) -> list[tuple[Member, datetime]]:
-    stmt = (
-        select(Member, Connection.created_at)
-        .join(Member, Member.id == Connection.other_id)
-        .where(Connection.member_id == member_id)
-        .order_by(_name_key(), Member.id)
-        .limit(limit)
-    )
-    if after is not None:
-        stmt = stmt.where(tuple_(_name_key(), Member.id) > tuple_(*after))
-    if q:
-        stmt = stmt.where(_matches(q))
-    return [(m, at) for m, at in (await session.execute(stmt)).all()]
+    return [(m, at, (k, m.id)) for m, at, k in (await session.execute(stmt)).all()]
 
 
 def _matches(q: str):  # type: ignore[no-untyped-def]

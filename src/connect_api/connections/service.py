@@ -36,28 +36,16 @@ async def list_connections(
         raise NotFound("No such member, or their connections are not visible to you.")
     if await members.get(session, member_id) is None:
         raise NotFound("No such member, or their connections are not visible to you.")
-    if sort is ConnectionSort.recent:
-        rows = await connections.list_recent(
-            session,
-            member_id,
-            limit=limit + 1,
-            after=after,
-            q=q,  # type: ignore[arg-type]
-        )
-        nxt: Cursor | None = (
-            (rows[limit - 1][1], rows[limit - 1][0].id) if len(rows) > limit else None
-        )
-    else:
-        rows = await connections.list_by_name(
-            session,
-            member_id,
-            limit=limit + 1,
-            after=after,
-            q=q,  # type: ignore[arg-type]
-        )
-        last = rows[limit - 1][0] if len(rows) > limit else None
-        nxt = (await connections.name_key(session, last.id), last.id) if last else None
-    return rows[:limit], nxt
+    rows = await connections.list_page(
+        session,
+        member_id,
+        by_name=sort is ConnectionSort.name,
+        limit=limit + 1,
+        after=after,
+        q=q,
+    )
+    nxt = rows[limit - 1][2] if len(rows) > limit else None
+    return [(m, at) for m, at, _ in rows[:limit]], nxt
 
 
 async def remove(session: AsyncSession, ctx: AppContext, caller_id: int, other_id: int) -> None:
