@@ -109,7 +109,10 @@ async def _isolate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     yield
     async with ctx.db.engine.begin() as conn:
         await conn.execute(
-            text("TRUNCATE events, connections, invitations, members RESTART IDENTITY CASCADE")
+            text(
+                "TRUNCATE events, idempotency_keys, connections, invitations, members"
+                " RESTART IDENTITY CASCADE"
+            )
         )
     ctx.settings.policy = PolicySettings()
     assert isinstance(ctx.clock, ManualClock)
@@ -124,3 +127,17 @@ def engine(app_ctx: AppContext) -> AsyncEngine:
 @pytest.fixture
 def api(http: AsyncClient, app_ctx: AppContext) -> Api:
     return Api(http, app_ctx)
+
+
+@pytest.fixture
+async def empty_database(database_url: str) -> str:  # type: ignore[misc]
+    """A new, empty database on the test server."""
+    base = make_url(database_url)
+    name = f"connect_api_empty_{secrets.token_hex(4)}"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()

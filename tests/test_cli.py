@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
-import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from connect_api.auth import TokenService
@@ -52,20 +50,6 @@ def test_token_mints_what_the_service_accepts() -> None:
     tokens = TokenService(Settings(database_url="postgresql://h/d", jwt_secret=secret), secret)
     principal = tokens.decode(out.stdout.strip())
     assert principal.member_id == 42 and principal.is_admin
-
-
-@pytest.fixture
-async def empty_database(database_url: str) -> str:  # type: ignore[misc]
-    """A new, empty database on the test server."""
-    base = make_url(database_url)
-    name = f"connect_api_empty_{secrets.token_hex(4)}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
 
 
 async def test_serve_refuses_a_schema_not_at_head_until_migrated(empty_database: str) -> None:

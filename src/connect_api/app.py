@@ -26,6 +26,7 @@ from connect_api.database import (
     upgrade_to_head,
 )
 from connect_api.errors import PROBLEM_JSON, Problem, install_error_handlers
+from connect_api.idempotency import service as idempotency_service
 from connect_api.invitations import service as invitation_service
 from connect_api.invitations.router import router as invitations_router
 from connect_api.members.router import router as members_router
@@ -110,11 +111,13 @@ def create_app(
 
 
 async def _sweep_expired(ctx: AppContext) -> None:
-    """Mark invitations expired as their time comes, so their events go out."""
+    """Mark invitations expired as their time comes (so their events go out), and forget
+    idempotency keys past their lifetime."""
     while True:
         try:
             while await ctx.db.run(invitation_service.expire_due, ctx) > 0:
                 pass
+            await ctx.db.run(idempotency_service.purge_expired, ctx)
         except Exception:
             log.exception("expiry sweep failed; will retry")
         await asyncio.sleep(ctx.settings.expiry_sweep_seconds)

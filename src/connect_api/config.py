@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     expiry_sweep_seconds: float = Field(
         300, ge=0, description="How often `serve` marks old pending invitations expired; 0: never."
     )
+    idempotency_ttl_hours: float = Field(
+        24, gt=0, description="How long an `Idempotency-Key` and its first response are kept."
+    )
     log_level: str = Field("info", description="Log level for `serve`.")
 
     policy: PolicySettings = Field(default_factory=PolicySettings)

@@ -136,6 +136,22 @@ class Connection(Base):
     )
 
 
+class IdempotencyKey(Base):
+    """A POST's first response, replayed for retries that carry the same key (24 h by default)."""
+
+    __tablename__ = "idempotency_keys"
+
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    headers: Mapped[dict[str, str]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+
+    __table_args__ = (Index("ix_idempotency_keys_created_at", created_at),)
+
+
 class Event(Base):
     """The outbox: written in the transaction of the change it records."""
 

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response, status
+from fastapi import APIRouter, Body, Path, Query, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api import policy
 from connect_api.deps import Ctx, CurrentPrincipal
 from connect_api.errors import NotFound, responses
+from connect_api.idempotency.http import (
+    IDEMPOTENCY_ERRORS,
+    REPLAY_HEADER_DOC,
+    IdempotencyKey,
+    respond,
+)
+from connect_api.idempotency.service import Outcome
 from connect_api.invitations import service
 from connect_api.invitations.schemas import (
     DeclineBody,
@@ -76,7 +86,7 @@ def to_read(view: service.InvitationView) -> InvitationRead:
     ),
     response_model=InvitationRead,
     responses={
-        201: {"description": "Invitation sent.", "headers": _RATE_HEADERS},
+        201: {"description": "Invitation sent.", "headers": _RATE_HEADERS | REPLAY_HEADER_DOC},
         200: {
             "description": "A crossing invitation was accepted; you are now connected.",
             "model": InvitationRead,
@@ -93,21 +103,41 @@ def to_read(view: service.InvitationView) -> InvitationRead:
             policy.MessageTooLong,
             policy.InvitationThrottled,
             policy.TooManyPending,
+            *IDEMPOTENCY_ERRORS,
         ),
     },
 )
 async def send_invitation(
-    body: InvitationCreate, ctx: Ctx, principal: CurrentPrincipal, response: Response
-) -> InvitationRead:
-    outcome = await ctx.db.run(
-        service.send, ctx, principal.member_id, body.invitee_id, body.message
-    )
-    response.headers.update(outcome.headers)
-    if outcome.created:
-        response.headers["Location"] = f"/v1/invitations/{outcome.view.invitation.id}"
-    else:
-        response.status_code = status.HTTP_200_OK
-    return to_read(outcome.view)
+    body: InvitationCreate,
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def operation(session: AsyncSession) -> Outcome:
+        sent = await service.send(session, ctx, principal.member_id, body.invitee_id, body.message)
+        headers = dict(sent.headers)
+        if sent.created:
+            headers["Location"] = f"/v1/invitations/{sent.view.invitation.id}"
+        return Outcome(201 if sent.created else 200, _json(sent.view), headers)
+
+    return await respond(ctx, request, principal, idempotency_key, operation)
+
+
+def _json(view: service.InvitationView) -> dict[str, Any]:
+    return to_read(view).model_dump(mode="json")
+
+
+def _answer(
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    answer: Callable[..., Awaitable[service.InvitationView]],
+    *args: Any,
+) -> Callable[[AsyncSession], Awaitable[Outcome]]:
+    async def operation(session: AsyncSession) -> Outcome:
+        return Outcome(200, _json(await answer(session, ctx, principal.member_id, *args)))
+
+    return operation
 
 
 async def _list(
@@ -197,13 +227,22 @@ async def get_invitation(
     "is at the connection cap.",
     response_model=InvitationRead,
     responses=responses(
-        policy.NotInvitee, NotFound, policy.InvitationNotPending, policy.ConnectionLimitReached
+        policy.NotInvitee,
+        NotFound,
+        policy.InvitationNotPending,
+        policy.ConnectionLimitReached,
+        *IDEMPOTENCY_ERRORS,
     ),
 )
 async def accept_invitation(
-    invitation_id: InvitationId, ctx: Ctx, principal: CurrentPrincipal
-) -> InvitationRead:
-    return to_read(await ctx.db.run(service.accept, ctx, principal.member_id, invitation_id))
+    invitation_id: InvitationId,
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    operation = _answer(ctx, principal, service.accept, invitation_id)
+    return await respond(ctx, request, principal, idempotency_key, operation)
 
 
 @router.post(
@@ -214,18 +253,21 @@ async def accept_invitation(
     "`dont_know` and `spam` also bar this inviter from inviting the caller again, and count "
     "towards restricting the inviter.",
     response_model=InvitationRead,
-    responses=responses(policy.NotInvitee, NotFound, policy.InvitationNotPending),
+    responses=responses(
+        policy.NotInvitee, NotFound, policy.InvitationNotPending, *IDEMPOTENCY_ERRORS
+    ),
 )
 async def decline_invitation(
     invitation_id: InvitationId,
     ctx: Ctx,
     principal: CurrentPrincipal,
+    request: Request,
     body: Annotated[DeclineBody | None, Body()] = None,
-) -> InvitationRead:
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     reason = (body or DeclineBody()).reason
-    return to_read(
-        await ctx.db.run(service.decline, ctx, principal.member_id, invitation_id, reason)
-    )
+    operation = _answer(ctx, principal, service.decline, invitation_id, reason)
+    return await respond(ctx, request, principal, idempotency_key, operation)
 
 
 @router.post(
@@ -234,9 +276,16 @@ async def decline_invitation(
     description="The inviter takes back a pending invitation. The cooldown then applies to the "
     "inviter before inviting the same member again.",
     response_model=InvitationRead,
-    responses=responses(policy.NotInviter, NotFound, policy.InvitationNotPending),
+    responses=responses(
+        policy.NotInviter, NotFound, policy.InvitationNotPending, *IDEMPOTENCY_ERRORS
+    ),
 )
 async def withdraw_invitation(
-    invitation_id: InvitationId, ctx: Ctx, principal: CurrentPrincipal
-) -> InvitationRead:
-    return to_read(await ctx.db.run(service.withdraw, ctx, principal.member_id, invitation_id))
+    invitation_id: InvitationId,
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    operation = _answer(ctx, principal, service.withdraw, invitation_id)
+    return await respond(ctx, request, principal, idempotency_key, operation)

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.auth import InsufficientScope
 from connect_api.deps import AdminPrincipal, Ctx, CurrentPrincipal
 from connect_api.errors import NotFound, responses
+from connect_api.idempotency.http import (
+    IDEMPOTENCY_ERRORS,
+    REPLAY_HEADER_DOC,
+    IdempotencyKey,
+    respond,
+)
+from connect_api.idempotency.service import Outcome
 from connect_api.members import service
 from connect_api.members.schemas import InvitationAllowance, MemberCreate, MemberRead, MeRead
 from connect_api.members.service import HandleTaken
@@ -61,11 +70,24 @@ async def get_member(member_id: MemberId, ctx: Ctx, principal: CurrentPrincipal)
     status_code=status.HTTP_201_CREATED,
     summary="Create a member (admin)",
     response_model=MemberRead,
-    responses=responses(InsufficientScope, HandleTaken),
+    responses={
+        201: {"description": "Member created.", "headers": REPLAY_HEADER_DOC},
+        **responses(InsufficientScope, HandleTaken, *IDEMPOTENCY_ERRORS),
+    },
 )
 async def create_member(
-    body: MemberCreate, ctx: Ctx, principal: AdminPrincipal, response: Response
-) -> MemberRead:
-    member = await ctx.db.run(service.create, ctx, body)
-    response.headers["Location"] = f"/v1/members/{member.id}"
-    return MemberRead.model_validate(member)
+    body: MemberCreate,
+    ctx: Ctx,
+    principal: AdminPrincipal,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def operation(session: AsyncSession) -> Outcome:
+        member = await service.create(session, ctx, body)
+        return Outcome(
+            201,
+            MemberRead.model_validate(member).model_dump(mode="json"),
+            {"Location": f"/v1/members/{member.id}"},
+        )
+
+    return await respond(ctx, request, principal, idempotency_key, operation)
