@@ -26,6 +26,7 @@ from connect_api.database import (
     upgrade_to_head,
 )
 from connect_api.errors import PROBLEM_JSON, Problem, install_error_handlers
+from connect_api.events.router import router as events_router
 from connect_api.idempotency import service as idempotency_service
 from connect_api.invitations import service as invitation_service
 from connect_api.invitations.router import router as invitations_router
@@ -49,6 +50,7 @@ TAGS = [
     {"name": "invitations", "description": "Send, answer and withdraw connection invitations."},
     {"name": "connections", "description": "Who is connected to whom."},
     {"name": "members", "description": "Member profiles."},
+    {"name": "events", "description": "What changed, as a feed to poll."},
     {"name": "operations", "description": "Health and readiness for operators."},
 ]
 
@@ -104,7 +106,13 @@ def create_app(
         generate_unique_id_function=lambda route: route.name,
     )
     install_error_handlers(app)
-    for router in (members_router, invitations_router, connections_router, ops_router):
+    for router in (
+        members_router,
+        invitations_router,
+        connections_router,
+        events_router,
+        ops_router,
+    ):
         app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

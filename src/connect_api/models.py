@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Sequence,
     String,
     Text,
     func,
@@ -152,6 +153,9 @@ class IdempotencyKey(Base):
     __table_args__ = (Index("ix_idempotency_keys_created_at", created_at),)
 
 
+EVENT_POSITIONS = Sequence("event_positions", metadata=Base.metadata)
+
+
 class Event(Base):
     """The outbox: written in the transaction of the change it records."""
 
@@ -163,5 +167,11 @@ class Event(Base):
     audience: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+    # The event's place in the feed, given once it is committed (see events.repository.publish).
+    position: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_events_audience", audience, postgresql_using="gin"),)
+    __table_args__ = (
+        Index("ix_events_audience", audience, postgresql_using="gin"),
+        Index("uq_events_position", position, unique=True),
+        Index("ix_events_unpublished", id, postgresql_where=text("position IS NULL")),
+    )

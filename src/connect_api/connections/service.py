@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api import events
 from connect_api.connections import repository as connections
 from connect_api.connections.schemas import ConnectionSort
 from connect_api.context import AppContext
 from connect_api.errors import NotFound
+from connect_api.events import repository as events
 from connect_api.invitations.service import caller_or_401
 from connect_api.members import repository as members
 from connect_api.models import Member

@@ -12,12 +12,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api import events, policy
+from connect_api import policy
 from connect_api.auth import InvalidToken
 from connect_api.config import PolicySettings
 from connect_api.connections import repository as connections
 from connect_api.context import AppContext
 from connect_api.errors import NotFound
+from connect_api.events import repository as events
 from connect_api.invitations import repository as invitations
 from connect_api.members import repository as members
 from connect_api.models import DeclineReason, Invitation, InvitationStatus, Member

@@ -1,0 +1,65 @@
+"""SQL for the outbox and its feed.
+
+Events are written in the transaction of the change they record, but ids are handed out in
+insert order, not commit order: a reader paging by id could step over an event that commits
+late. So the feed pages by ``position`` instead, given only to committed events by one
+publisher at a time (an advisory lock): every position handed out later is greater than every
+one a reader could already have seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from connect_api.models import EVENT_POSITIONS, Event
+
+_PUBLISHER_LOCK = 0x636F6E6E656374  # any constant shared by every process
+
+
+async def record(
+    session: AsyncSession,
+    type_: str,
+    *,
+    audience: Iterable[int],
+    data: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Record one event, addressed to ``audience`` (the members it may be shown to)."""
+    await session.execute(
+        insert(Event).values(type=type_, occurred_at=now, audience=sorted(set(audience)), data=data)
+    )
+
+
+async def publish(session: AsyncSession) -> int | None:
+    """Give committed, unpublished events their feed positions; ``None`` if another process
+    is publishing right now (it will cover them, or the next call will)."""
+    locked = await session.scalar(select(func.pg_try_advisory_xact_lock(_PUBLISHER_LOCK)))
+    if not locked:
+        return None
+    result = await session.execute(
+        update(Event)
+        .where(Event.position.is_(None))
+        .values(position=EVENT_POSITIONS.next_value())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def feed(
+    session: AsyncSession, *, member_id: int | None, after: int, limit: int
+) -> list[Event]:
+    """Published events after ``after``, in feed order; ``member_id=None`` for all of them."""
+    stmt = (
+        select(Event)
+        .where(Event.position.is_not(None), Event.position > after)
+        .order_by(Event.position)
+        .limit(limit)
+    )
+    if member_id is not None:
+        stmt = stmt.where(Event.audience.contains([member_id]))
+    return list(await session.scalars(stmt))

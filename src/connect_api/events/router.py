@@ -1,0 +1,55 @@
+"""HTTP for the event feed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from connect_api.auth import InsufficientScope
+from connect_api.deps import Ctx, CurrentPrincipal
+from connect_api.errors import responses
+from connect_api.events import service
+from connect_api.events.schemas import EventPage, EventRead
+from connect_api.pagination import InvalidCursor, Limit, decode_cursor, encode_cursor
+
+router = APIRouter(tags=["events"])
+
+_KIND = "ev"
+
+
+@router.get(
+    "/v1/events",
+    summary="The event feed",
+    description=(
+        "Every change that concerns the caller, oldest first: invitations created, accepted, "
+        "declined (to the invitee only), withdrawn and expired, connections removed (to the "
+        "remover only). Start without `after`, then pass `next_cursor` as `after`; at the end "
+        "of the feed keep polling with the last `next_cursor`. The order is the order in which "
+        "changes were committed, so a poller never skips an event. With `all=true` an admin "
+        "reads every member's events."
+    ),
+    response_model=EventPage,
+    responses=responses(InsufficientScope, InvalidCursor),
+)
+async def read_events(
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    after: Annotated[
+        str | None, Query(max_length=512, description="`next_cursor` of the previous read.")
+    ] = None,
+    all_: Annotated[
+        bool, Query(alias="all", description="Every member's events (admin only).")
+    ] = False,
+    limit: Limit = 20,
+) -> EventPage:
+    position = decode_cursor(after, _KIND, int)[0] if after else 0
+    rows, has_more = await ctx.db.run(
+        service.read_feed, ctx, principal, everything=all_, after=position, limit=limit
+    )
+    last = rows[-1].position if rows else position
+    return EventPage(
+        items=[EventRead.model_validate(e) for e in rows],
+        next_cursor=encode_cursor(_KIND, last),
+        has_more=has_more,
+    )

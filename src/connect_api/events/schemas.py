@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EventRead(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 311,
+                    "type": "invitation.accepted",
+                    "occurred_at": "2026-11-25T10:00:00Z",
+                    "data": {
+                        "invitation_id": 1001,
+                        "inviter_id": 7,
+                        "invitee_id": 42,
+                        "connected_at": "2026-11-25T10:00:00+00:00",
+                    },
+                }
+            ]
+        },
+    )
+
+    id: int
+    type: str = Field(
+        description="`invitation.created|accepted|declined|withdrawn|expired`, "
+        "`connection.removed`, …"
+    )
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    items: list[EventRead]
+    next_cursor: str = Field(
+        description="Pass as `after` to read on. Always present: at the end of the feed it "
+        "is where new events will appear, so a client polls with it."
+    )
+    has_more: bool = Field(description="More events are available right now.")

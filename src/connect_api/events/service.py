@@ -1,0 +1,35 @@
+"""Reading the event feed."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from connect_api.auth import InvalidToken, Principal, require_admin
+from connect_api.context import AppContext
+from connect_api.events import repository as events
+from connect_api.members import repository as members
+from connect_api.models import Event
+
+
+async def read_feed(
+    session: AsyncSession,
+    ctx: AppContext,
+    principal: Principal,
+    *,
+    everything: bool,
+    after: int,
+    limit: int,
+) -> tuple[list[Event], bool]:
+    """The caller's events (or, for an admin asking, everyone's) after a feed position."""
+    if everything:
+        require_admin(principal)
+    elif await members.get(session, principal.member_id) is None:
+        raise InvalidToken("The token's member does not exist.")
+    await events.publish(session)
+    rows = await events.feed(
+        session,
+        member_id=None if everything else principal.member_id,
+        after=after,
+        limit=limit + 1,
+    )
+    return rows[:limit], len(rows) > limit
