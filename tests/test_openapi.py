@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from connect_api.cli import openapi_text
+from tests.helpers import Api
 
 COMMITTED = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 
@@ -33,7 +34,7 @@ def test_every_operation_is_documented(app: FastAPI) -> None:
         ok = [c for c in op["responses"] if c.startswith("2")]
         assert ok, where
         for code in ok:
-            if code != "204":
+            if code != "204" and path != "/metrics":
                 content = op["responses"][code]["content"]["application/json"]
                 assert "$ref" in json.dumps(content["schema"]), where
         if path.startswith("/v1/"):
@@ -61,3 +62,19 @@ async def test_docs_page_uses_only_local_assets(http: AsyncClient) -> None:
         r = await http.get(url)
         assert r.status_code == 200, url
         assert len(r.content) > 1_000, url
+
+
+async def test_metrics_count_requests_and_refusals(http: AsyncClient, api: Api) -> None:
+    def refusals(text: str) -> float:
+        for line in text.splitlines():
+            if line.startswith('connect_api_refusals_total{code="cannot_invite_self"}'):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before = refusals((await http.get("/metrics")).text)
+    a = await api.member()
+    await api.invite(a, a)  # refused: cannot_invite_self
+    r = await http.get("/metrics")
+    assert r.headers["content-type"].startswith("text/plain")
+    assert refusals(r.text) == before + 1
+    assert 'handler="/v1/invitations"' in r.text

@@ -31,6 +31,7 @@ from connect_api.idempotency import service as idempotency_service
 from connect_api.invitations import service as invitation_service
 from connect_api.invitations.router import router as invitations_router
 from connect_api.members.router import router as members_router
+from connect_api.metrics import Metrics
 from connect_api.ops.router import router as ops_router
 
 log = logging.getLogger("connect_api")
@@ -105,7 +106,9 @@ def create_app(
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
         generate_unique_id_function=lambda route: route.name,
     )
-    install_error_handlers(app)
+    metrics = Metrics()
+    app.state.metrics = metrics
+    install_error_handlers(app, metrics.refusals)
     for router in (
         members_router,
         invitations_router,
@@ -114,6 +117,7 @@ def create_app(
         ops_router,
     ):
         app.include_router(router)
+    metrics.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
