@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP) ## start the service on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL)
 	$(BIN)/connect-api serve
 
-test: $(STAMP) ## install, lint, and run the whole test suite
+test: $(STAMP) ## install, lint, type-check, and run the whole test suite
 	$(BIN)/ruff check src tests migrations bench
 	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 openapi: $(STAMP) ## rewrite openapi/openapi.json from the code

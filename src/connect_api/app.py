@@ -72,7 +72,9 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = settings.database_url or await asyncio.to_thread(start_embedded, settings)
+        url = settings.database_url
+        if url is None:
+            url = await asyncio.to_thread(start_embedded, settings)
         engine = make_engine(url, settings)
         do_migrate = settings.embedded if migrate is None else migrate
         if do_migrate:

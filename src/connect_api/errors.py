@@ -236,7 +236,8 @@ def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     from connect_api.auth import InvalidToken  # auth depends on this module
 
     by_status: dict[int, list[type[DomainError]]] = {}
-    for err in (InvalidToken, ValidationFailed, *errors):
+    everything: tuple[type[DomainError], ...] = (InvalidToken, ValidationFailed, *errors)
+    for err in everything:
         by_status.setdefault(err.status, [])
         if err not in by_status[err.status]:
             by_status[err.status].append(err)

@@ -5,8 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    any_,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.models import Connection, Member
@@ -53,7 +64,7 @@ async def delete_pair(session: AsyncSession, a: int, b: int) -> bool:
     return len(result.all()) == 2
 
 
-def _name_key():  # type: ignore[no-untyped-def]
+def _name_key() -> ColumnElement[str]:
     return func.lower(Member.display_name)
 
 
@@ -70,24 +81,63 @@ async def list_page(
 
     Newest first, or by name as PostgreSQL lowers it (the position carries that very value,
     so a page boundary never depends on Python and PostgreSQL agreeing on case).
+
+    Newest first reads ``ix_connections_member_recent`` in order. By name, no index orders
+    one member's connections, and left to itself the planner may walk the global name index
+    against the member's rows (quadratic in a prepared statement's generic plan). So the
+    name query always, whatever the estimates:
+
+    1. reads the member's ``other_id`` values from the primary key, in id order, into an array;
+    2. fetches those members in one ``pk_members`` scan: ``id = ANY(sorted array)`` reads the
+       leaf pages in order instead of descending the index once per id;
+    3. computes ``lower(display_name)`` once per row (``OFFSET 0`` keeps it in the subquery),
+       applies the cursor and keeps the first ``limit`` with a top-N sort of ``(key, id)``;
+    4. joins ``members`` and ``connections`` by primary key for those rows only.
     """
-    key = (_name_key(), Member.id) if by_name else (Connection.created_at, Connection.other_id)
+    if by_name:
+        others = (
+            select(Connection.other_id)
+            .where(Connection.member_id == member_id)
+            .order_by(Connection.other_id)
+            .scalar_subquery()
+        )
+        keyed = select(Member.id, _name_key().label("k")).where(
+            Member.id == any_(func.array(others, type_=ARRAY(BigInteger)))
+        )
+        if q:
+            keyed = keyed.where(_matches(q))
+        ks = keyed.offset(0).subquery("keyed")
+        page = select(ks.c.id, ks.c.k)
+        if after is not None:
+            page = page.where(tuple_(ks.c.k, ks.c.id) > tuple_(*after))
+        top = page.order_by(ks.c.k, ks.c.id).limit(limit).subquery("page")
+        stmt = (
+            select(Member, Connection.created_at, top.c.k)
+            .select_from(top)
+            .join(Member, Member.id == top.c.id)
+            .join(
+                Connection,
+                and_(Connection.member_id == member_id, Connection.other_id == top.c.id),
+            )
+            .order_by(top.c.k, top.c.id)
+        )
+        return [(m, at, (k, m.id)) for m, at, k in (await session.execute(stmt)).all()]
+    key = (Connection.created_at, Connection.other_id)
     stmt = (
         select(Member, Connection.created_at, key[0])
         .join(Member, Member.id == Connection.other_id)
         .where(Connection.member_id == member_id)
-        .order_by(*(key if by_name else (k.desc() for k in key)))
+        .order_by(*(k.desc() for k in key))
         .limit(limit)
     )
     if after is not None:
-        position = tuple_(*key)
-        stmt = stmt.where(position > tuple_(*after) if by_name else position < tuple_(*after))
+        stmt = stmt.where(tuple_(*key) < tuple_(*after))
     if q:
         stmt = stmt.where(_matches(q))
     return [(m, at, (k, m.id)) for m, at, k in (await session.execute(stmt)).all()]
 
 
-def _matches(q: str):  # type: ignore[no-untyped-def]
+def _matches(q: str) -> ColumnElement[bool]:
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return or_(
         Member.display_name.ilike(pattern, escape="\\"), Member.handle.ilike(pattern, escape="\\")

@@ -4,14 +4,24 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from connect_api.members.schemas import MemberSummary
 from connect_api.models import DeclineReason, InvitationStatus
 from connect_api.text import CleanStr
 
-_EXAMPLE_MEMBER_A = {"id": 7, "handle": "grace", "display_name": "Grace Hopper", "headline": None}
-_EXAMPLE_MEMBER_B = {"id": 42, "handle": "ada", "display_name": "Ada Lovelace", "headline": None}
+_EXAMPLE_MEMBER_A: dict[str, JsonValue] = {
+    "id": 7,
+    "handle": "grace",
+    "display_name": "Grace Hopper",
+    "headline": None,
+}
+_EXAMPLE_MEMBER_B: dict[str, JsonValue] = {
+    "id": 42,
+    "handle": "ada",
+    "display_name": "Ada Lovelace",
+    "headline": None,
+}
 
 
 class InvitationCreate(BaseModel):
