@@ -144,12 +144,21 @@ async def test_http_401_carries_www_authenticate(http: AsyncClient, api: Api) ->
     assert "expired" in body["detail"]
 
 
-async def test_token_for_unknown_member_is_401(api: Api) -> None:
-    r = await api.as_(123456).get("/v1/me")
-    problem(r, 401, "invalid_token")
+async def test_token_for_unknown_member_is_401_on_every_member_route(api: Api) -> None:
     member = await api.member()
-    r = await api.as_(123456).post("/v1/invitations", json={"invitee_id": member})
-    problem(r, 401, "invalid_token")
+    ghost = api.as_(123456)
+    for r in (
+        await ghost.get("/v1/me"),
+        await ghost.post("/v1/invitations", json={"invitee_id": member}),
+        await ghost.get("/v1/invitations/received"),
+        await ghost.get("/v1/invitations/sent"),
+        await ghost.get("/v1/invitations/1"),
+        await ghost.get(f"/v1/members/{member}/connections"),
+        await ghost.delete(f"/v1/connections/{member}"),
+        await ghost.get("/v1/events"),
+    ):
+        problem(r, 401, "invalid_token")
+        assert r.headers["www-authenticate"].startswith("Bearer")
 
 
 async def test_admin_scope_is_needed_to_create_members(api: Api) -> None:

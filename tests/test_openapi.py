@@ -78,3 +78,27 @@ async def test_metrics_count_requests_and_refusals(http: AsyncClient, api: Api) 
     assert r.headers["content-type"].startswith("text/plain")
     assert refusals(r.text) == before + 1
     assert 'handler="/v1/invitations"' in r.text
+
+
+async def test_cors_is_off_by_default_and_exposes_the_limit_headers_when_on() -> None:
+    from httpx import ASGITransport
+
+    from connect_api.app import create_app
+    from connect_api.config import Settings
+
+    origin = "https://app.example.com"
+    for origins, allowed in (([], False), ([origin], True)):
+        app = create_app(Settings(database_url="postgresql://unused/db", cors_origins=origins))
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+            r = await client.options(
+                "/v1/invitations",
+                headers={
+                    "Origin": origin,
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "Authorization, Idempotency-Key",
+                },
+            )
+            assert (r.headers.get("access-control-allow-origin") == origin) is allowed
+            r = await client.get("/healthz", headers={"Origin": origin})
+            exposed = r.headers.get("access-control-expose-headers", "")
+            assert ("RateLimit" in exposed) is allowed

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.cors import CORSMiddleware
 
 from connect_api import __version__
 from connect_api.auth import TokenService
@@ -119,6 +120,22 @@ def create_app(
         ops_router,
     ):
         app.include_router(router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            # What a browser client needs to read: limits, retries, new resources, replays.
+            expose_headers=[
+                "RateLimit",
+                "RateLimit-Policy",
+                "Retry-After",
+                "Location",
+                "Idempotent-Replayed",
+            ],
+            max_age=600,
+        )
     metrics.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -28,45 +28,38 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             signal.signal(sig, _exit_quietly)
         url = start_embedded(settings)
         print(f"embedded PostgreSQL running; data in {settings.pgdata}", file=sys.stderr)
-        if args.workers > 1:
-            # Workers are fresh processes: hand them the running server and the secret.
-            os.environ["CONNECT_API_DATABASE_URL"] = url
-            os.environ.setdefault("CONNECT_API_JWT_SECRET", _embedded_secret(settings))
-            asyncio.run(_migrate(url, settings))
-        else:
-            settings = settings.model_copy(update={"database_url": url})
-            return _run(uvicorn, create_app(settings, migrate=True), args, settings)
-    try:
-        asyncio.run(_check_schema(settings))
-    except SchemaNotAtHead as exc:
-        print(f"connect-api: {exc}", file=sys.stderr)
-        return 1
+        asyncio.run(_migrate(url, settings))
+        update: dict[str, str] = {"database_url": url}
+        if settings.jwt_secret is None and settings.jwt_algorithm.startswith("HS"):
+            update["jwt_secret"] = _embedded_secret(settings)
+        settings = settings.model_copy(update=update)
+        # Workers are fresh processes: they find the running server and the secret here.
+        os.environ.update({f"CONNECT_API_{k.upper()}": v for k, v in update.items()})
+    else:
+        try:
+            asyncio.run(_check_schema(settings))
+        except SchemaNotAtHead as exc:
+            print(f"connect-api: {exc}", file=sys.stderr)
+            return 1
+    host, port = args.host or settings.host, args.port or settings.port
     if args.workers > 1:
         uvicorn.run(
             "connect_api.app:create_app",
             factory=True,
-            host=args.host or settings.host,
-            port=args.port or settings.port,
+            host=host,
+            port=port,
             workers=args.workers,
             log_level=settings.log_level,
+            proxy_headers=True,
         )
-        return 0
-    return _run(uvicorn, create_app(settings), args, settings)
+    else:
+        app = create_app(settings, migrate=False)
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level, proxy_headers=True)
+    return 0
 
 
 def _exit_quietly(signum: int, frame: object) -> None:
     raise SystemExit(0)
-
-
-def _run(uvicorn, app, args: argparse.Namespace, settings: Settings) -> int:  # type: ignore[no-untyped-def]
-    uvicorn.run(
-        app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level=settings.log_level,
-        proxy_headers=True,
-    )
-    return 0
 
 
 def _embedded_secret(settings: Settings) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -90,6 +89,11 @@ class Settings(BaseSettings):
     expiry_sweep_seconds: float = Field(
         300, ge=0, description="How often `serve` marks old pending invitations expired; 0: never."
     )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API, as a JSON list, e.g. "
+        '`["https://app.example.com"]`; empty: no CORS headers.',
+    )
     idempotency_ttl_hours: float = Field(
         24, gt=0, description="How long an `Idempotency-Key` and its first response are kept."
     )
@@ -107,7 +111,7 @@ class Settings(BaseSettings):
                 return "postgresql+asyncpg://" + value[len(prefix) :]
         return value
 
-    @cached_property
+    @property
     def embedded(self) -> bool:
         return self.database_url is None
 

@@ -11,8 +11,8 @@ from connect_api.connections.schemas import ConnectionSort
 from connect_api.context import AppContext
 from connect_api.errors import NotFound
 from connect_api.events import repository as events
-from connect_api.invitations.service import caller_or_401
 from connect_api.members import repository as members
+from connect_api.members.access import caller_from, require_member
 from connect_api.models import Member
 
 Cursor = tuple[datetime, int] | tuple[str, int]
@@ -30,6 +30,7 @@ async def list_connections(
     after: Cursor | None,
 ) -> tuple[list[tuple[Member, datetime]], Cursor | None]:
     """A member's connections, seen by the member and their 1st-degree connections only."""
+    await require_member(session, caller_id)
     if caller_id != member_id and not await connections.are_connected(
         session, caller_id, member_id
     ):
@@ -52,7 +53,7 @@ async def remove(session: AsyncSession, ctx: AppContext, caller_id: int, other_i
     """Remove a connection. Silent: the other member is not notified; no cooldown follows."""
     now = ctx.clock.now()
     locked = await members.lock(session, caller_id, other_id)
-    me = caller_or_401(locked, caller_id)
+    me = caller_from(locked, caller_id)
     other = locked.get(other_id)
     if other is None or not await connections.delete_pair(session, caller_id, other_id):
         raise NotFound("You are not connected to this member.")

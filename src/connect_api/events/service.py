@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.auth import InvalidToken, Principal, require_admin
+from connect_api.auth import Principal, require_admin
 from connect_api.context import AppContext
 from connect_api.events import repository as events
-from connect_api.members import repository as members
+from connect_api.members.access import require_member
 from connect_api.models import Event
 
 
@@ -23,8 +23,8 @@ async def read_feed(
     """The caller's events (or, for an admin asking, everyone's) after a feed position."""
     if everything:
         require_admin(principal)
-    elif await members.get(session, principal.member_id) is None:
-        raise InvalidToken("The token's member does not exist.")
+    else:
+        await require_member(session, principal.member_id)
     await events.publish(session)
     rows = await events.feed(
         session,

@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api import policy
-from connect_api.auth import InvalidToken
 from connect_api.config import PolicySettings
 from connect_api.connections import repository as connections
 from connect_api.context import AppContext
@@ -21,6 +20,7 @@ from connect_api.errors import NotFound
 from connect_api.events import repository as events
 from connect_api.invitations import repository as invitations
 from connect_api.members import repository as members
+from connect_api.members.access import caller_from, require_member
 from connect_api.models import DeclineReason, Invitation, InvitationStatus, Member
 
 
@@ -42,13 +42,6 @@ class SendOutcome:
 
 def _event_data(inv: Invitation) -> dict[str, object]:
     return {"invitation_id": inv.id, "inviter_id": inv.inviter_id, "invitee_id": inv.invitee_id}
-
-
-def caller_or_401(found: dict[int, Member], caller_id: int) -> Member:
-    me = found.get(caller_id)
-    if me is None:
-        raise InvalidToken("The token's member does not exist.")
-    return me
 
 
 async def _expire_pair(session: AsyncSession, a: int, b: int, now: datetime) -> None:
@@ -90,7 +83,7 @@ async def send(
         raise policy.CannotInviteSelf("You can't invite yourself.")
 
     locked = await members.lock(session, caller_id, invitee_id)
-    me = caller_or_401(locked, caller_id)
+    me = caller_from(locked, caller_id)
     them = locked.get(invitee_id)
     if them is None:
         raise NotFound("No such member.")
@@ -265,6 +258,7 @@ async def withdraw(
 async def get_one(
     session: AsyncSession, ctx: AppContext, caller_id: int, invitation_id: int
 ) -> InvitationView:
+    await require_member(session, caller_id)
     inv = await _visible(session, invitation_id, caller_id)
     found = await members.get_many(session, (inv.inviter_id, inv.invitee_id))
     return InvitationView(
@@ -283,6 +277,7 @@ async def list_mine(
     after: tuple[datetime, int] | None,
 ) -> tuple[list[InvitationView], tuple[datetime, int] | None]:
     now = ctx.clock.now()
+    await require_member(session, caller_id)
     rows = await invitations.list_for(
         session,
         member_id=caller_id,

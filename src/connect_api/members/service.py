@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api import policy
-from connect_api.auth import InvalidToken
 from connect_api.context import AppContext
 from connect_api.errors import Conflict, NotFound
 from connect_api.invitations import repository as invitations
 from connect_api.invitations.service import inviter_facts
 from connect_api.members import repository as members
+from connect_api.members.access import require_member
 from connect_api.members.schemas import MemberCreate
 from connect_api.models import Member
 
@@ -52,9 +52,7 @@ async def get(session: AsyncSession, ctx: AppContext, member_id: int) -> Member:
 
 
 async def me(session: AsyncSession, ctx: AppContext, caller_id: int) -> MeView:
-    member = await members.get(session, caller_id)
-    if member is None:
-        raise InvalidToken("The token's member does not exist.")
+    member = await require_member(session, caller_id)
     now, rules = ctx.clock.now(), ctx.settings.policy
     facts = await inviter_facts(session, member, now, rules)
     return MeView(

@@ -1,0 +1,28 @@
+"""The caller as a member: a valid token whose member no longer exists is a 401, everywhere."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from connect_api.auth import InvalidToken
+from connect_api.members import repository as members
+from connect_api.models import Member
+
+
+def _gone() -> InvalidToken:
+    return InvalidToken("The token's member does not exist.")
+
+
+def caller_from(found: dict[int, Member], caller_id: int) -> Member:
+    """The caller among members already read (and locked) by the use case."""
+    me = found.get(caller_id)
+    if me is None:
+        raise _gone()
+    return me
+
+
+async def require_member(session: AsyncSession, caller_id: int) -> Member:
+    me = await members.get(session, caller_id)
+    if me is None:
+        raise _gone()
+    return me
