@@ -82,10 +82,11 @@ def test_serve_with_the_embedded_database_keeps_data_across_restarts(tmp_path: P
         "CONNECT_API_LOG_LEVEL": "warning",
     }
 
-    def serve() -> tuple[subprocess.Popen[bytes], str]:
+    def serve(workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
         port = _free_port()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "connect_api", "serve", "--port", str(port)],
+            [sys.executable, "-m", "connect_api", "serve", "--port", str(port)]  # noqa: RUF005
+            + ["--workers", str(workers)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=(tmp_path / "serve.log").open("ab"),
@@ -115,7 +116,7 @@ def test_serve_with_the_embedded_database_keeps_data_across_restarts(tmp_path: P
     finally:
         stop(proc)
 
-    proc, url = serve()
+    proc, url = serve(workers=2)  # worker processes find the server the parent started
     try:
         r = httpx.get(f"{url}/v1/members/{member_id}", headers=headers)
         assert r.status_code == 200 and r.json()["handle"] == "kept"
