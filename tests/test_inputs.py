@@ -20,6 +20,10 @@ CASES = [
     ("GET", "/v1/members/abc", None, 422, "validation_error"),
     ("POST", "/v1/invitations", b"[1,2]", 422, "validation_error"),
     ("POST", "/v1/invitations", b"\xff\xfe", 422, "validation_error"),
+    ("POST", "/v1/invitations", b"\xff\xfe{", 422, "validation_error"),
+    ("POST", "/v1/members", b"\xff\xfe{", 422, "validation_error"),
+    ("POST", "/v1/members", b'{"handle": "ab ", "display_name": "x"}', 422, "validation_error"),
+    ("POST", "/v1/members", b'{"handle": "abc", "display_name": "   "}', 422, "validation_error"),
     ("POST", "/v1/invitations", b'{"invitee_id": 1e400}', 422, "validation_error"),
     ("POST", "/v1/invitations", b'{"invitee_id": "2"}', 422, "validation_error"),
     (
@@ -90,3 +94,15 @@ async def test_bad_input_is_a_problem_not_a_crash(
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["code"] == code
     await api.assert_consistent()
+
+
+async def test_member_fields_are_stripped_then_checked(api: Api) -> None:
+    r = await api.admin.post(
+        "/v1/members", json={"handle": "  zed  ", "display_name": "  Zed  ", "headline": " x "}
+    )
+    assert r.status_code == 201, r.text
+    assert (r.json()["handle"], r.json()["display_name"], r.json()["headline"]) == (
+        "zed",
+        "Zed",
+        "x",
+    )

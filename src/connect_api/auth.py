@@ -26,7 +26,7 @@ class Principal:
 
 
 class InvalidToken(Unauthorized):
-    """The bearer token is missing, expired or not valid."""
+    """The bearer token is expired or not valid, or its member no longer exists."""
 
     code = "invalid_token"
 
@@ -137,8 +137,14 @@ class TokenService:
         return jwt.encode(claims, self._sign_key, algorithm=self.algorithm)
 
 
+class MissingToken(Unauthorized):
+    """A bearer token is required."""
+
+    code = "unauthorized"
+
+
 def missing_token() -> Unauthorized:
-    return Unauthorized("A bearer token is required.", headers=_challenge())
+    return MissingToken("A bearer token is required.", headers=_challenge())
 
 
 def require_admin(principal: Principal) -> None:

@@ -188,12 +188,18 @@ def install_error_handlers(app: FastAPI, refusals: Counter | None = None) -> Non
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _STATUS_CODES.get(exc.status_code, "error")
-        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-        if exc.status_code == 404:
+        status = exc.status_code
+        code = _STATUS_CODES.get(status, "error")
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
+        if status == 404:
             detail = "No such resource, or not visible to you."
+        if status == 400:
+            # The framework's only 400: a body that cannot be read (not UTF-8). Malformed
+            # input is a 422 here, always.
+            status, code = 422, "validation_error"
+            detail = "The request body could not be read as JSON text."
         return problem_response(
-            exc.status_code,
+            status,
             code,
             detail,
             instance=request.url.path,
@@ -233,10 +239,15 @@ def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
 
     Every operation can answer 401 (bad token) and 422 (malformed input).
     """
-    from connect_api.auth import InvalidToken  # auth depends on this module
+    from connect_api.auth import InvalidToken, MissingToken  # auth depends on this module
 
     by_status: dict[int, list[type[DomainError]]] = {}
-    everything: tuple[type[DomainError], ...] = (InvalidToken, ValidationFailed, *errors)
+    everything: tuple[type[DomainError], ...] = (
+        MissingToken,
+        InvalidToken,
+        ValidationFailed,
+        *errors,
+    )
     for err in everything:
         by_status.setdefault(err.status, [])
         if err not in by_status[err.status]:

@@ -7,10 +7,10 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 
-def _no_nul(value: str) -> str:
+def no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain the NUL character")
     return value
 
 
-CleanStr = Annotated[str, AfterValidator(_no_nul)]
+CleanStr = Annotated[str, AfterValidator(no_nul)]

@@ -3,20 +3,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from connect_api.text import CleanStr
+from connect_api.text import no_nul
 
+# Constraints first (whitespace is stripped before lengths are checked), then the NUL check.
 Handle = Annotated[
-    CleanStr,
+    str,
     StringConstraints(
         strip_whitespace=True, min_length=3, max_length=30, pattern=r"^[A-Za-z0-9_.-]+$"
     ),
 ]
 DisplayName = Annotated[
-    CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(no_nul),
 ]
-Headline = Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=220)]
+Headline = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=220), AfterValidator(no_nul)
+]
 
 
 class MemberCreate(BaseModel):
