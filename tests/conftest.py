@@ -141,3 +141,22 @@ async def empty_database(database_url: str) -> str:  # type: ignore[misc]
     async with admin.connect() as conn:
         await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     await admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def empty_database_sync(database_url: str) -> Iterator[str]:
+    """Like ``empty_database``, for synchronous tests: a new, empty database on the server."""
+    import asyncio
+
+    base = make_url(database_url)
+    name = f"connect_api_empty_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        engine = create_async_engine(base, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+        await engine.dispose()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
