@@ -201,3 +201,23 @@ async def test_concurrent_reports_restrict_the_inviter_once(api: Api) -> None:
     assert rows[0][0] == api.clock.now() + api.rules.restriction
     other = await api.member()
     problem(await api.invite(spammer, other), 403, "member_restricted")
+
+
+async def test_no_window_between_decline_and_cooldown(api: Api) -> None:
+    """Re-invites racing a decline (or the inviter's own withdrawal) never get through."""
+    for answer in ("decline", "withdraw"):
+        a, b = await api.members(2)
+        inv = await api.invited(a, b)
+        answering = (
+            api.decline(b, inv, "ignore")
+            if answer == "decline"
+            else api.as_(a).post(f"/v1/invitations/{inv}/withdraw")
+        )
+        results = await asyncio.gather(answering, *(api.invite(a, b) for _ in range(15)))
+        assert results[0].status_code == 200, results[0].text
+        codes = Counter(r.json()["code"] for r in results[1:])
+        assert set(codes) <= {"invitation_pending", "cooldown_active"}, codes
+        pending = await api.sql(
+            "SELECT count(*) FROM invitations WHERE status = 'pending' AND inviter_id = :a", a=a
+        )
+        assert pending[0][0] == 0
