@@ -6,13 +6,16 @@ so concurrency tests see exactly what a deployment would.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
+import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import make_url, text
@@ -23,7 +26,7 @@ from connect_api.clock import ManualClock
 from connect_api.config import PolicySettings, Settings
 from connect_api.context import AppContext
 from connect_api.database import start_embedded
-from tests.helpers import Api
+from tests.helpers import Api, Receiver
 
 JWT_SECRET = "test-secret-" + "x" * 52  # 64 bytes: long enough for HS512 too
 
@@ -74,6 +77,7 @@ def settings(database_url: str) -> Settings:
         db_pool_size=20,
         db_max_overflow=20,
         expiry_sweep_seconds=0,
+        webhook_dispatch_seconds=0,
         policy=PolicySettings(),
     )
 
@@ -110,7 +114,8 @@ async def _isolate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     async with ctx.db.engine.begin() as conn:
         await conn.execute(
             text(
-                "TRUNCATE events, idempotency_keys, connections, invitations, members"
+                "TRUNCATE webhook_deliveries, webhooks, events, idempotency_keys, connections,"
+                " invitations, members"
                 " RESTART IDENTITY CASCADE"
             )
         )
@@ -160,3 +165,20 @@ def empty_database_sync(database_url: str) -> Iterator[str]:
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     yield base.set(database=name).render_as_string(hide_password=False)
     asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
+    app = Receiver()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.01)
+    try:
+        yield app, f"http://127.0.0.1:{port}/hooks"
+    finally:
+        server.should_exit = True
+        await task

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import JWT_SECRET
-from tests.helpers import Api
+from tests.helpers import Api, Receiver
 
 
 def _free_port() -> int:
@@ -116,3 +116,26 @@ async def test_two_processes_crossing_invitations_and_cap(api: Api, two_servers:
     finally:
         for c in clients:
             await c.aclose()
+
+
+async def test_serve_delivers_webhooks_in_the_background(
+    api: Api, two_servers: list[str], receiver: tuple[Receiver, str]
+) -> None:
+    inbox, url = receiver
+    r = await api.admin.post("/v1/webhooks", json={"url": url})
+    assert r.status_code == 201
+    a, b = await api.members(2)
+    async with httpx.AsyncClient(base_url=two_servers[0], timeout=30) as client:
+        r = await client.post(
+            "/v1/invitations",
+            json={"invitee_id": b},
+            headers={"Authorization": f"Bearer {api.token(a)}"},
+        )
+        assert r.status_code == 201
+    for _ in range(100):  # the servers look for due deliveries every second
+        if inbox.requests:
+            break
+        await asyncio.sleep(0.1)
+    assert [e["type"] for e in inbox.events()] == ["invitation.created"]
+    await asyncio.sleep(1.5)  # and only once, though two processes dispatch
+    assert len(inbox.requests) == 1

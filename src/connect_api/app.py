@@ -34,6 +34,8 @@ from connect_api.invitations.router import router as invitations_router
 from connect_api.members.router import router as members_router
 from connect_api.metrics import Metrics
 from connect_api.ops.router import router as ops_router
+from connect_api.webhooks import service as webhook_service
+from connect_api.webhooks.router import router as webhooks_router
 
 log = logging.getLogger("connect_api")
 
@@ -53,6 +55,7 @@ TAGS = [
     {"name": "connections", "description": "Who is connected to whom."},
     {"name": "members", "description": "Member profiles."},
     {"name": "events", "description": "What changed, as a feed to poll."},
+    {"name": "webhooks", "description": "What changed, pushed to your endpoints (admin)."},
     {"name": "operations", "description": "Health and readiness for operators."},
 ]
 
@@ -87,16 +90,18 @@ def create_app(
             secret = embedded_jwt_secret(settings)
         ctx = AppContext(settings, Database(engine), clock, TokenService(settings, secret, clock))
         app.state.ctx = ctx
-        sweeper = None
+        background = []
         if settings.expiry_sweep_seconds > 0:
-            sweeper = asyncio.create_task(_sweep_expired(ctx))
+            background.append(asyncio.create_task(_sweep_expired(ctx)))
+        if settings.webhook_dispatch_seconds > 0:
+            background.append(asyncio.create_task(webhook_service.run_dispatcher(ctx)))
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in background:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                    await task
             await engine.dispose()
 
     app = FastAPIOffline(
@@ -117,6 +122,7 @@ def create_app(
         invitations_router,
         connections_router,
         events_router,
+        webhooks_router,
         ops_router,
     ):
         app.include_router(router)

@@ -94,6 +94,15 @@ class Settings(BaseSettings):
         description="Browser origins allowed to call the API, as a JSON list, e.g. "
         '`["https://app.example.com"]`; empty: no CORS headers.',
     )
+    webhook_dispatch_seconds: float = Field(
+        1, ge=0, description="How often `serve` looks for webhook deliveries due; 0: never."
+    )
+    webhook_timeout_seconds: float = Field(
+        10, gt=0, description="How long a webhook endpoint has to answer one delivery."
+    )
+    webhook_max_attempts: int = Field(
+        8, ge=1, description="Attempts per delivery before it is marked failed."
+    )
     idempotency_ttl_hours: float = Field(
         24, gt=0, description="How long an `Idempotency-Key` and its first response are kept."
     )

@@ -153,6 +153,59 @@ class IdempotencyKey(Base):
     __table_args__ = (Index("ix_idempotency_keys_created_at", created_at),)
 
 
+class Webhook(Base):
+    """An endpoint that receives every event (or the listed types), signed with its secret."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(100))
+    event_types: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)))
+    description: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class DeliveryStatus(enum.StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"
+
+
+class WebhookDelivery(Base):
+    """One event to one webhook: retried with backoff until delivered or out of attempts."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        Enum(
+            DeliveryStatus,
+            name="delivery_status",
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # When the next attempt is due; while an attempt runs, when its lease ends.
+    next_attempt_at: Mapped[datetime] = mapped_column(TZ)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(TZ)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(TZ)
+
+    __table_args__ = (
+        Index("uq_webhook_deliveries_webhook_event", webhook_id, event_id, unique=True),
+        Index(
+            "ix_webhook_deliveries_due",
+            next_attempt_at,
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_webhook_deliveries_event_id", event_id),
+    )
+
+
 EVENT_POSITIONS = Sequence("event_positions", metadata=Base.metadata)
 
 

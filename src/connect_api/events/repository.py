@@ -13,12 +13,27 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, any_, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.models import EVENT_POSITIONS, Event
+from connect_api.models import (
+    EVENT_POSITIONS,
+    DeliveryStatus,
+    Event,
+    Webhook,
+    WebhookDelivery,
+)
 
 _PUBLISHER_LOCK = 0x636F6E6E656374  # any constant shared by every process
+
+EVENT_TYPES = (
+    "invitation.created",
+    "invitation.accepted",
+    "invitation.declined",
+    "invitation.withdrawn",
+    "invitation.expired",
+    "connection.removed",
+)
 
 
 async def record(
@@ -35,19 +50,39 @@ async def record(
     )
 
 
-async def publish(session: AsyncSession) -> int | None:
-    """Give committed, unpublished events their feed positions; ``None`` if another process
-    is publishing right now (it will cover them, or the next call will)."""
+async def publish(session: AsyncSession, now: datetime) -> int | None:
+    """Give committed, unpublished events their feed positions and queue them for every
+    webhook that wants them, in one transaction. ``None`` if another process is publishing
+    right now (it will cover them, or the next call will)."""
     locked = await session.scalar(select(func.pg_try_advisory_xact_lock(_PUBLISHER_LOCK)))
     if not locked:
         return None
-    result = await session.execute(
-        update(Event)
-        .where(Event.position.is_(None))
-        .values(position=EVENT_POSITIONS.next_value())
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    published = (
+        await session.execute(
+            update(Event)
+            .where(Event.position.is_(None))
+            .values(position=EVENT_POSITIONS.next_value())
+            .returning(Event.id, Event.type)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    if published:
+        ids = [row.id for row in published]
+        wanted = or_(Webhook.event_types.is_(None), Event.type == any_(Webhook.event_types))
+        await session.execute(
+            insert(WebhookDelivery).from_select(
+                ["webhook_id", "event_id", "status", "next_attempt_at"],
+                select(
+                    Webhook.id,
+                    Event.id,
+                    literal(DeliveryStatus.pending.value).cast(WebhookDelivery.status.type),
+                    literal(now, type_=WebhookDelivery.next_attempt_at.type),
+                )
+                .join(Event, and_(Event.id.in_(ids), wanted))
+                .order_by(Event.id),
+            )
+        )
+    return len(published)
 
 
 async def feed(

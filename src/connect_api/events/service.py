@@ -25,7 +25,7 @@ async def read_feed(
         require_admin(principal)
     else:
         await require_member(session, principal.member_id)
-    await events.publish(session)
+    await events.publish(session, ctx.clock.now())
     rows = await events.feed(
         session,
         member_id=None if everything else principal.member_id,

@@ -1,0 +1,102 @@
+"""HTTP for webhooks (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from connect_api.auth import InsufficientScope
+from connect_api.deps import AdminPrincipal, Ctx
+from connect_api.errors import NotFound, responses
+from connect_api.pagination import (
+    CursorParam,
+    InvalidCursor,
+    Limit,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
+from connect_api.webhooks import service
+from connect_api.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookCreated, WebhookRead
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+WebhookId = Annotated[int, Path(gt=0, le=2**63 - 1, description="The webhook's id.")]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a webhook (admin)",
+    description=(
+        "Every event (or only `event_types`) is POSTed to `url` as JSON "
+        "`{type, timestamp, data}`, signed per the Standard Webhooks spec "
+        "(`webhook-id`, `webhook-timestamp`, `webhook-signature` headers) with the `secret` "
+        "returned here, once. Only committed changes are delivered. A delivery is retried "
+        "with backoff (5 s, 30 s, 2 min, 10 min, 30 min, 2 h, 6 h, 12 h) until the endpoint "
+        "answers 2xx; every attempt of one event carries the same `webhook-id`."
+    ),
+    response_model=WebhookCreated,
+    responses=responses(InsufficientScope),
+)
+async def create_webhook(
+    body: WebhookCreate, ctx: Ctx, principal: AdminPrincipal, response: Response
+) -> WebhookCreated:
+    hook = await ctx.db.run(service.create, ctx, body)
+    response.headers["Location"] = f"/v1/webhooks/{hook.id}"
+    return WebhookCreated.model_validate(hook)
+
+
+@router.get(
+    "",
+    summary="List webhooks (admin)",
+    response_model=Page[WebhookRead],
+    responses=responses(InsufficientScope, InvalidCursor),
+)
+async def list_webhooks(
+    ctx: Ctx, principal: AdminPrincipal, limit: Limit = 20, cursor: CursorParam = None
+) -> Page[WebhookRead]:
+    after = decode_cursor(cursor, "wh", int)[0] if cursor else 0
+    rows, more = await ctx.db.read(service.list_after, ctx, after, limit)
+    return Page[WebhookRead](
+        items=[WebhookRead.model_validate(w) for w in rows],
+        next_cursor=encode_cursor("wh", rows[-1].id) if more else None,
+    )
+
+
+@router.delete(
+    "/{webhook_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a webhook (admin)",
+    description="Stops deliveries to it at once, pending retries included.",
+    responses=responses(InsufficientScope, NotFound),
+)
+async def delete_webhook(webhook_id: WebhookId, ctx: Ctx, principal: AdminPrincipal) -> Response:
+    await ctx.db.run(service.delete, ctx, webhook_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{webhook_id}/deliveries",
+    summary="A webhook's deliveries (admin)",
+    description="Newest first: status, attempts, the last answer and when the next try is due.",
+    response_model=Page[DeliveryRead],
+    responses=responses(InsufficientScope, NotFound, InvalidCursor),
+)
+async def list_deliveries(
+    webhook_id: WebhookId,
+    ctx: Ctx,
+    principal: AdminPrincipal,
+    limit: Limit = 20,
+    cursor: CursorParam = None,
+) -> Page[DeliveryRead]:
+    before = decode_cursor(cursor, "wd", int)[0] if cursor else None
+    rows, more = await ctx.db.read(service.deliveries, ctx, webhook_id, before, limit)
+    items = [DeliveryRead.model_validate(d) for d in rows]
+    for item in items:
+        if item.status != "pending":
+            item.next_attempt_at = None
+    return Page[DeliveryRead](
+        items=items, next_cursor=encode_cursor("wd", rows[-1].id) if more else None
+    )

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, UrlConstraints
+
+from connect_api.models import DeliveryStatus
+from connect_api.text import no_nul
+
+EventType = Literal[
+    "invitation.created",
+    "invitation.accepted",
+    "invitation.declined",
+    "invitation.withdrawn",
+    "invitation.expired",
+    "connection.removed",
+]
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://hooks.example.com/connect",
+                    "event_types": ["invitation.accepted", "connection.removed"],
+                    "description": "notifications service",
+                }
+            ]
+        },
+    )
+
+    # Below the column's 2,048: normalising a URL can lengthen it a little.
+    url: Annotated[HttpUrl, UrlConstraints(max_length=2000)] = Field(
+        description="Where deliveries are POSTed (http or https)."
+    )
+    event_types: list[EventType] | None = Field(
+        None,
+        min_length=1,
+        description="Only these event types; omit for every type.",
+    )
+    description: Annotated[str, AfterValidator(no_nul)] | None = Field(None, max_length=200)
+
+
+class WebhookRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    url: str
+    event_types: list[str] | None
+    description: str | None
+    created_at: datetime
+
+
+class WebhookCreated(WebhookRead):
+    """A new webhook, with its signing secret: shown this once, keep it."""
+
+    secret: str = Field(
+        description="Standard Webhooks signing secret (`whsec_…`): verify each delivery's "
+        "`webhook-signature` with it."
+    )
+
+
+class DeliveryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    event_id: int
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None = Field(description="When the next attempt is due.")
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
