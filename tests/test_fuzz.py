@@ -46,11 +46,11 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def live(empty_database_sync: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+def live(empty_database_module: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """A migrated database, a server on it, and tokens: an admin and members 1 and 2."""
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)},
-        "CONNECT_API_DATABASE_URL": empty_database_sync,
+        "CONNECT_API_DATABASE_URL": empty_database_module,
         "CONNECT_API_JWT_SECRET": JWT_SECRET,
         "CONNECT_API_LOG_LEVEL": "warning",
         "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
@@ -68,7 +68,7 @@ def live(empty_database_sync: str, tmp_path_factory: pytest.TempPathFactory) -> 
     try:
         _wait_ready(url, proc)
         tokens = TokenService(
-            Settings(database_url=empty_database_sync, jwt_secret=JWT_SECRET), JWT_SECRET
+            Settings(database_url=empty_database_module, jwt_secret=JWT_SECRET), JWT_SECRET
         )
         now = SystemClock().now()
         mint = lambda m, admin=False: tokens.mint(m, admin=admin, ttl=timedelta(hours=2), now=now)  # noqa: E731

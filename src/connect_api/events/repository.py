@@ -26,15 +26,6 @@ from connect_api.models import (
 
 _PUBLISHER_LOCK = 0x636F6E6E656374  # any constant shared by every process
 
-EVENT_TYPES = (
-    "invitation.created",
-    "invitation.accepted",
-    "invitation.declined",
-    "invitation.withdrawn",
-    "invitation.expired",
-    "connection.removed",
-)
-
 
 async def record(
     session: AsyncSession,

@@ -44,8 +44,8 @@ def _event_data(inv: Invitation) -> dict[str, object]:
     return {"invitation_id": inv.id, "inviter_id": inv.inviter_id, "invitee_id": inv.invitee_id}
 
 
-async def _expire_pair(session: AsyncSession, a: int, b: int, now: datetime) -> None:
-    for inv in await invitations.expire_pair(session, a, b, now):
+async def _record_expired(session: AsyncSession, expired: list[Invitation], now: datetime) -> None:
+    for inv in expired:
         await events.record(
             session,
             "invitation.expired",
@@ -88,7 +88,9 @@ async def send(
     if them is None:
         raise NotFound("No such member.")
 
-    await _expire_pair(session, caller_id, invitee_id, now)
+    await _record_expired(
+        session, await invitations.expire_pair(session, caller_id, invitee_id, now), now
+    )
     pair = policy.summarize_pair(
         await invitations.pair_history(session, caller_id, invitee_id),
         inviter_id=caller_id,
@@ -296,12 +298,5 @@ async def expire_due(session: AsyncSession, ctx: AppContext, batch: int = 500) -
     """Mark overdue pending invitations expired and record their events; returns how many."""
     now = ctx.clock.now()
     expired = await invitations.expire_due(session, now, batch)
-    for inv in expired:
-        await events.record(
-            session,
-            "invitation.expired",
-            audience=(inv.inviter_id, inv.invitee_id),
-            data=_event_data(inv),
-            now=now,
-        )
+    await _record_expired(session, expired, now)
     return len(expired)
