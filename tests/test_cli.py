@@ -122,3 +122,12 @@ def test_serve_with_the_embedded_database_keeps_data_across_restarts(tmp_path: P
         assert r.status_code == 200 and r.json()["handle"] == "kept"
     finally:
         stop(proc)
+
+
+def test_migrate_and_expire_on_a_fresh_embedded_database(tmp_path: Path) -> None:
+    env = {"CONNECT_API_DATA_DIR": str(tmp_path / "data")}
+    out = _cli("migrate", env=env)
+    assert out.returncode == 0 and "schema at head" in out.stderr, out.stderr
+    out = _cli("expire", env=env)
+    assert out.returncode == 0 and "expired 0 invitations" in out.stderr, out.stderr
+    assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()
