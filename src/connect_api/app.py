@@ -20,8 +20,8 @@ from connect_api.connections.router import router as connections_router
 from connect_api.context import AppContext
 from connect_api.database import (
     Database,
-    embedded_jwt_secret,
     ensure_at_head,
+    jwt_secret,
     make_engine,
     start_embedded,
     upgrade_to_head,
@@ -85,10 +85,8 @@ def create_app(
             await upgrade_to_head(engine)
         else:
             await ensure_at_head(engine)
-        secret = settings.jwt_secret
-        if secret is None and settings.embedded and settings.jwt_algorithm.startswith("HS"):
-            secret = embedded_jwt_secret(settings)
-        ctx = AppContext(settings, Database(engine), clock, TokenService(settings, secret, clock))
+        tokens = TokenService(settings, jwt_secret(settings), clock)
+        ctx = AppContext(settings, Database(engine), clock, tokens)
         app.state.ctx = ctx
         background = []
         if settings.expiry_sweep_seconds > 0:

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from connect_api.config import Settings
-from connect_api.database import SchemaNotAtHead
+from connect_api.database import SchemaNotAtHead, jwt_secret
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -30,8 +30,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"embedded PostgreSQL running; data in {settings.pgdata}", file=sys.stderr)
         asyncio.run(_migrate(url, settings))
         update: dict[str, str] = {"database_url": url}
-        if settings.jwt_secret is None and settings.jwt_algorithm.startswith("HS"):
-            update["jwt_secret"] = _embedded_secret(settings)
+        secret = jwt_secret(settings)
+        if secret is not None and settings.jwt_secret is None:
+            update["jwt_secret"] = secret
         settings = settings.model_copy(update=update)
         # Workers are fresh processes: they find the running server and the secret here.
         os.environ.update({f"CONNECT_API_{k.upper()}": v for k, v in update.items()})
@@ -60,12 +61,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _exit_quietly(signum: int, frame: object) -> None:
     raise SystemExit(0)
-
-
-def _embedded_secret(settings: Settings) -> str:
-    from connect_api.database import embedded_jwt_secret
-
-    return settings.jwt_secret or embedded_jwt_secret(settings)
 
 
 async def _check_schema(settings: Settings) -> None:
@@ -102,12 +97,10 @@ def _cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     from connect_api.auth import TokenService
     from connect_api.clock import SystemClock
 
-    secret = settings.jwt_secret
+    secret = jwt_secret(settings)
     if secret is None and settings.jwt_algorithm.startswith("HS"):
-        if not settings.embedded:
-            print("CONNECT_API_JWT_SECRET is not set", file=sys.stderr)
-            return 2
-        secret = _embedded_secret(settings)
+        print("CONNECT_API_JWT_SECRET is not set", file=sys.stderr)
+        return 2
     tokens = TokenService(settings, secret)
     print(
         tokens.mint(

@@ -71,6 +71,18 @@ def embedded_jwt_secret(settings: Settings) -> str:
     return value
 
 
+def jwt_secret(settings: Settings) -> str | None:
+    """The HMAC secret tokens are checked with: the configured one or, with the embedded
+    database and none configured, the one generated for this installation."""
+    if (
+        settings.jwt_secret is None
+        and settings.embedded
+        and settings.jwt_algorithm.startswith("HS")
+    ):
+        return embedded_jwt_secret(settings)
+    return settings.jwt_secret
+
+
 def make_engine(url: str, settings: Settings) -> AsyncEngine:
     return create_async_engine(
         url,
