@@ -94,14 +94,10 @@ class TokenService:
                 "The token has expired.", headers=_challenge("invalid_token", "token expired")
             ) from None
         except jwt.PyJWTError:
-            raise InvalidToken(
-                "The bearer token is not valid.", headers=_challenge("invalid_token")
-            ) from None
+            raise InvalidToken("The bearer token is not valid.") from None
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub.isdigit() or int(sub) <= 0:
-            raise InvalidToken(
-                "The token's subject is not a member id.", headers=_challenge("invalid_token")
-            )
+            raise InvalidToken("The token's subject is not a member id.")
         scope = claims.get("scope", "")
         scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
         return Principal(member_id=int(sub), scopes=scopes)

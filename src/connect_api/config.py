@@ -125,6 +125,10 @@ class Settings(BaseSettings):
         return self.database_url is None
 
     @property
+    def idempotency_ttl(self) -> timedelta:
+        return timedelta(hours=self.idempotency_ttl_hours)
+
+    @property
     def pgdata(self) -> Path:
         return self.data_dir.resolve() / "pgdata"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from connect_api.auth import Principal, missing_token, require_admin
@@ -24,6 +24,8 @@ def get_context(request: Request) -> AppContext:
 
 
 Ctx = Annotated[AppContext, Depends(get_context)]
+
+MemberId = Annotated[int, Path(gt=0, le=2**63 - 1, description="A member's id.")]
 
 
 def get_principal(

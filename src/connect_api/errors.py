@@ -137,7 +137,6 @@ def problem_response(
 
 
 _STATUS_CODES = {
-    400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from connect_api.connections import service
 from connect_api.connections.schemas import ConnectionRead, ConnectionSort
-from connect_api.deps import Ctx, CurrentPrincipal
+from connect_api.deps import Ctx, CurrentPrincipal, MemberId
 from connect_api.errors import NotFound, responses
 from connect_api.members.schemas import MemberSummary
 from connect_api.pagination import (
@@ -23,8 +23,6 @@ from connect_api.pagination import (
 from connect_api.text import CleanStr
 
 router = APIRouter(tags=["connections"])
-
-MemberId = Annotated[int, Path(gt=0, le=2**63 - 1, description="A member's id.")]
 
 
 @router.get(

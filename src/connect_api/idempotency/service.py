@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,8 +70,7 @@ async def run(
             headers={"Retry-After": "1"},
         )
     now = ctx.clock.now()
-    ttl = timedelta(hours=ctx.settings.idempotency_ttl_hours)
-    stored = await repository.find(session, member_id, key, now - ttl)
+    stored = await repository.find(session, member_id, key, now - ctx.settings.idempotency_ttl)
     if stored is not None:
         if stored.fingerprint != request_fingerprint:
             raise IdempotencyKeyReused(
@@ -96,5 +94,4 @@ async def run(
 
 
 async def purge_expired(session: AsyncSession, ctx: AppContext) -> int:
-    ttl = timedelta(hours=ctx.settings.idempotency_ttl_hours)
-    return await repository.purge(session, ctx.clock.now() - ttl)
+    return await repository.purge(session, ctx.clock.now() - ctx.settings.idempotency_ttl)

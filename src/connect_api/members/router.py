@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.auth import InsufficientScope
-from connect_api.deps import AdminPrincipal, Ctx, CurrentPrincipal
+from connect_api.deps import AdminPrincipal, Ctx, CurrentPrincipal, MemberId
 from connect_api.errors import NotFound, responses
 from connect_api.idempotency.http import (
     IDEMPOTENCY_ERRORS,
@@ -23,8 +21,6 @@ from connect_api.members.schemas import InvitationAllowance, MemberCreate, Membe
 from connect_api.members.service import HandleTaken
 
 router = APIRouter(tags=["members"])
-
-MemberId = Annotated[int, Path(gt=0, le=2**63 - 1, description="A member's id.")]
 
 
 @router.get(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -39,6 +40,7 @@ BACKOFF = (
     timedelta(hours=12),
 )
 LEASE = timedelta(minutes=2)
+log = logging.getLogger("connect_api.webhooks")
 BATCH = 50
 
 
@@ -150,9 +152,6 @@ async def dispatch_once(ctx: AppContext, client: httpx.AsyncClient) -> int:
 
 async def run_dispatcher(ctx: AppContext) -> None:
     """The background loop of `serve`: deliver as events come, sleep when idle."""
-    import logging
-
-    log = logging.getLogger("connect_api.webhooks")
     timeout = httpx.Timeout(ctx.settings.webhook_timeout_seconds)
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
         while True:
