@@ -31,11 +31,10 @@ async def list_connections(
 ) -> tuple[list[tuple[Member, datetime]], Cursor | None]:
     """A member's connections, seen by the member and their 1st-degree connections only."""
     await require_member(session, caller_id)
-    if caller_id != member_id and not await connections.are_connected(
+    visible = caller_id == member_id or await connections.are_connected(
         session, caller_id, member_id
-    ):
-        raise NotFound("No such member, or their connections are not visible to you.")
-    if await members.get(session, member_id) is None:
+    )
+    if not visible or await members.get(session, member_id) is None:
         raise NotFound("No such member, or their connections are not visible to you.")
     rows = await connections.list_page(
         session,

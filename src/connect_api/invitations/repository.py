@@ -107,9 +107,7 @@ async def outgoing_pending(
     row = (
         await session.execute(
             select(func.count(), func.min(Invitation.expires_at)).where(
-                Invitation.inviter_id == inviter_id,
-                Invitation.status == S.pending,
-                Invitation.expires_at > now,
+                Invitation.inviter_id == inviter_id, _pending(now)
             )
         )
     ).one()
@@ -119,11 +117,7 @@ async def outgoing_pending(
 async def incoming_pending_count(session: AsyncSession, invitee_id: int, now: datetime) -> int:
     return int(
         await session.scalar(
-            select(func.count()).where(
-                Invitation.invitee_id == invitee_id,
-                Invitation.status == S.pending,
-                Invitation.expires_at > now,
-            )
+            select(func.count()).where(Invitation.invitee_id == invitee_id, _pending(now))
         )
         or 0
     )
@@ -159,12 +153,17 @@ async def inviter_record(session: AsyncSession, inviter_id: int, since: datetime
     return InviterRecord(reports=int(row[0]), declined=int(row[1]), decided=int(row[2]))
 
 
+def _pending(now: datetime) -> ColumnElement[bool]:
+    """Pending as callers see it: past its time an invitation is expired, whatever the row says."""
+    return and_(Invitation.status == S.pending, Invitation.expires_at > now)
+
+
 def _status_filter(status: InvitationStatus | None, now: datetime) -> ColumnElement[bool] | None:
     """Filter on the status a caller sees: a pending invitation past its time is expired."""
     if status is None:
         return None
     if status is S.pending:
-        return and_(Invitation.status == S.pending, Invitation.expires_at > now)
+        return _pending(now)
     if status is S.expired:
         return or_(
             Invitation.status == S.expired,
