@@ -103,7 +103,8 @@ async def _isolate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     async with ctx.db.engine.begin() as conn:
         await conn.execute(
             text(
-                "TRUNCATE webhook_deliveries, webhooks, events, idempotency_keys, connections,"
+                "TRUNCATE webhook_deliveries, webhooks, events, idempotency_keys, notes,"
+                " connection_tags, connections, follows, blocks, group_members, groups,"
                 " invitations, members"
                 " RESTART IDENTITY CASCADE"
             )

@@ -108,13 +108,43 @@ class Api:
             return list(result.all()) if result.returns_rows else []
 
     async def assert_consistent(self) -> None:
-        """Counters equal rows; each connection has its mirror; no pair has two pending."""
+        """Every counter equals its rows; each connection has its mirror; no pair has two
+        pending invitations; no connection, follow or pending invitation crosses a block."""
         bad_counts = await self.sql(
-            """SELECT m.id, m.connection_count, count(c.other_id)
-               FROM members m LEFT JOIN connections c ON c.member_id = m.id
-               GROUP BY m.id HAVING m.connection_count <> count(c.other_id)"""
+            """SELECT m.id,
+                      m.connection_count, (SELECT count(*) FROM connections c
+                                           WHERE c.member_id = m.id),
+                      m.follower_count, (SELECT count(*) FROM follows f
+                                         WHERE f.followee_id = m.id),
+                      m.following_count, (SELECT count(*) FROM follows f
+                                          WHERE f.follower_id = m.id)
+               FROM members m"""
         )
-        assert bad_counts == [], f"counters differ from rows: {bad_counts[:5]}"
+        bad_counts = [r for r in bad_counts if r[1] != r[2] or r[3] != r[4] or r[5] != r[6]]
+        assert bad_counts == [], (
+            f"counters differ from rows (id, connections, rows, followers, rows, following, "
+            f"rows): {bad_counts[:5]}"
+        )
+        bad_groups = await self.sql(
+            """SELECT g.id, g.member_count, count(gm.member_id)
+               FROM groups g LEFT JOIN group_members gm ON gm.group_id = g.id
+               GROUP BY g.id HAVING g.member_count <> count(gm.member_id)"""
+        )
+        assert bad_groups == [], f"group counters differ from rows: {bad_groups[:5]}"
+        across_blocks = await self.sql(
+            """SELECT b.blocker_id, b.blocked_id FROM blocks b
+               WHERE EXISTS (SELECT 1 FROM connections c
+                             WHERE c.member_id = b.blocker_id AND c.other_id = b.blocked_id)
+                  OR EXISTS (SELECT 1 FROM follows f
+                             WHERE (f.follower_id, f.followee_id) IN
+                                   ((b.blocker_id, b.blocked_id), (b.blocked_id, b.blocker_id)))
+                  OR EXISTS (SELECT 1 FROM invitations i WHERE i.status = 'pending'
+                             AND (i.inviter_id, i.invitee_id) IN
+                                 ((b.blocker_id, b.blocked_id), (b.blocked_id, b.blocker_id)))"""
+        )
+        assert across_blocks == [], (
+            f"connection, follow or invitation across a block: {across_blocks}"
+        )
         unmirrored = await self.sql(
             """SELECT c.member_id, c.other_id FROM connections c
                LEFT JOIN connections r ON r.member_id = c.other_id AND r.other_id = c.member_id

@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from connect_api import __version__
 from connect_api.auth import TokenService
+from connect_api.blocks.router import router as blocks_router
 from connect_api.clock import Clock, SystemClock
 from connect_api.config import Settings
 from connect_api.connections.router import router as connections_router
@@ -28,12 +29,17 @@ from connect_api.database import (
 )
 from connect_api.errors import PROBLEM_JSON, Problem, install_error_handlers
 from connect_api.events.router import router as events_router
+from connect_api.exports.router import router as exports_router
+from connect_api.follows.router import router as follows_router
+from connect_api.groups.router import router as groups_router
 from connect_api.idempotency import service as idempotency_service
 from connect_api.invitations import service as invitation_service
 from connect_api.invitations.router import router as invitations_router
 from connect_api.members.router import router as members_router
 from connect_api.metrics import Metrics
+from connect_api.notes.router import router as notes_router
 from connect_api.ops.router import router as ops_router
+from connect_api.relationships.router import router as relationships_router
 from connect_api.webhooks import service as webhook_service
 from connect_api.webhooks.router import router as webhooks_router
 
@@ -53,7 +59,19 @@ restrictions).
 TAGS = [
     {"name": "invitations", "description": "Send, answer and withdraw connection invitations."},
     {"name": "connections", "description": "Who is connected to whom."},
-    {"name": "members", "description": "Member profiles."},
+    {
+        "name": "relationships",
+        "description": "Everything between the caller and other members: what the Connect "
+        "button says and does.",
+    },
+    {"name": "follows", "description": "One-way subscriptions to a member's activity."},
+    {
+        "name": "notes",
+        "description": "Private notes and tags on your connections; only their author sees them.",
+    },
+    {"name": "blocks", "description": "Hide yourself from a member, and them from you."},
+    {"name": "groups", "description": "Named sets of members."},
+    {"name": "members", "description": "Member profiles, erasure and your data export."},
     {"name": "events", "description": "What changed, as a feed to poll."},
     {"name": "webhooks", "description": "What changed, pushed to your endpoints (admin)."},
     {"name": "operations", "description": "Health and readiness for operators."},
@@ -117,8 +135,14 @@ def create_app(
     install_error_handlers(app, metrics.refusals)
     for router in (
         members_router,
+        exports_router,
         invitations_router,
         connections_router,
+        relationships_router,
+        follows_router,
+        notes_router,
+        blocks_router,
+        groups_router,
         events_router,
         webhooks_router,
         ops_router,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
@@ -64,12 +65,16 @@ class Member(Base):
     headline: Mapped[str | None] = mapped_column(String(220))
     created_at: Mapped[datetime] = mapped_column(TZ)
     connection_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    follower_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    following_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     restricted_until: Mapped[datetime | None] = mapped_column(TZ)
 
     __table_args__ = (
         Index("uq_members_handle_lower", func.lower(handle), unique=True),
         Index("ix_members_name_sort", func.lower(display_name), "id"),
         CheckConstraint("connection_count >= 0", name="connection_count_nonnegative"),
+        CheckConstraint("follower_count >= 0", name="follower_count_nonnegative"),
+        CheckConstraint("following_count >= 0", name="following_count_nonnegative"),
     )
 
 
@@ -134,6 +139,121 @@ class Connection(Base):
         Index("ix_connections_member_recent", member_id, created_at.desc(), other_id.desc()),
         # For deletes that cascade from the other side's member row.
         Index("ix_connections_other_id", other_id),
+    )
+
+
+class Follow(Base):
+    """``follower_id`` follows ``followee_id``: one-way, no consent needed."""
+
+    __tablename__ = "follows"
+
+    follower_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    followee_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(TZ)
+
+    __table_args__ = (
+        CheckConstraint("follower_id <> followee_id", name="not_self"),
+        Index("ix_follows_follower_recent", follower_id, created_at.desc(), followee_id.desc()),
+        Index("ix_follows_followee_recent", followee_id, created_at.desc(), follower_id.desc()),
+    )
+
+
+class Block(Base):
+    """``blocker_id`` hides themselves from ``blocked_id`` (and ``blocked_id`` from them)."""
+
+    __tablename__ = "blocks"
+
+    blocker_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(TZ)
+
+    __table_args__ = (
+        CheckConstraint("blocker_id <> blocked_id", name="not_self"),
+        Index("ix_blocks_blocker_recent", blocker_id, created_at.desc(), blocked_id.desc()),
+        Index("ix_blocks_blocked_id", blocked_id),
+    )
+
+
+# Notes and tags hang off the author's row of a connection: removing the connection (by
+# removal, block or erasure) removes them in the same statement.
+_ON_CONNECTION = ("connections.member_id", "connections.other_id")
+
+
+class Note(Base):
+    """The private note ``author_id`` keeps on their connection ``member_id``."""
+
+    __tablename__ = "notes"
+
+    author_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    how_we_met: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+
+    __table_args__ = (
+        ForeignKeyConstraint(["author_id", "member_id"], _ON_CONNECTION, ondelete="CASCADE"),
+    )
+
+
+class ConnectionTag(Base):
+    """One of ``author_id``'s tags on their connection ``member_id``.
+
+    ``key`` is the normalised tag (what makes two tags the same); ``name`` is how the author
+    wrote it first.
+    """
+
+    __tablename__ = "connection_tags"
+
+    author_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+
+    __table_args__ = (
+        ForeignKeyConstraint(["author_id", "member_id"], _ON_CONNECTION, ondelete="CASCADE"),
+        Index("ix_connection_tags_author_key", author_id, key, member_id),
+    )
+
+
+class Group(Base):
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    member_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+    __table_args__ = (
+        Index("uq_groups_name_lower", func.lower(name), unique=True),
+        CheckConstraint("member_count >= 0", name="member_count_nonnegative"),
+    )
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    joined_at: Mapped[datetime] = mapped_column(TZ)
+
+    __table_args__ = (
+        Index("ix_group_members_group_recent", group_id, joined_at.desc(), member_id.desc()),
+        Index("ix_group_members_member_id", member_id, group_id),
     )
 
 

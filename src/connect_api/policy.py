@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from connect_api.config import PolicySettings
-from connect_api.errors import BadRequest, Conflict, Forbidden, Throttled, Unprocessable
+from connect_api.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Throttled,
+    Unprocessable,
+)
 from connect_api.models import DeclineReason, InvitationStatus
 
 HOUR = timedelta(hours=1)
@@ -26,6 +33,23 @@ class CannotInviteSelf(BadRequest):
     """You can't invite yourself."""
 
     code = "cannot_invite_self"
+
+
+class CannotFollowSelf(BadRequest):
+    """You can't follow yourself."""
+
+    code = "cannot_follow_self"
+
+
+class CannotBlockSelf(BadRequest):
+    """You can't block yourself."""
+
+    code = "cannot_block_self"
+
+
+def hidden() -> NotFound:
+    """What either side of a block sees of the other: nothing, as if there were no such member."""
+    return NotFound("No such member.")
 
 
 class MessageTooLong(Unprocessable):
@@ -108,6 +132,7 @@ class PairHistory:
     """What has passed between an inviter and an invitee, read under the pair's locks."""
 
     connected: bool = False
+    blocked: bool = False  # a block, either way
     pending_from_inviter_id: int | None = None  # inviter -> invitee, still pending
     pending_from_invitee_id: int | None = None  # invitee -> inviter, still pending
     # The inviter's last ended invitation to the invitee: how and when it ended.
@@ -133,7 +158,12 @@ class PairInvitation:
 
 
 def summarize_pair(
-    history: Sequence[PairInvitation], *, inviter_id: int, connected: bool, now: datetime
+    history: Sequence[PairInvitation],
+    *,
+    inviter_id: int,
+    connected: bool,
+    now: datetime,
+    blocked: bool = False,
 ) -> PairHistory:
     """Reduce every invitation between two members (newest first) to what the rules ask."""
     pending_out = pending_in = None
@@ -166,6 +196,7 @@ def summarize_pair(
             last_report_at = inv.responded_at
     return PairHistory(
         connected=connected,
+        blocked=blocked,
         pending_from_inviter_id=pending_out,
         pending_from_invitee_id=pending_in,
         last_outcome=last_outcome,
@@ -272,6 +303,8 @@ def decide_send(
     """May ``inviter`` invite ``invitee`` now? Raises the refusal, or says what to do."""
     if inviter_id == invitee_id:
         raise CannotInviteSelf("You can't invite yourself.")
+    if pair.blocked:
+        raise hidden()
     if pair.connected:
         raise AlreadyConnected("You are already connected to this member.")
     if pair.pending_from_inviter_id is not None:
@@ -315,6 +348,19 @@ def decide_send(
             retry_after=retry_after_seconds(wait),
         )
     return SendDecision(windows=windows)
+
+
+def check_follow(*, follower_id: int, followee_id: int, blocked: bool) -> None:
+    """Anyone may follow anyone (no consent, no limit), except themselves and across a block."""
+    if follower_id == followee_id:
+        raise CannotFollowSelf("You can't follow yourself.")
+    if blocked:
+        raise hidden()
+
+
+def check_block(*, blocker_id: int, blocked_id: int) -> None:
+    if blocker_id == blocked_id:
+        raise CannotBlockSelf("You can't block yourself.")
 
 
 def check_reinvite(pair: PairHistory, now: datetime, rules: PolicySettings) -> None:

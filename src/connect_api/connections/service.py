@@ -11,6 +11,8 @@ from connect_api.connections.schemas import ConnectionSort
 from connect_api.context import AppContext
 from connect_api.errors import NotFound
 from connect_api.events import repository as events
+from connect_api.follows import repository as follows
+from connect_api.follows import service as follow_service
 from connect_api.members import repository as members
 from connect_api.members.access import caller_from, require_member
 from connect_api.models import Member
@@ -49,7 +51,10 @@ async def list_connections(
 
 
 async def remove(session: AsyncSession, ctx: AppContext, caller_id: int, other_id: int) -> None:
-    """Remove a connection. Silent: the other member is not notified; no cooldown follows."""
+    """Remove a connection. Silent: the other member is not notified; no cooldown follows.
+
+    Both follows go with it (spec 2.8), and so do the notes and tags each kept on the other
+    (they hang off the connection rows)."""
     now = ctx.clock.now()
     locked = await members.lock(session, caller_id, other_id)
     me = caller_from(locked, caller_id)
@@ -58,7 +63,7 @@ async def remove(session: AsyncSession, ctx: AppContext, caller_id: int, other_i
         raise NotFound("You are not connected to this member.")
     me.connection_count -= 1
     other.connection_count -= 1
-    await session.flush()
+    await follow_service.drop(session, locked, follows.either_way(caller_id, other_id))
     await events.record(
         session,
         "connection.removed",

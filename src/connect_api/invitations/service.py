@@ -13,11 +13,14 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api import policy
+from connect_api.blocks import repository as blocks
 from connect_api.config import PolicySettings
 from connect_api.connections import repository as connections
 from connect_api.context import AppContext
 from connect_api.errors import NotFound
 from connect_api.events import repository as events
+from connect_api.follows import repository as follows
+from connect_api.follows import service as follow_service
 from connect_api.invitations import repository as invitations
 from connect_api.members import repository as members
 from connect_api.members.access import caller_from, require_member
@@ -96,6 +99,7 @@ async def send(
         inviter_id=caller_id,
         connected=await connections.are_connected(session, caller_id, invitee_id),
         now=now,
+        blocked=await blocks.between(session, caller_id, invitee_id),
     )
     decision = policy.decide_send(
         inviter_id=caller_id,
@@ -135,11 +139,15 @@ async def send(
 async def _connect(
     session: AsyncSession, inv: Invitation, *, inviter: Member, invitee: Member, now: datetime
 ) -> None:
-    """Accept ``inv``: both members are locked and the caps were checked."""
+    """Accept ``inv``: both members are locked and the caps were checked.
+
+    Connecting makes each follow the other (spec 2.8), in the same transaction."""
     made = await connections.insert_pair(session, inviter.id, invitee.id, now)
     assert made, "a pending invitation between connected members"
     inviter.connection_count += 1
     invitee.connection_count += 1
+    locked = {inviter.id: inviter, invitee.id: invitee}
+    await follow_service.add(session, locked, follows.either_way(inviter.id, invitee.id), now)
     inv.status = InvitationStatus.accepted
     inv.responded_at = now
     await session.flush()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.auth import InvalidToken
+from connect_api.blocks import repository as blocks
 from connect_api.members import repository as members
 from connect_api.models import Member
+from connect_api.policy import hidden
 
 
 def _gone() -> InvalidToken:
@@ -26,3 +28,14 @@ async def require_member(session: AsyncSession, caller_id: int) -> Member:
     if me is None:
         raise _gone()
     return me
+
+
+async def visible_member(session: AsyncSession, caller_id: int, member_id: int) -> Member:
+    """A member as the caller may see them: 404 when there is none, or a block stands between
+    them (either way). Never says which."""
+    member = await members.get(session, member_id)
+    if member is None or (
+        member_id != caller_id and await blocks.between(session, caller_id, member_id)
+    ):
+        raise hidden()
+    return member

@@ -15,6 +15,11 @@ EventType = Literal[
     "invitation.withdrawn",
     "invitation.expired",
     "connection.removed",
+    "follow.created",
+    "follow.removed",
+    "member.blocked",
+    "member.unblocked",
+    "member.erased",
 ]
 
 

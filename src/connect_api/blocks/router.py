@@ -1,0 +1,7 @@
+"""HTTP for blocks."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["blocks"])

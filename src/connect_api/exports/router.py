@@ -1,0 +1,7 @@
+"""HTTP for exports."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["members"])

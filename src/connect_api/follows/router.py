@@ -1,0 +1,7 @@
+"""HTTP for follows."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["follows"])

@@ -1,0 +1,7 @@
+"""HTTP for groups."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["groups"])
