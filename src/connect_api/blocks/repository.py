@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as insert_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.models import Block
+from connect_api.models import Block, Invitation, InvitationStatus, Member
 
 
 def hides(caller_id: int, member_id: Any) -> ColumnElement[bool]:
@@ -39,3 +41,64 @@ async def hidden_among(session: AsyncSession, caller_id: int, ids: Sequence[int]
         )
     )
     return {b if a == caller_id else a for a, b in rows.all()}
+
+
+async def insert(
+    session: AsyncSession, blocker_id: int, blocked_id: int, now: datetime
+) -> datetime | None:
+    """Place the block; ``None`` when it was already there."""
+    return await session.scalar(
+        insert_(Block)
+        .values(blocker_id=blocker_id, blocked_id=blocked_id, created_at=now)
+        .on_conflict_do_nothing()
+        .returning(Block.created_at)
+    )
+
+
+async def placed_at(session: AsyncSession, blocker_id: int, blocked_id: int) -> datetime | None:
+    return await session.scalar(
+        select(Block.created_at).where(
+            Block.blocker_id == blocker_id, Block.blocked_id == blocked_id
+        )
+    )
+
+
+async def delete_one(session: AsyncSession, blocker_id: int, blocked_id: int) -> bool:
+    result = await session.execute(
+        delete(Block)
+        .where(Block.blocker_id == blocker_id, Block.blocked_id == blocked_id)
+        .returning(Block.blocked_id)
+    )
+    return result.first() is not None
+
+
+async def delete_pending_invitations(session: AsyncSession, a: int, b: int) -> list[int]:
+    """Remove the pending invitations between ``a`` and ``b`` (either way); returns their ids."""
+    rows = await session.scalars(
+        delete(Invitation)
+        .where(
+            or_(
+                and_(Invitation.inviter_id == a, Invitation.invitee_id == b),
+                and_(Invitation.inviter_id == b, Invitation.invitee_id == a),
+            ),
+            Invitation.status == InvitationStatus.pending,
+        )
+        .returning(Invitation.id)
+    )
+    return list(rows)
+
+
+async def list_page(
+    session: AsyncSession, blocker_id: int, *, limit: int, after: tuple[datetime, int] | None
+) -> list[tuple[Member, datetime]]:
+    """The blocker's blocks, newest first."""
+    stmt = (
+        select(Member, Block.created_at)
+        .join(Member, Member.id == Block.blocked_id)
+        .where(Block.blocker_id == blocker_id)
+        .order_by(Block.created_at.desc(), Block.blocked_id.desc())
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(tuple_(Block.created_at, Block.blocked_id) < tuple_(*after))
+    return [(m, at) for m, at in (await session.execute(stmt)).all()]

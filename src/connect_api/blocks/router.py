@@ -2,6 +2,79 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+
+from fastapi import APIRouter, Response, status
+from fastapi.responses import JSONResponse
+
+from connect_api import policy
+from connect_api.blocks import service
+from connect_api.blocks.schemas import BlockRead
+from connect_api.deps import Ctx, CurrentPrincipal, MemberId
+from connect_api.errors import NotFound, responses
+from connect_api.members.schemas import MemberSummary
+from connect_api.pagination import (
+    CursorParam,
+    InvalidCursor,
+    Limit,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
 
 router = APIRouter(tags=["blocks"])
+
+
+@router.put(
+    "/v1/blocks/{member_id}",
+    status_code=status.HTTP_201_CREATED,
+    summary="Block a member",
+    description=(
+        "In one step: removes the connection (with the notes and tags on it), follows both "
+        "ways and pending invitations either way. From then on neither member can invite or "
+        "follow the other, and each sees the other as not found (`404`). The blocked member "
+        "is never told.\n\n`201` when the block is placed, `200` when it already was."
+    ),
+    response_model=BlockRead,
+    responses={
+        201: {"description": "Blocked."},
+        200: {"description": "Already blocked; nothing changed.", "model": BlockRead},
+        **responses(policy.CannotBlockSelf, NotFound),
+    },
+)
+async def block_member(member_id: MemberId, ctx: Ctx, principal: CurrentPrincipal) -> JSONResponse:
+    view = await ctx.db.run(service.block, ctx, principal.member_id, member_id)
+    body = BlockRead(member=MemberSummary.model_validate(view.member), blocked_at=view.blocked_at)
+    return JSONResponse(body.model_dump(mode="json"), status_code=201 if view.created else 200)
+
+
+@router.delete(
+    "/v1/blocks/{member_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Unblock a member",
+    description="Idempotent. What the block removed does not come back.",
+    responses=responses(NotFound),
+)
+async def unblock_member(member_id: MemberId, ctx: Ctx, principal: CurrentPrincipal) -> Response:
+    await ctx.db.run(service.unblock, ctx, principal.member_id, member_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/v1/blocks",
+    summary="Members I have blocked",
+    description="Newest first.",
+    response_model=Page[BlockRead],
+    responses=responses(InvalidCursor),
+)
+async def list_blocks(
+    ctx: Ctx, principal: CurrentPrincipal, limit: Limit = 20, cursor: CursorParam = None
+) -> Page[BlockRead]:
+    after = decode_cursor(cursor, "b", datetime, int) if cursor else None
+    rows, nxt = await ctx.db.read(
+        service.list_mine, ctx, principal.member_id, limit=limit, after=after
+    )
+    return Page[BlockRead](
+        items=[BlockRead(member=MemberSummary.model_validate(m), blocked_at=at) for m, at in rows],
+        next_cursor=encode_cursor("b", *nxt) if nxt else None,
+    )

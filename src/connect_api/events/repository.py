@@ -89,3 +89,16 @@ async def feed(
     if member_id is not None:
         stmt = stmt.where(Event.audience.contains([member_id]))
     return list(await session.scalars(stmt))
+
+
+async def forget_member(session: AsyncSession, member_id: int) -> None:
+    """Take an erased member out of every event's audience: nothing stays in a feed for them.
+
+    The events themselves stay (they carry ids, never profiles or messages): webhooks that have
+    yet to receive them still will."""
+    await session.execute(
+        update(Event)
+        .where(Event.audience.contains([member_id]))
+        .values(audience=func.array_remove(Event.audience, member_id))
+        .execution_options(synchronize_session=False)
+    )

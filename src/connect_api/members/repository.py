@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import select, union, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.models import Member
+from connect_api.models import (
+    Connection,
+    Follow,
+    Group,
+    GroupMember,
+    IdempotencyKey,
+    Member,
+)
 
 
 async def get(session: AsyncSession, member_id: int) -> Member | None:
@@ -53,3 +61,53 @@ async def get_many(session: AsyncSession, member_ids: Sequence[int]) -> dict[int
         return {}
     rows = await session.scalars(select(Member).where(Member.id.in_(set(member_ids))))
     return {m.id: m for m in rows}
+
+
+async def neighbours(session: AsyncSession, member_id: int) -> set[int]:
+    """Every member whose counters a member's erasure changes: connections, followers and
+    members they follow."""
+    rows = await session.scalars(
+        union(
+            select(Connection.other_id).where(Connection.member_id == member_id),
+            select(Follow.followee_id).where(Follow.follower_id == member_id),
+            select(Follow.follower_id).where(Follow.followee_id == member_id),
+        )
+    )
+    return set(rows)
+
+
+async def connection_ids(session: AsyncSession, member_id: int) -> list[int]:
+    return list(
+        await session.scalars(select(Connection.other_id).where(Connection.member_id == member_id))
+    )
+
+
+async def uncount(session: AsyncSession, member_id: int) -> None:
+    """Take a member about to be erased out of everyone's counters (rows locked by the caller)."""
+    for column, ids in (
+        (
+            Member.connection_count,
+            select(Connection.other_id).where(Connection.member_id == member_id),
+        ),
+        (Member.follower_count, select(Follow.followee_id).where(Follow.follower_id == member_id)),
+        (Member.following_count, select(Follow.follower_id).where(Follow.followee_id == member_id)),
+    ):
+        await session.execute(
+            update(Member)
+            .where(Member.id.in_(ids))
+            .values({column: column - 1})
+            .execution_options(synchronize_session=False)
+        )
+    await session.execute(
+        update(Group)
+        .where(Group.id.in_(select(GroupMember.group_id).where(GroupMember.member_id == member_id)))
+        .values(member_count=Group.member_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def delete(session: AsyncSession, member_id: int) -> None:
+    """Delete the member row: connections, invitations, follows, blocks, notes and tags by or
+    about them, and group memberships go with it (ON DELETE CASCADE)."""
+    await session.execute(sa_delete(Member).where(Member.id == member_id))
+    await session.execute(sa_delete(IdempotencyKey).where(IdempotencyKey.member_id == member_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,11 +54,31 @@ async def get_me(ctx: Ctx, principal: CurrentPrincipal) -> MeRead:
 @router.get(
     "/v1/members/{member_id}",
     summary="A member's public profile",
+    description="`404` when there is no such member, or a block stands between you (either "
+    "way: the blocked member is never told).",
     response_model=MemberRead,
     responses=responses(NotFound),
 )
 async def get_member(member_id: MemberId, ctx: Ctx, principal: CurrentPrincipal) -> MemberRead:
-    return MemberRead.model_validate(await ctx.db.read(service.get, ctx, member_id))
+    return MemberRead.model_validate(await ctx.db.read(service.get, ctx, principal, member_id))
+
+
+@router.delete(
+    "/v1/members/{member_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Erase a member",
+    description=(
+        "Removes everything about the member in one transaction: profile, connections on both "
+        "sides (every other member's counters fixed), invitations, follows, blocks, notes and "
+        "tags by or about them, group memberships, and their place in event audiences. "
+        "An admin may erase anyone; a member may erase themself (their token stops working). "
+        "Events already recorded keep the member's id, never their profile. Irreversible."
+    ),
+    responses=responses(InsufficientScope, NotFound),
+)
+async def erase_member(member_id: MemberId, ctx: Ctx, principal: CurrentPrincipal) -> Response:
+    await ctx.db.run(service.erase, ctx, principal, member_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(

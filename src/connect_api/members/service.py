@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api import policy
+from connect_api.auth import InsufficientScope, Principal
 from connect_api.context import AppContext
 from connect_api.errors import Conflict, NotFound
+from connect_api.events import repository as events
 from connect_api.invitations import repository as invitations
 from connect_api.invitations.service import inviter_facts
 from connect_api.members import repository as members
-from connect_api.members.access import require_member
+from connect_api.members.access import require_member, visible_member
 from connect_api.members.schemas import MemberCreate
 from connect_api.models import Member
 
@@ -44,11 +46,44 @@ async def create(session: AsyncSession, ctx: AppContext, body: MemberCreate) -> 
     return member
 
 
-async def get(session: AsyncSession, ctx: AppContext, member_id: int) -> Member:
-    member = await members.get(session, member_id)
-    if member is None:
+async def get(
+    session: AsyncSession, ctx: AppContext, principal: Principal, member_id: int
+) -> Member:
+    """A profile: 404 when there is none, or a block stands between caller and member."""
+    if principal.is_admin:
+        member = await members.get(session, member_id)
+        if member is None:
+            raise NotFound("No such member.")
+        return member
+    return await visible_member(session, principal.member_id, member_id)
+
+
+async def erase(
+    session: AsyncSession, ctx: AppContext, principal: Principal, member_id: int
+) -> None:
+    """Erase a member (spec 2.12): everything by or about them, in one transaction, with every
+    other member's counters fixed. An admin may erase anyone; a member, themself.
+
+    The member's row is locked first: every write that could attach something new to them
+    (an accept, a follow, a block) locks it too, so the set of neighbours read next is final.
+    Their rows are then locked in id order and their counters taken down before the cascade
+    deletes the rows they count."""
+    if not principal.is_admin and principal.member_id != member_id:
+        raise InsufficientScope("Only an admin, or the member themself, can erase a member.")
+    if not (await members.lock(session, member_id)):
         raise NotFound("No such member.")
-    return member
+    await members.lock(session, *(await members.neighbours(session, member_id)))
+    former_connections = await members.connection_ids(session, member_id)
+    await members.uncount(session, member_id)
+    await events.forget_member(session, member_id)
+    await members.delete(session, member_id)
+    await events.record(
+        session,
+        "member.erased",
+        audience=former_connections,
+        data={"member_id": member_id},
+        now=ctx.clock.now(),
+    )
 
 
 async def me(session: AsyncSession, ctx: AppContext, caller_id: int) -> MeView:
