@@ -10,11 +10,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from connect_api.config import PolicySettings
 from connect_api.errors import (
     BadRequest,
     Conflict,
+    DomainError,
     Forbidden,
     NotFound,
     Throttled,
@@ -361,6 +363,66 @@ def check_follow(*, follower_id: int, followee_id: int, blocked: bool) -> None:
 def check_block(*, blocker_id: int, blocked_id: int) -> None:
     if blocker_id == blocked_id:
         raise CannotBlockSelf("You can't block yourself.")
+
+
+@dataclass(frozen=True)
+class InviteAnswer:
+    """What an invitation from the caller would get right now: the button's promise."""
+
+    allowed: bool
+    reason: str | None = None  # the refusal's code, exactly as the invitation endpoint says it
+    until: datetime | None = None  # when a time-bound refusal (cooldown, restriction) ends
+    accepts: bool = False  # the send would meet their pending invitation and connect
+
+
+def answer_send(
+    *,
+    inviter_id: int,
+    invitee_id: int,
+    inviter: InviterFacts,
+    invitee_connection_count: int,
+    pair: PairHistory,
+    now: datetime,
+    rules: PolicySettings,
+) -> InviteAnswer:
+    """:func:`decide_send`, as an answer instead of a refusal: what `can_invite` reports."""
+    try:
+        decision = decide_send(
+            inviter_id=inviter_id,
+            invitee_id=invitee_id,
+            inviter=inviter,
+            invitee_connection_count=invitee_connection_count,
+            pair=pair,
+            now=now,
+            rules=rules,
+        )
+    except DomainError as refusal:
+        return InviteAnswer(False, refusal.code, refusal.extra.get("until"))
+    return InviteAnswer(True, accepts=decision.accept_invitation_id is not None)
+
+
+Action = Literal["connect", "pending", "accept", "message", "follow", "unavailable"]
+
+
+def button_action(
+    *,
+    available: bool,
+    connected: bool,
+    pending_sent: bool,
+    pending_received: bool,
+    can_invite: bool,
+) -> Action:
+    """What the Connect button offers. ``available`` is false for members the caller may not
+    see (blocked either way, erased, never existed) and for the caller themself."""
+    if not available:
+        return "unavailable"
+    if connected:
+        return "message"
+    if pending_received:
+        return "accept"
+    if pending_sent:
+        return "pending"
+    return "connect" if can_invite else "follow"
 
 
 def check_reinvite(pair: PairHistory, now: datetime, rules: PolicySettings) -> None:

@@ -1,7 +1,97 @@
-"""HTTP for relationships."""
+"""HTTP for the relationships look-up (the Connect button)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from connect_api.deps import Ctx, CurrentPrincipal
+from connect_api.errors import Unprocessable, responses
+from connect_api.relationships import service
+from connect_api.relationships.schemas import (
+    PendingInvitationRead,
+    RelationshipRead,
+    RelationshipsRead,
+)
 
 router = APIRouter(tags=["relationships"])
+
+MAX_IDS = 100
+
+
+class TooManyIds(Unprocessable):
+    """At most 100 member ids per look-up."""
+
+    code = "too_many_ids"
+
+
+def parse_ids(raw: str) -> list[int]:
+    """``"3, 1,3"`` → ``[3, 1]``: distinct, in the order given."""
+    ids = list(dict.fromkeys(int(part) for part in raw.split(",")))
+    if len(ids) > MAX_IDS:
+        raise TooManyIds(
+            f"{len(ids)} member ids were given; at most {MAX_IDS} per look-up.", limit=MAX_IDS
+        )
+    if any(not 0 < i < 2**63 for i in ids):
+        raise Unprocessable("Member ids are positive 64-bit integers.")
+    return ids
+
+
+def to_read(r: service.Relationship) -> RelationshipRead:
+    inv = r.invitation
+    return RelationshipRead(
+        member_id=r.member_id,
+        degree=r.degree,  # type: ignore[arg-type]
+        connected=r.connected_at is not None,
+        connected_at=r.connected_at,
+        invitation=PendingInvitationRead(
+            id=inv.id,
+            direction=inv.direction,  # type: ignore[arg-type]
+            created_at=inv.created_at,
+            expires_at=inv.expires_at,
+        )
+        if inv is not None
+        else None,
+        following=r.following,
+        followed_by=r.followed_by,
+        mutual_connections=r.mutual_connections,
+        shared_groups=r.shared_groups,
+        can_invite=r.invite.allowed,
+        reason=r.invite.reason,
+        can_invite_after=r.invite.until,
+        action=r.action,
+    )
+
+
+@router.get(
+    "/v1/relationships",
+    summary="What stands between you and other members (the Connect button)",
+    description=(
+        "For up to 100 members at once, everything a frontend needs to draw the Connect button "
+        "and its neighbourhood: degree, connection, pending invitation, follows both ways, "
+        "mutual connections, shared groups, and whether an invitation would succeed now. "
+        "`can_invite` and `reason` come from the very rule the invitation endpoint applies, so "
+        "the button never promises what the endpoint would refuse.\n\n"
+        "Members you may not see (a block either way, erased, unknown ids) come back as "
+        "`action: unavailable`, without saying why. The cost does not grow with the number of "
+        "ids: one fixed set of queries answers for all of them."
+    ),
+    response_model=RelationshipsRead,
+    responses=responses(TooManyIds),
+)
+async def get_relationships(
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    ids: Annotated[
+        str,
+        Query(
+            description="Comma-separated member ids, at most 100 (duplicates are ignored).",
+            pattern=r"^[0-9]{1,19}(,[0-9]{1,19})*$",
+            max_length=2000,
+            examples=["42,7,1001"],
+        ),
+    ],
+) -> RelationshipsRead:
+    found = await ctx.db.read(service.look_up, ctx, principal.member_id, parse_ids(ids))
+    return RelationshipsRead(items=[to_read(r) for r in found])

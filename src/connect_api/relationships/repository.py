@@ -1,0 +1,118 @@
+"""SQL for the relationships look-up: each function answers for every id at once.
+
+The look-up runs a fixed number of statements whatever the number of ids (at most 100):
+members with the pair facts, the invitation histories, mutual connections, shared groups,
+and the degree-3 probe for the ids left over.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from connect_api.blocks.repository import hides
+from connect_api.models import Connection, Follow, GroupMember, Invitation, Member
+from connect_api.policy import PairInvitation
+
+
+@dataclass(frozen=True)
+class PairFacts:
+    member_id: int
+    connection_count: int
+    hidden: bool  # a block stands between the caller and this member, either way
+    connected_at: datetime | None
+    following: bool  # the caller follows them
+    followed_by: bool  # they follow the caller
+
+
+async def pair_facts(session: AsyncSession, me: int, ids: Sequence[int]) -> dict[int, PairFacts]:
+    """One row per existing member among ``ids``, with what stands between them and ``me``."""
+    connected_at = (
+        select(Connection.created_at)
+        .where(Connection.member_id == me, Connection.other_id == Member.id)
+        .scalar_subquery()
+    )
+    stmt = select(
+        Member.id,
+        Member.connection_count,
+        hides(me, Member.id),
+        connected_at,
+        exists().where(Follow.follower_id == me, Follow.followee_id == Member.id),
+        exists().where(Follow.follower_id == Member.id, Follow.followee_id == me),
+    ).where(Member.id.in_(ids))
+    return {row[0]: PairFacts(*row) for row in (await session.execute(stmt)).all()}
+
+
+async def invitation_histories(
+    session: AsyncSession, me: int, ids: Sequence[int]
+) -> dict[int, list[PairInvitation]]:
+    """Every invitation between ``me`` and each of ``ids``, newest first, by the other's id."""
+    stmt = (
+        select(
+            Invitation.id,
+            Invitation.inviter_id,
+            Invitation.status,
+            Invitation.decline_reason,
+            Invitation.created_at,
+            Invitation.expires_at,
+            Invitation.responded_at,
+            Invitation.invitee_id,
+        )
+        .where(
+            or_(
+                and_(Invitation.inviter_id == me, Invitation.invitee_id.in_(ids)),
+                and_(Invitation.invitee_id == me, Invitation.inviter_id.in_(ids)),
+            )
+        )
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+    out: dict[int, list[PairInvitation]] = defaultdict(list)
+    for row in (await session.execute(stmt)).all():
+        inv = PairInvitation(*row[:7])
+        out[row.invitee_id if inv.inviter_id == me else inv.inviter_id].append(inv)
+    return out
+
+
+async def mutual_counts(session: AsyncSession, me: int, ids: Sequence[int]) -> dict[int, int]:
+    """How many connections each of ``ids`` shares with ``me``."""
+    mine, theirs = aliased(Connection), aliased(Connection)
+    stmt = (
+        select(theirs.member_id, func.count())
+        .join(mine, mine.other_id == theirs.other_id)
+        .where(mine.member_id == me, theirs.member_id.in_(ids))
+        .group_by(theirs.member_id)
+    )
+    return {m: int(n) for m, n in (await session.execute(stmt)).all()}
+
+
+async def shared_group_counts(session: AsyncSession, me: int, ids: Sequence[int]) -> dict[int, int]:
+    mine, theirs = aliased(GroupMember), aliased(GroupMember)
+    stmt = (
+        select(theirs.member_id, func.count())
+        .join(mine, mine.group_id == theirs.group_id)
+        .where(mine.member_id == me, theirs.member_id.in_(ids))
+        .group_by(theirs.member_id)
+    )
+    return {m: int(n) for m, n in (await session.execute(stmt)).all()}
+
+
+async def within_three(session: AsyncSession, me: int, ids: Sequence[int]) -> set[int]:
+    """Which of ``ids`` (none of them 1st or 2nd degree) are 3rd degree: connected to someone
+    who is connected to one of ``me``'s connections. Probed from each id's side and stopping
+    at the first path, so an id with a path costs a few index look-ups."""
+    if not ids:
+        return set()
+    theirs, middle, mine = aliased(Connection), aliased(Connection), aliased(Connection)
+    path = exists().where(
+        theirs.member_id == Member.id,
+        middle.member_id == theirs.other_id,
+        mine.member_id == me,
+        mine.other_id == middle.other_id,
+    )
+    return set(await session.scalars(select(Member.id).where(Member.id.in_(ids), path)))

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connect_api.policy import Action
+
+
+class PendingInvitationRead(BaseModel):
+    id: int
+    direction: Literal["sent", "received"] = Field(
+        description="`sent`: the caller invited them; `received`: they invited the caller."
+    )
+    status: Literal["pending"] = "pending"
+    created_at: datetime
+    expires_at: datetime
+
+
+class RelationshipRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "member_id": 42,
+                    "degree": 2,
+                    "connected": False,
+                    "connected_at": None,
+                    "invitation": None,
+                    "following": True,
+                    "followed_by": False,
+                    "mutual_connections": 12,
+                    "shared_groups": 1,
+                    "can_invite": True,
+                    "reason": None,
+                    "can_invite_after": None,
+                    "action": "connect",
+                },
+                {
+                    "member_id": 7,
+                    "degree": None,
+                    "connected": False,
+                    "connected_at": None,
+                    "invitation": None,
+                    "following": False,
+                    "followed_by": False,
+                    "mutual_connections": 0,
+                    "shared_groups": 0,
+                    "can_invite": False,
+                    "reason": "not_found",
+                    "can_invite_after": None,
+                    "action": "unavailable",
+                },
+            ]
+        }
+    )
+
+    member_id: int
+    degree: Literal[1, 2, 3] | None = Field(
+        description="1: connected; 2: connected to one of your connections; 3: connected to a "
+        "2nd-degree member; `null`: further, or unavailable."
+    )
+    connected: bool
+    connected_at: datetime | None
+    invitation: PendingInvitationRead | None = Field(
+        description="The pending invitation between you, either way, if there is one."
+    )
+    following: bool = Field(description="You follow them.")
+    followed_by: bool = Field(description="They follow you.")
+    mutual_connections: int
+    shared_groups: int
+    can_invite: bool = Field(
+        description="Whether `POST /v1/invitations` to them would succeed now (when they have "
+        "invited you, it would accept theirs)."
+    )
+    reason: str | None = Field(
+        description="When `can_invite` is false: the `code` the invitation endpoint would "
+        "answer (`already_connected`, `invitation_pending`, `cooldown_active`, "
+        "`invitation_not_allowed`, `member_restricted`, `connection_limit_reached`, "
+        "`invitation_throttled`, `too_many_pending_invitations`, `cannot_invite_self`, "
+        "`not_found`)."
+    )
+    can_invite_after: datetime | None = Field(
+        description="For `cooldown_active` and `member_restricted`: when that refusal ends."
+    )
+    action: Action = Field(
+        description="What the button offers: `connect`, `pending` (you invited them), "
+        "`accept` (they invited you), `message` (connected), `follow` (an invitation is not "
+        "possible now), `unavailable` (blocked either way, erased, unknown, or yourself; "
+        "never says which)."
+    )
+
+
+class RelationshipsRead(BaseModel):
+    items: list[RelationshipRead] = Field(description="One per requested id, in request order.")
