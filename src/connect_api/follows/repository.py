@@ -9,7 +9,8 @@ from sqlalchemy import delete, exists, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.models import Follow
+from connect_api.blocks import repository as blocks
+from connect_api.models import Follow, Member
 
 Pair = tuple[int, int]  # (follower, followee)
 
@@ -48,3 +49,43 @@ async def follows(session: AsyncSession, follower_id: int, followee_id: int) -> 
 
 def either_way(a: int, b: int) -> list[Pair]:
     return [(a, b), (b, a)]
+
+
+async def since(session: AsyncSession, follower_id: int, followee_id: int) -> datetime | None:
+    """When ``follower_id`` started following ``followee_id``; ``None`` if they don't."""
+    return await session.scalar(
+        select(Follow.created_at).where(
+            Follow.follower_id == follower_id, Follow.followee_id == followee_id
+        )
+    )
+
+
+async def list_page(
+    session: AsyncSession,
+    member_id: int,
+    *,
+    followers: bool,
+    viewer_id: int,
+    limit: int,
+    after: tuple[datetime, int] | None,
+) -> list[tuple[Member, datetime]]:
+    """One page of a member's followers (or of those they follow), newest follow first,
+    leaving out members a block hides from ``viewer_id``.
+
+    Reads ``ix_follows_followee_recent`` (followers) or ``ix_follows_follower_recent``
+    (following) in order; the keyset is (followed at, the other member's id)."""
+    mine, theirs = (
+        (Follow.followee_id, Follow.follower_id)
+        if followers
+        else (Follow.follower_id, Follow.followee_id)
+    )
+    stmt = (
+        select(Member, Follow.created_at)
+        .join(Member, Member.id == theirs)
+        .where(mine == member_id, ~blocks.hides(viewer_id, theirs))
+        .order_by(Follow.created_at.desc(), theirs.desc())
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(tuple_(Follow.created_at, theirs) < tuple_(*after))
+    return [(m, at) for m, at in (await session.execute(stmt)).all()]

@@ -63,6 +63,8 @@ class MemberRead(MemberSummary):
                     "display_name": "Ada Lovelace",
                     "headline": "Analyst of engines",
                     "connection_count": 512,
+                    "follower_count": 1024,
+                    "following_count": 300,
                     "created_at": "2026-11-25T10:00:00Z",
                 }
             ]
@@ -70,6 +72,8 @@ class MemberRead(MemberSummary):
     )
 
     connection_count: int
+    follower_count: int = Field(description="Members following this member.")
+    following_count: int = Field(description="Members this member follows.")
     created_at: datetime
 
 
