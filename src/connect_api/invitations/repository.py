@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    any_,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import CollectionAggregate
 
 from connect_api.models import DeclineReason, Invitation, InvitationStatus, Member
 from connect_api.policy import InviterRecord, PairInvitation
@@ -136,21 +151,79 @@ async def sent_since(
     return list(rows)
 
 
-async def inviter_record(session: AsyncSession, inviter_id: int, since: datetime) -> InviterRecord:
+async def inviter_records(
+    session: AsyncSession, inviter_ids: Collection[int], since: datetime
+) -> dict[int, InviterRecord]:
+    """Each inviter's invitations answered after ``since``, counted in one grouped query.
+
+    Every id asked about is in the answer; one with nothing answered has an empty record."""
+    if not inviter_ids:
+        return {}
     declined = Invitation.status == S.declined
     reports = and_(
         declined, Invitation.decline_reason.in_([DeclineReason.dont_know, DeclineReason.spam])
     )
-    row = (
-        await session.execute(
-            select(
-                func.count().filter(reports),
-                func.count().filter(declined),
-                func.count().filter(Invitation.status.in_([S.accepted, S.declined])),
-            ).where(Invitation.inviter_id == inviter_id, Invitation.responded_at > since)
+    rows = await session.execute(
+        select(
+            Invitation.inviter_id,
+            func.count().filter(reports),
+            func.count().filter(declined),
+            func.count().filter(Invitation.status.in_([S.accepted, S.declined])),
         )
-    ).one()
-    return InviterRecord(reports=int(row[0]), declined=int(row[1]), decided=int(row[2]))
+        .where(Invitation.inviter_id == _any(inviter_ids), Invitation.responded_at > since)
+        .group_by(Invitation.inviter_id)
+    )
+    records = {i: InviterRecord(reports=0, declined=0, decided=0) for i in inviter_ids}
+    for inviter_id, n_reports, n_declined, n_decided in rows.all():
+        records[inviter_id] = InviterRecord(
+            reports=int(n_reports), declined=int(n_declined), decided=int(n_decided)
+        )
+    return records
+
+
+async def received_pending(
+    session: AsyncSession, invitee_id: int, now: datetime
+) -> list[tuple[int, int]]:
+    """(id, inviter id) of every invitation waiting in the invitee's inbox, by id."""
+    rows = await session.execute(
+        select(Invitation.id, Invitation.inviter_id)
+        .where(Invitation.invitee_id == invitee_id, _pending(now))
+        .order_by(Invitation.id)
+    )
+    return [(i, inviter) for i, inviter in rows.all()]
+
+
+async def received_among(
+    session: AsyncSession, invitee_id: int, invitation_ids: Collection[int]
+) -> list[tuple[int, int]]:
+    """(id, inviter id) of those of ``invitation_ids`` addressed to the invitee, any status."""
+    rows = await session.execute(
+        select(Invitation.id, Invitation.inviter_id)
+        .where(Invitation.invitee_id == invitee_id, Invitation.id == _any(invitation_ids))
+        .order_by(Invitation.id)
+    )
+    return [(i, inviter) for i, inviter in rows.all()]
+
+
+async def lock_received(
+    session: AsyncSession, invitee_id: int, invitation_ids: Collection[int]
+) -> dict[int, Invitation]:
+    """Lock and re-read those of ``invitation_ids`` addressed to the invitee, in id order."""
+    if not invitation_ids:
+        return {}
+    rows = await session.scalars(
+        select(Invitation)
+        .where(Invitation.invitee_id == invitee_id, Invitation.id == _any(invitation_ids))
+        .order_by(Invitation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {inv.id: inv for inv in rows}
+
+
+def _any(ids: Collection[int]) -> CollectionAggregate[Any]:
+    """``= ANY(array)`` with the ids as one array parameter, however many there are."""
+    return any_(literal(sorted(set(ids)), type_=ARRAY(BigInteger)))
 
 
 def _pending(now: datetime) -> ColumnElement[bool]:

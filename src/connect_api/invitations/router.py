@@ -22,9 +22,13 @@ from connect_api.idempotency.http import (
 from connect_api.idempotency.service import Outcome
 from connect_api.invitations import service
 from connect_api.invitations.schemas import (
+    BULK_DECLINE_MAX,
+    BulkDeclineBody,
+    BulkDeclineResult,
     DeclineBody,
     InvitationCreate,
     InvitationRead,
+    NotDeclined,
     StatusFilter,
 )
 from connect_api.members.schemas import MemberSummary
@@ -187,6 +191,89 @@ async def list_received(
     cursor: CursorParam = None,
 ) -> Page[InvitationRead]:
     return await _list(ctx, principal.member_id, True, status_, limit, cursor)
+
+
+# Registered before the `/{invitation_id}/...` routes, which would otherwise take
+# `received` for an invitation id.
+@router.post(
+    "/received/decline",
+    summary="Decline many received invitations at once",
+    description=(
+        "Clears an inbox in one call: either the listed invitations (`ids`, 1 to "
+        f"{BULK_DECLINE_MAX} distinct ids) or every invitation waiting for an answer "
+        "(`all: true`), with one `reason` for all of them. Exactly one of `ids` and `all` must "
+        "be given.\n\n"
+        "All or nothing: the whole batch is one transaction. Each declined invitation ends "
+        "exactly as with `POST /v1/invitations/{id}/decline`: the inviters are not told (the "
+        "`invitation.declined` event goes to the caller only), the cooldown starts, and "
+        "`dont_know`/`spam` bar the inviter from inviting the caller again and count towards "
+        "restricting them.\n\n"
+        "The answer lists what was declined and, for listed ids, what was not and why: "
+        "`not_found` when the id is not an invitation in the caller's inbox (whether it "
+        "exists elsewhere is not said), `invitation_not_pending` when it was already "
+        "answered, withdrawn or has expired. Such ids do not fail the request. With "
+        "`all: true`, `not_declined` is always empty. A retry is safe with `Idempotency-Key`; "
+        "without one, a repeat answers `invitation_not_pending` for what the first declined."
+    ),
+    response_model=BulkDeclineResult,
+    responses={
+        200: {
+            "description": "The batch was processed; see what was declined and what was not.",
+            "headers": REPLAY_HEADER_DOC,
+            "content": {
+                "application/json": {
+                    "examples": {
+                        "listed": {
+                            "summary": "Listed ids, some no longer pending or not mine",
+                            "value": {
+                                "declined": [1001, 1003],
+                                "not_declined": [
+                                    {"id": 1002, "code": "invitation_not_pending"},
+                                    {"id": 999, "code": "not_found"},
+                                ],
+                            },
+                        },
+                        "all": {
+                            "summary": "The whole inbox",
+                            "value": {"declined": [1001, 1002, 1003], "not_declined": []},
+                        },
+                    }
+                }
+            },
+        },
+        **responses(*IDEMPOTENCY_ERRORS),
+    },
+)
+async def decline_received_invitations(
+    body: Annotated[
+        BulkDeclineBody,
+        Body(
+            openapi_examples={
+                "listed": {
+                    "summary": "These invitations, as spam",
+                    "value": {"ids": [1001, 1002, 1003], "reason": "spam"},
+                },
+                "all": {
+                    "summary": "Everything waiting in my inbox",
+                    "value": {"all": True},
+                },
+            }
+        ),
+    ],
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def operation(session: AsyncSession) -> Outcome:
+        done = await service.decline_many(session, ctx, principal.member_id, body.ids, body.reason)
+        result = BulkDeclineResult(
+            declined=done.declined,
+            not_declined=[NotDeclined(id=i, code=code) for i, code in done.not_declined],
+        )
+        return Outcome(200, result.model_dump(mode="json"))
+
+    return await respond(ctx, request, principal, idempotency_key, operation)
 
 
 @router.get(

@@ -7,6 +7,7 @@ windows) across processes, so the facts the policy reads cannot change before th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from connect_api.events import repository as events
 from connect_api.follows import repository as follows
 from connect_api.follows import service as follow_service
 from connect_api.invitations import repository as invitations
+from connect_api.invitations.schemas import NotDeclinedCode
 from connect_api.members import repository as members
 from connect_api.members.access import caller_from, require_member
 from connect_api.models import DeclineReason, Invitation, InvitationStatus, Member
@@ -198,7 +200,6 @@ async def _close(
     now: datetime,
     *,
     audience: tuple[int, ...],
-    data: dict[str, object] | None = None,
 ) -> None:
     inv.status = status
     inv.responded_at = now
@@ -207,7 +208,7 @@ async def _close(
         session,
         f"invitation.{status.value}",
         audience=audience,
-        data=_event_data(inv) | (data or {}),
+        data=_event_data(inv),
         now=now,
     )
 
@@ -236,22 +237,94 @@ async def decline(
     inv, inviter, invitee = await _open_for_answer(
         session, caller_id, invitation_id, now, as_invitee=True, verb="decline"
     )
-    inv.decline_reason = reason
-    # Only the invitee hears of a decline: the inviter is never told, whatever the reason.
-    await _close(
-        session,
-        inv,
-        InvitationStatus.declined,
-        now,
-        audience=(invitee.id,),
-        data={"reason": reason.value},
-    )
-    record = await invitations.inviter_record(session, inviter.id, now - rules.restriction_window)
-    until = policy.restriction_after_decline(record, inviter.restricted_until, now, rules)
-    if until is not None:
-        inviter.restricted_until = until
-        await session.flush()
+    await _mark_declined(session, [inv], reason, now)
+    await _restrict_after_declines(session, [inviter], now, rules)
     return InvitationView(inv, inviter, invitee, caller_id, now)
+
+
+async def _mark_declined(
+    session: AsyncSession, declined: Sequence[Invitation], reason: DeclineReason, now: datetime
+) -> None:
+    """Write the declines (locked, pending invitations) and their events."""
+    for inv in declined:
+        inv.status = InvitationStatus.declined
+        inv.responded_at = now
+        inv.decline_reason = reason
+    await session.flush()
+    for inv in declined:
+        # Only the invitee hears of a decline: the inviter is never told, whatever the reason.
+        await events.record(
+            session,
+            "invitation.declined",
+            audience=(inv.invitee_id,),
+            data=_event_data(inv) | {"reason": reason.value},
+            now=now,
+        )
+
+
+async def _restrict_after_declines(
+    session: AsyncSession, inviters: Sequence[Member], now: datetime, rules: PolicySettings
+) -> None:
+    """Apply the restriction rule to each (locked) inviter once their declines are written."""
+    records = await invitations.inviter_records(
+        session, [m.id for m in inviters], now - rules.restriction_window
+    )
+    for inviter in inviters:
+        until = policy.restriction_after_decline(
+            records[inviter.id], inviter.restricted_until, now, rules
+        )
+        if until is not None:
+            inviter.restricted_until = until
+    await session.flush()
+
+
+@dataclass
+class BulkDeclineOutcome:
+    declined: list[int]
+    not_declined: list[tuple[int, NotDeclinedCode]]
+
+
+async def decline_many(
+    session: AsyncSession,
+    ctx: AppContext,
+    caller_id: int,
+    invitation_ids: Sequence[int] | None,
+    reason: DeclineReason,
+) -> BulkDeclineOutcome:
+    """Decline the listed invitations in the caller's inbox, or every pending one (``None``).
+
+    Each declined invitation ends as a single decline would leave it; the restriction rule is
+    then applied once per inviter. Listed ids that are not in the caller's inbox are
+    ``not_found`` whatever they are, so the answer reveals nothing about others' invitations.
+    """
+    rules, now = ctx.settings.policy, ctx.clock.now()
+    if invitation_ids is None:
+        candidates = await invitations.received_pending(session, caller_id, now)
+    else:
+        candidates = await invitations.received_among(session, caller_id, invitation_ids)
+    locked = await members.lock(session, caller_id, *(inviter for _, inviter in candidates))
+    caller_from(locked, caller_id)
+    # Re-read under the members' locks: the state the decision rests on can no longer change.
+    current = await invitations.lock_received(session, caller_id, [i for i, _ in candidates])
+
+    declined: list[Invitation] = []
+    not_declined: list[tuple[int, NotDeclinedCode]] = []
+    for invitation_id in invitation_ids if invitation_ids is not None else sorted(current):
+        inv = current.get(invitation_id)
+        if inv is None or inv.inviter_id not in locked:
+            not_declined.append((invitation_id, "not_found"))
+        elif policy.effective_status(inv.status, inv.expires_at, now) is InvitationStatus.pending:
+            declined.append(inv)
+        else:
+            not_declined.append((invitation_id, "invitation_not_pending"))
+
+    await _mark_declined(session, declined, reason, now)
+    inviters = {inv.inviter_id: locked[inv.inviter_id] for inv in declined}
+    await _restrict_after_declines(session, list(inviters.values()), now, rules)
+    if invitation_ids is None:
+        # Asked for "everything pending": what changed meanwhile simply isn't part of it.
+        not_declined = []
+    return BulkDeclineOutcome([inv.id for inv in declined], not_declined)
 
 
 async def withdraw(
