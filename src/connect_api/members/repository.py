@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import BigInteger, any_, literal, select, union, update
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import select, union, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.models import (
@@ -29,7 +29,8 @@ async def lock(session: AsyncSession, *member_ids: int) -> dict[int, Member]:
     ids = sorted(set(member_ids))
     rows = await session.scalars(
         select(Member)
-        .where(Member.id.in_(ids))
+        # One array parameter, however many ids (a bulk decline may lock thousands).
+        .where(Member.id == any_(literal(ids, type_=ARRAY(BigInteger))))
         .order_by(Member.id)
         .with_for_update()
         # A row read earlier in this transaction must show its state as locked, not as cached.
