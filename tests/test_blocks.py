@@ -162,3 +162,16 @@ async def test_block_storm_with_follows_invites_and_accepts_stays_consistent(api
         r.text for r in results if r.status_code >= 500
     ]
     await api.assert_consistent()
+
+
+async def test_past_invitations_across_a_block_are_gone_for_both(api: Api) -> None:
+    a, b = await api.members(2)
+    declined = await api.invited(a, b)
+    assert (await api.decline(b, declined)).status_code == 200
+    assert (await api.as_(b).put(f"/v1/blocks/{a}")).status_code == 201
+    for who, box in ((a, "sent"), (b, "received")):
+        problem(await api.as_(who).get(f"/v1/invitations/{declined}"), 404, "not_found")
+        assert (await api.as_(who).get(f"/v1/invitations/{box}")).json()["items"] == []
+    problem(await api.as_(b).post(f"/v1/invitations/{declined}/accept"), 404, "not_found")
+    assert (await api.as_(b).delete(f"/v1/blocks/{a}")).status_code == 204
+    assert (await api.as_(a).get(f"/v1/invitations/{declined}")).status_code == 200

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import CollectionAggregate
 
+from connect_api.blocks.repository import hides
 from connect_api.models import DeclineReason, Invitation, InvitationStatus, Member
 from connect_api.policy import InviterRecord, PairInvitation
 
@@ -258,11 +259,12 @@ async def list_for(
     inviter = aliased(Member)
     invitee = aliased(Member)
     owner = Invitation.invitee_id if received else Invitation.inviter_id
+    other = Invitation.inviter_id if received else Invitation.invitee_id
     stmt = (
         select(Invitation, inviter, invitee)
         .join(inviter, inviter.id == Invitation.inviter_id)
         .join(invitee, invitee.id == Invitation.invitee_id)
-        .where(owner == member_id)
+        .where(owner == member_id, ~hides(member_id, other))
         .order_by(Invitation.created_at.desc(), Invitation.id.desc())
         .limit(limit)
     )

@@ -166,6 +166,9 @@ async def _visible(session: AsyncSession, invitation_id: int, caller_id: int) ->
     inv = await invitations.get(session, invitation_id)
     if inv is None or caller_id not in (inv.inviter_id, inv.invitee_id):
         raise NotFound("No such invitation.")
+    other = inv.invitee_id if caller_id == inv.inviter_id else inv.inviter_id
+    if await blocks.between(session, caller_id, other):
+        raise NotFound("No such invitation.")  # across a block, past invitations are gone too
     return inv
 
 
