@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Select,
     and_,
     any_,
     delete,
@@ -20,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.models import Connection, Member
+from connect_api.models import Connection, ConnectionTag, Member
 
 
 async def are_connected(session: AsyncSession, a: int, b: int) -> bool:
@@ -76,6 +77,7 @@ async def list_page(
     limit: int,
     after: tuple[Any, int] | None,
     q: str | None,
+    tagged: tuple[int, str] | None = None,
 ) -> list[tuple[Member, datetime, tuple[Any, int]]]:
     """One page of a member's connections: (member, connected at, the row's keyset position).
 
@@ -93,14 +95,32 @@ async def list_page(
     3. computes ``lower(display_name)`` once per row (``OFFSET 0`` keeps it in the subquery),
        applies the cursor and keeps the first ``limit`` with a top-N sort of ``(key, id)``;
     4. joins ``members`` and ``connections`` by primary key for those rows only.
+
+    ``tagged=(author_id, key)`` keeps the connections that author tagged with that key. By
+    name, step 1 then reads the author's tagged members from ``ix_connection_tags_author_key``
+    (already in id order) instead, each checked against the listed member's primary key unless
+    the list is the author's own. Newest first, the tagged members are a semi-join on the walk
+    of ``ix_connections_member_recent``.
     """
     if by_name:
-        others = (
-            select(Connection.other_id)
-            .where(Connection.member_id == member_id)
-            .order_by(Connection.other_id)
-            .scalar_subquery()
-        )
+        if tagged is None:
+            others = (
+                select(Connection.other_id)
+                .where(Connection.member_id == member_id)
+                .order_by(Connection.other_id)
+                .scalar_subquery()
+            )
+        else:
+            mine = _tagged_by(*tagged)
+            if tagged[0] != member_id:
+                mine = mine.join(
+                    Connection,
+                    and_(
+                        Connection.member_id == member_id,
+                        Connection.other_id == ConnectionTag.member_id,
+                    ),
+                )
+            others = mine.order_by(ConnectionTag.member_id).scalar_subquery()
         keyed = select(Member.id, _name_key().label("k")).where(
             Member.id == any_(func.array(others, type_=ARRAY(BigInteger)))
         )
@@ -134,7 +154,15 @@ async def list_page(
         stmt = stmt.where(tuple_(*key) < tuple_(*after))
     if q:
         stmt = stmt.where(_matches(q))
+    if tagged is not None:
+        stmt = stmt.where(Connection.other_id.in_(_tagged_by(*tagged)))
     return [(m, at, (k, m.id)) for m, at, k in (await session.execute(stmt)).all()]
+
+
+def _tagged_by(author_id: int, key: str) -> Select[int]:
+    return select(ConnectionTag.member_id).where(
+        ConnectionTag.author_id == author_id, ConnectionTag.key == key
+    )
 
 
 def _matches(q: str) -> ColumnElement[bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from connect_api.connections.schemas import ConnectionRead, ConnectionSort
 from connect_api.deps import Ctx, CurrentPrincipal, MemberId
 from connect_api.errors import NotFound, responses
 from connect_api.members.schemas import MemberSummary
+from connect_api.notes.tags import TagEmpty, TagTooLong, normalise
 from connect_api.pagination import (
     CursorParam,
     InvalidCursor,
@@ -31,10 +33,12 @@ router = APIRouter(tags=["connections"])
     description=(
         "Visible to the member and to their 1st-degree connections; `404` for anyone else. "
         "`sort=recent` (default) lists the newest connections first, `sort=name` by display "
-        "name. `q` keeps those whose name or handle contains the text."
+        "name. `q` keeps those whose name or handle contains the text. `tag` keeps those "
+        "*you* tagged with it (compared as tags are: trimmed, whitespace collapsed, any case); "
+        "on your own list, your connections with that tag."
     ),
     response_model=Page[ConnectionRead],
-    responses=responses(NotFound, InvalidCursor),
+    responses=responses(NotFound, InvalidCursor, TagEmpty, TagTooLong),
 )
 async def list_connections(
     member_id: MemberId,
@@ -46,11 +50,18 @@ async def list_connections(
     q: Annotated[
         CleanStr | None, Query(min_length=1, max_length=100, description="Name or handle contains.")
     ] = None,
+    tag: Annotated[
+        CleanStr | None,
+        Query(min_length=1, max_length=200, description="Only those you tagged with this."),
+    ] = None,
     limit: Limit = 20,
     cursor: CursorParam = None,
 ) -> Page[ConnectionRead]:
-    # A cursor names its sort and filter, so it can't be replayed on another list.
+    tag_key = normalise(tag).key if tag is not None else None
+    # A cursor names its sort and filters, so it can't be replayed on another list.
     kind = f"c{sort.value[0]}:{q or ''}"
+    if tag_key is not None:
+        kind = f"c{sort.value[0]}t:" + json.dumps([q or "", tag_key])
     after = None
     if cursor:
         after = decode_cursor(cursor, kind, datetime if sort is ConnectionSort.recent else str, int)
@@ -63,6 +74,7 @@ async def list_connections(
         q=q,
         limit=limit,
         after=after,
+        tag_key=tag_key,
     )
     return Page[ConnectionRead](
         items=[

@@ -30,8 +30,12 @@ async def list_connections(
     q: str | None,
     limit: int,
     after: Cursor | None,
+    tag_key: str | None = None,
 ) -> tuple[list[tuple[Member, datetime]], Cursor | None]:
-    """A member's connections, seen by the member and their 1st-degree connections only."""
+    """A member's connections, seen by the member and their 1st-degree connections only.
+
+    With ``tag_key``, only those the caller tagged with it (tags are the caller's own, so
+    this shows nothing the caller did not already know)."""
     await require_member(session, caller_id)
     visible = caller_id == member_id or await connections.are_connected(
         session, caller_id, member_id
@@ -45,6 +49,7 @@ async def list_connections(
         limit=limit + 1,
         after=after,
         q=q,
+        tagged=(caller_id, tag_key) if tag_key is not None else None,
     )
     nxt = rows[limit - 1][2] if len(rows) > limit else None
     return [(m, at) for m, at, _ in rows[:limit]], nxt

@@ -1,0 +1,76 @@
+"""What makes two tags the same: one normalisation for writing tags and for filtering by them."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from connect_api.errors import Unprocessable
+
+MAX_TAG_LENGTH = 40
+MAX_TAGS = 50
+
+
+class TagEmpty(Unprocessable):
+    """A tag is empty once its whitespace is trimmed."""
+
+    code = "tag_empty"
+
+
+class TagTooLong(Unprocessable):
+    """A tag is longer than 40 characters."""
+
+    code = "tag_too_long"
+
+
+class TooManyTags(Unprocessable):
+    """More than 50 distinct tags on one connection."""
+
+    code = "too_many_tags"
+
+
+@dataclass(frozen=True)
+class Tag:
+    key: str  # what makes two tags the same: the case-folded name
+    name: str  # how it is shown
+
+
+def normalise(raw: str) -> Tag:
+    """Trim, collapse runs of whitespace to one space, compose (NFC); the key is the name
+    case-folded. Refuses an empty tag and one longer than 40 characters (name or key: case
+    folding can lengthen a name, as ``ß`` becomes ``ss``)."""
+    name = unicodedata.normalize("NFC", " ".join(raw.split()))
+    if not name:
+        raise TagEmpty("A tag must not be empty or only whitespace.")
+    key = _key(name)
+    if len(name) > MAX_TAG_LENGTH or len(key) > MAX_TAG_LENGTH:
+        raise TagTooLong(
+            f"A tag is at most {MAX_TAG_LENGTH} characters long.",
+            tag=name[:100],
+            max_length=MAX_TAG_LENGTH,
+        )
+    return Tag(key=key, name=name)
+
+
+def normalise_all(raws: Iterable[str]) -> list[Tag]:
+    """Each tag normalised, the same tag once (the first spelling wins); at most 50."""
+    seen: dict[str, Tag] = {}
+    for raw in raws:
+        tag = normalise(raw)
+        seen.setdefault(tag.key, tag)
+    if len(seen) > MAX_TAGS:
+        raise TooManyTags(
+            f"At most {MAX_TAGS} distinct tags on one connection; got {len(seen)}.",
+            max_tags=MAX_TAGS,
+        )
+    return list(seen.values())
+
+
+def display_order(names: Iterable[str]) -> list[str]:
+    """Names sorted by their keys (ties by the exact spelling, so the order is total)."""
+    return sorted(names, key=lambda n: (_key(n), n))
+
+
+def _key(name: str) -> str:
+    return unicodedata.normalize("NFC", name.casefold())
