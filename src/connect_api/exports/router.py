@@ -1,7 +1,134 @@
-"""HTTP for exports."""
+"""HTTP for the data export: content negotiation and a streamed download."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from connect_api.deps import Ctx, CurrentPrincipal
+from connect_api.errors import Unprocessable, responses
+from connect_api.exports import service
+from connect_api.exports.schemas import ExportDocument, ExportFormat, ExportKind
 
 router = APIRouter(tags=["members"])
+
+_CSV_TYPES = ("text/csv", "application/zip", "text/*")
+_JSON_TYPES = ("application/json", "application/*", "*/*")
+
+
+def _prefers_csv(accept: str | None) -> bool:
+    """Whether ``Accept`` ranks CSV (or zip) above JSON. JSON is the default and wins ties;
+    an ``Accept`` that names neither still gets JSON."""
+    if not accept:
+        return False
+    q: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    weight = 0.0
+        media = media.lower()
+        q[media] = max(q.get(media, 0.0), weight)
+    csv_q = max((q.get(t, 0.0) for t in _CSV_TYPES), default=0.0)
+    json_q = max((q.get(t, 0.0) for t in _JSON_TYPES), default=0.0)
+    return csv_q > json_q
+
+
+class _Download(StreamingResponse):
+    """A streamed body that closes the export's snapshot however the response ends:
+    finished, failed, or the client gone."""
+
+    def __init__(self, export: service.Export, content: AsyncIterator[bytes], **kw: Any) -> None:
+        super().__init__(content, **kw)
+        self._export = export
+        self._content = content
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                aclose = getattr(self._content, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+                await self._export.aclose()
+
+
+@router.get(
+    "/v1/me/export",
+    summary="Export your data",
+    description=(
+        "Everything you own, read from one consistent moment and streamed as it is read: "
+        "your profile; your connections with when you connected and your note, how you met "
+        "and your tags on each; whom you follow; your followers; your pending invitations, "
+        "sent and received; the members you blocked.\n\n"
+        "**Formats.** JSON by default (`application/json`, one document). `kind=connections|"
+        "following|followers|invitations|blocks` gives that one list as a CSV file "
+        "(`text/csv`; invitations have a `direction` column, `sent` or `received`). Without "
+        "`kind`, `format=csv` or an `Accept` header that ranks `text/csv` (or "
+        "`application/zip`) above `application/json` gives a zip with one CSV per kind; "
+        "`format=json` forces JSON. `format` wins over `Accept`.\n\n"
+        "CSV files are UTF-8 with a header line; times are ISO 8601 UTC; `tags` is a JSON "
+        "array; a text cell that would start with `=`, `+`, `-`, `@`, a tab or a carriage "
+        "return is prefixed with `'` so spreadsheets don't run it as a formula. Every list "
+        "is newest first. The answer is a download (`Content-Disposition: attachment`) and "
+        "is not cached."
+    ),
+    response_model=None,
+    responses={
+        200: {
+            "description": "The export, as negotiated.",
+            "model": ExportDocument,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/zip": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        **responses(),
+    },
+)
+async def export_my_data(
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    request: Request,
+    kind: Annotated[ExportKind | None, Query(description="One list, as a CSV file.")] = None,
+    fmt: Annotated[
+        ExportFormat | None,
+        Query(alias="format", description="`json` or `csv`; overrides `Accept`."),
+    ] = None,
+) -> Response:
+    if kind is not None and fmt is ExportFormat.json:
+        raise Unprocessable(
+            "`kind` asks for one list as a CSV file; leave it out for the JSON document."
+        )
+    as_csv = (
+        fmt is ExportFormat.csv if fmt is not None else _prefers_csv(request.headers.get("accept"))
+    )
+    export = await service.open_export(ctx, principal.member_id)
+    stem = f"connect-export-{export.member.id}-{export.now:%Y%m%d}"
+    if kind is not None:
+        content, media, name = export.csv(kind), "text/csv; charset=utf-8", f"{stem}-{kind}.csv"
+    elif as_csv:
+        content, media, name = export.zip(), "application/zip", f"{stem}.zip"
+    else:
+        content, media, name = export.json(), "application/json", f"{stem}.json"
+    return _Download(
+        export,
+        content,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+            "Vary": "Accept",
+        },
+    )
