@@ -175,3 +175,18 @@ async def test_past_invitations_across_a_block_are_gone_for_both(api: Api) -> No
     problem(await api.as_(b).post(f"/v1/invitations/{declined}/accept"), 404, "not_found")
     assert (await api.as_(b).delete(f"/v1/blocks/{a}")).status_code == 204
     assert (await api.as_(a).get(f"/v1/invitations/{declined}")).status_code == 200
+
+
+async def test_lists_of_others_leave_out_members_hidden_by_a_block(api: Api) -> None:
+    viewer, friend, blocker, blocked, plain = await api.members(5)
+    await api.connect(viewer, friend)
+    for m in (blocker, blocked, plain):
+        await api.connect(friend, m)
+    assert (await api.as_(blocker).put(f"/v1/blocks/{viewer}")).status_code == 201
+    assert (await api.as_(viewer).put(f"/v1/blocks/{blocked}")).status_code == 201
+    for sort in ("recent", "name"):
+        r = await api.as_(viewer).get(f"/v1/members/{friend}/connections", params={"sort": sort})
+        assert sorted(i["member"]["id"] for i in r.json()["items"]) == sorted([viewer, plain])
+        # The friend sees their whole list.
+        r = await api.as_(friend).get(f"/v1/members/{friend}/connections", params={"sort": sort})
+        assert len(r.json()["items"]) == 4

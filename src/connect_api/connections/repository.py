@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connect_api.blocks.repository import hides
 from connect_api.models import Connection, ConnectionTag, Member
 
 
@@ -78,6 +79,7 @@ async def list_page(
     after: tuple[Any, int] | None,
     q: str | None,
     tagged: tuple[int, str] | None = None,
+    hidden_from: int | None = None,
 ) -> list[tuple[Member, datetime, tuple[Any, int]]]:
     """One page of a member's connections: (member, connected at, the row's keyset position).
 
@@ -101,6 +103,8 @@ async def list_page(
     (already in id order) instead, each checked against the listed member's primary key unless
     the list is the author's own. Newest first, the tagged members are a semi-join on the walk
     of ``ix_connections_member_recent``.
+
+    ``hidden_from=viewer`` leaves out the members a block (either way) hides from the viewer.
     """
     if by_name:
         if tagged is None:
@@ -126,6 +130,8 @@ async def list_page(
         )
         if q:
             keyed = keyed.where(_matches(q))
+        if hidden_from is not None:
+            keyed = keyed.where(~hides(hidden_from, Member.id))
         ks = keyed.offset(0).subquery("keyed")
         page = select(ks.c.id, ks.c.k)
         if after is not None:
@@ -156,6 +162,8 @@ async def list_page(
         stmt = stmt.where(_matches(q))
     if tagged is not None:
         stmt = stmt.where(Connection.other_id.in_(_tagged_by(*tagged)))
+    if hidden_from is not None:
+        stmt = stmt.where(~hides(hidden_from, Connection.other_id))
     return [(m, at, (k, m.id)) for m, at, k in (await session.execute(stmt)).all()]
 
 

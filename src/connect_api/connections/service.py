@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connect_api.blocks import repository as blocks
 from connect_api.connections import repository as connections
 from connect_api.connections.schemas import ConnectionSort
 from connect_api.context import AppContext
@@ -50,6 +51,11 @@ async def list_connections(
         after=after,
         q=q,
         tagged=(caller_id, tag_key) if tag_key is not None else None,
+        # On someone else's list, leave out members a block hides from the caller (checked
+        # only when the caller has a block either way: most never do).
+        hidden_from=caller_id
+        if caller_id != member_id and await blocks.involves(session, caller_id)
+        else None,
     )
     nxt = rows[limit - 1][2] if len(rows) > limit else None
     return [(m, at) for m, at, _ in rows[:limit]], nxt

@@ -123,7 +123,7 @@ async def outgoing_pending(
     row = (
         await session.execute(
             select(func.count(), func.min(Invitation.expires_at)).where(
-                Invitation.inviter_id == inviter_id, _pending(now)
+                Invitation.inviter_id == inviter_id, pending(now)
             )
         )
     ).one()
@@ -133,7 +133,7 @@ async def outgoing_pending(
 async def incoming_pending_count(session: AsyncSession, invitee_id: int, now: datetime) -> int:
     return int(
         await session.scalar(
-            select(func.count()).where(Invitation.invitee_id == invitee_id, _pending(now))
+            select(func.count()).where(Invitation.invitee_id == invitee_id, pending(now))
         )
         or 0
     )
@@ -188,7 +188,7 @@ async def received_pending(
     """(id, inviter id) of every invitation waiting in the invitee's inbox, by id."""
     rows = await session.execute(
         select(Invitation.id, Invitation.inviter_id)
-        .where(Invitation.invitee_id == invitee_id, _pending(now))
+        .where(Invitation.invitee_id == invitee_id, pending(now))
         .order_by(Invitation.id)
     )
     return [(i, inviter) for i, inviter in rows.all()]
@@ -227,7 +227,7 @@ def _any(ids: Collection[int]) -> CollectionAggregate[Any]:
     return any_(literal(sorted(set(ids)), type_=ARRAY(BigInteger)))
 
 
-def _pending(now: datetime) -> ColumnElement[bool]:
+def pending(now: datetime) -> ColumnElement[bool]:
     """Pending as callers see it: past its time an invitation is expired, whatever the row says."""
     return and_(Invitation.status == S.pending, Invitation.expires_at > now)
 
@@ -237,7 +237,7 @@ def _status_filter(status: InvitationStatus | None, now: datetime) -> ColumnElem
     if status is None:
         return None
     if status is S.pending:
-        return _pending(now)
+        return pending(now)
     if status is S.expired:
         return or_(
             Invitation.status == S.expired,
