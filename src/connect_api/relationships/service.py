@@ -71,8 +71,9 @@ async def look_up(
     mutuals = await relationships.mutual_counts(session, caller_id, seen)
     groups = await relationships.shared_group_counts(session, caller_id, seen)
     far = [i for i in seen if facts[i].connected_at is None and not mutuals.get(i)]
-    # Gather from the caller's side when their connections are fewer than the far ids' ones.
-    from_me = me.connection_count <= sum(facts[i].connection_count for i in far)
+    # Gather from the caller's side when their connections are clearly fewer than the far
+    # ids' ones; otherwise probe from the ids' side, which stops at the first path found.
+    from_me = me.connection_count * 4 <= sum(facts[i].connection_count for i in far)
     third = await relationships.within_three(session, caller_id, far, from_me=from_me)
     mine = await inviter_facts(session, me, now, rules)
 
