@@ -64,6 +64,7 @@ async def look_up(
 ) -> list[Relationship]:
     rules, now = ctx.settings.policy, ctx.clock.now()
     me = await require_member(session, caller_id)
+    await relationships.plan_for_these_ids(session)
     others = [i for i in ids if i != caller_id]
     facts = await relationships.pair_facts(session, caller_id, others)
     seen = [i for i in others if i in facts and not facts[i].hidden]
