@@ -30,6 +30,8 @@ format: $(STAMP)
 
 bench: $(STAMP) ## run the benchmarks (prints figures; not part of `make test`)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.relationships
+	$(BIN)/python -m bench.export
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
