@@ -222,3 +222,62 @@ def test_effective_status() -> None:
     assert policy.effective_status(S.pending, NOW, NOW) is S.expired
     assert policy.effective_status(S.pending, NOW + timedelta(seconds=1), NOW) is S.pending
     assert policy.effective_status(S.declined, NOW, NOW) is S.declined
+
+
+def answer(pair: policy.PairHistory | None = None, **kw: object) -> policy.InviteAnswer:
+    args: dict[str, object] = {
+        "inviter_id": ME,
+        "invitee_id": THEM,
+        "inviter": facts(),
+        "invitee_connection_count": 0,
+        "pair": pair or policy.PairHistory(),
+        "now": NOW,
+        "rules": RULES,
+    }
+    args.update(kw)
+    return policy.answer_send(**args)  # type: ignore[arg-type]
+
+
+def test_answer_send_reports_what_decide_send_would_refuse() -> None:
+    assert answer() == policy.InviteAnswer(True)
+    assert answer(policy.PairHistory(pending_from_invitee_id=9)) == policy.InviteAnswer(
+        True, accepts=True
+    )
+    assert answer(policy.PairHistory(blocked=True)).reason == "not_found"
+    assert answer(invitee_id=ME).reason == "cannot_invite_self"
+    until = NOW + timedelta(days=2)
+    got = answer(inviter=facts(restricted_until=until))
+    assert (got.allowed, got.reason, got.until) == (False, "member_restricted", until)
+    declined = policy.PairHistory(last_outcome=S.declined, last_outcome_at=NOW - timedelta(days=1))
+    got = answer(declined)
+    assert (got.reason, got.until) == ("cooldown_active", NOW + timedelta(days=20))
+
+
+@pytest.mark.parametrize(
+    ("facts_", "action"),
+    [
+        ({"available": False, "connected": True}, "unavailable"),
+        ({"connected": True, "pending_received": True}, "message"),
+        ({"pending_received": True, "can_invite": True}, "accept"),
+        ({"pending_sent": True}, "pending"),
+        ({"can_invite": True}, "connect"),
+        ({}, "follow"),
+    ],
+)
+def test_button_action(facts_: dict[str, bool], action: str) -> None:
+    args = {
+        "available": True,
+        "connected": False,
+        "pending_sent": False,
+        "pending_received": False,
+        "can_invite": False,
+    }
+    assert policy.button_action(**(args | facts_)) == action
+
+
+def test_follow_and_block_yourself_are_refused() -> None:
+    with pytest.raises(policy.CannotFollowSelf):
+        policy.check_follow(follower_id=ME, followee_id=ME)
+    policy.check_follow(follower_id=ME, followee_id=THEM)
+    with pytest.raises(policy.CannotBlockSelf):
+        policy.check_block(blocker_id=ME, blocked_id=ME)

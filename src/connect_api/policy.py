@@ -352,12 +352,11 @@ def decide_send(
     return SendDecision(windows=windows)
 
 
-def check_follow(*, follower_id: int, followee_id: int, blocked: bool) -> None:
-    """Anyone may follow anyone (no consent, no limit), except themselves and across a block."""
+def check_follow(*, follower_id: int, followee_id: int) -> None:
+    """Anyone may follow anyone (no consent, no limit) except themselves. Across a block the
+    other member is not found at all (see :func:`hidden`), before this is asked."""
     if follower_id == followee_id:
         raise CannotFollowSelf("You can't follow yourself.")
-    if blocked:
-        raise hidden()
 
 
 def check_block(*, blocker_id: int, blocked_id: int) -> None:

@@ -73,7 +73,7 @@ async def follow(
     """The caller follows ``member_id``; following again changes nothing."""
     now = ctx.clock.now()
     locked, other = await _lock_pair(session, caller_id, member_id)
-    policy.check_follow(follower_id=caller_id, followee_id=member_id, blocked=False)
+    policy.check_follow(follower_id=caller_id, followee_id=member_id)
     made = await add(session, locked, [(caller_id, member_id)], now)
     if made:
         await events.record(
