@@ -357,3 +357,32 @@ async def test_expired_invitation_times_are_judged_at_the_request(api: Api) -> N
     r = await bulk(api, x, {"ids": [inv]})
     assert r.json()["not_declined"] == [{"id": inv, "code": "invitation_not_pending"}]
     assert (await bulk(api, x, {"all": True})).json()["declined"] == []
+
+
+async def test_a_spammed_inbox_of_7000_is_cleared_in_one_call(api: Api) -> None:
+    """More invitations (and inviters to lock) than one statement could carry as separate
+    parameters: ids travel as arrays, events go a thousand to a statement."""
+    me = await api.member()
+    now = api.clock.now()
+    await api.sql(
+        """WITH spammers AS (
+               INSERT INTO members (handle, display_name, created_at)
+               SELECT 'spam' || g, 'Spammer ' || g, :now FROM generate_series(1, 7000) g
+               RETURNING id)
+           INSERT INTO invitations (inviter_id, invitee_id, status, created_at, expires_at)
+           SELECT id, :me, 'pending', :now, :expires FROM spammers""",
+        now=now,
+        me=me,
+        expires=now + api.rules.invitation_expiry,
+    )
+    r = await bulk(api, me, {"all": True, "reason": "spam"})
+    assert r.status_code == 200, r.text
+    assert len(r.json()["declined"]) == 7000
+    rows = await api.sql(
+        "SELECT count(*) FROM events"
+        " WHERE type = 'invitation.declined' AND audience = ARRAY[:me]::bigint[]",
+        me=me,
+    )
+    assert rows == [(7000,)]
+    assert (await api.as_(me).get("/v1/me")).json()["pending_received"] == 0
+    await api.assert_consistent()

@@ -9,7 +9,7 @@ one a reader could already have seen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,9 +36,27 @@ async def record(
     now: datetime,
 ) -> None:
     """Record one event, addressed to ``audience`` (the members it may be shown to)."""
-    await session.execute(
-        insert(Event).values(type=type_, occurred_at=now, audience=sorted(set(audience)), data=data)
-    )
+    await record_many(session, type_, [(audience, data)], now=now)
+
+
+async def record_many(
+    session: AsyncSession,
+    type_: str,
+    events: Sequence[tuple[Iterable[int], dict[str, Any]]],
+    *,
+    now: datetime,
+) -> None:
+    """Record events of one type, each ``(audience, data)``, a thousand to a statement (a
+    statement's parameters are limited in number)."""
+    for start in range(0, len(events), 1000):
+        await session.execute(
+            insert(Event).values(
+                [
+                    {"type": type_, "occurred_at": now, "audience": sorted(set(a)), "data": d}
+                    for a, d in events[start : start + 1000]
+                ]
+            )
+        )
 
 
 async def publish(session: AsyncSession, now: datetime) -> int | None:

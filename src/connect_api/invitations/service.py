@@ -50,14 +50,12 @@ def _event_data(inv: Invitation) -> dict[str, object]:
 
 
 async def _record_expired(session: AsyncSession, expired: list[Invitation], now: datetime) -> None:
-    for inv in expired:
-        await events.record(
-            session,
-            "invitation.expired",
-            audience=(inv.inviter_id, inv.invitee_id),
-            data=_event_data(inv),
-            now=now,
-        )
+    await events.record_many(
+        session,
+        "invitation.expired",
+        [((inv.inviter_id, inv.invitee_id), _event_data(inv)) for inv in expired],
+        now=now,
+    )
 
 
 async def inviter_facts(
@@ -254,15 +252,13 @@ async def _mark_declined(
         inv.responded_at = now
         inv.decline_reason = reason
     await session.flush()
-    for inv in declined:
-        # Only the invitee hears of a decline: the inviter is never told, whatever the reason.
-        await events.record(
-            session,
-            "invitation.declined",
-            audience=(inv.invitee_id,),
-            data=_event_data(inv) | {"reason": reason.value},
-            now=now,
-        )
+    # Only the invitee hears of a decline: the inviter is never told, whatever the reason.
+    await events.record_many(
+        session,
+        "invitation.declined",
+        [((inv.invitee_id,), _event_data(inv) | {"reason": reason.value}) for inv in declined],
+        now=now,
+    )
 
 
 async def _restrict_after_declines(
