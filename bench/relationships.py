@@ -13,12 +13,9 @@ Database as for ``python -m bench``: embedded, or a fresh database on ``DATABASE
 
 from __future__ import annotations
 
-import asyncio
 import random
 import statistics
 import sys
-import time
-import warnings
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,17 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.__main__ import (
     JWT_SECRET,
     SEED,
-    BenchFailure,
     Client,
     Graph,
     Row,
     check,
-    database,
     expect,
     graph_path,
     measure,
     print_table,
     read_graph,
+    run,
     sql,
     step,
 )
@@ -251,7 +247,7 @@ def verify(
     return checked, degrees
 
 
-async def run(adjacency: dict[int, set[int]], url: str, where: str) -> None:
+async def measure_look_ups(adjacency: dict[int, set[int]], url: str, where: str) -> None:
     settings = Settings(
         database_url=url,
         jwt_secret=JWT_SECRET,
@@ -336,24 +332,12 @@ async def run(adjacency: dict[int, set[int]], url: str, where: str) -> None:
         print(f"median per id at 100 ids: {statistics.mean(per_id[2::3]):.3f} ms")
 
 
-async def main_async(adjacency: dict[int, set[int]]) -> int:
-    try:
-        async with database() as (url, where):
-            await run(adjacency, url, where)
-    except BenchFailure as exc:
-        print(f"\nFAILED: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
 def main() -> int:
-    warnings.filterwarnings("ignore", "XDG_RUNTIME_DIR", UserWarning)
-    started = time.perf_counter()
-    base = read_graph(graph_path())
-    adjacency = big_graph(base, random.Random(SEED))
-    code = asyncio.run(main_async(adjacency))
-    print(f"whole run: {time.perf_counter() - started:.1f} s")
-    return code
+    adjacency = big_graph(read_graph(graph_path()), random.Random(SEED))
+    return run(
+        "connect-api relationships benchmark",
+        lambda url, where, _: measure_look_ups(adjacency, url, where),
+    )
 
 
 if __name__ == "__main__":

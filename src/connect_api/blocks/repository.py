@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as insert_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.models import Block, Invitation, InvitationStatus, Member
+from connect_api.models import Block, Member
 
 
 def hides(caller_id: int, member_id: Any) -> ColumnElement[bool]:
@@ -81,22 +81,6 @@ async def delete_one(session: AsyncSession, blocker_id: int, blocked_id: int) ->
         .returning(Block.blocked_id)
     )
     return result.first() is not None
-
-
-async def delete_pending_invitations(session: AsyncSession, a: int, b: int) -> list[int]:
-    """Remove the pending invitations between ``a`` and ``b`` (either way); returns their ids."""
-    rows = await session.scalars(
-        delete(Invitation)
-        .where(
-            or_(
-                and_(Invitation.inviter_id == a, Invitation.invitee_id == b),
-                and_(Invitation.inviter_id == b, Invitation.invitee_id == a),
-            ),
-            Invitation.status == InvitationStatus.pending,
-        )
-        .returning(Invitation.id)
-    )
-    return list(rows)
 
 
 async def list_page(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Response, status
-from fastapi.responses import JSONResponse
 
 from connect_api import policy
 from connect_api.blocks import service
@@ -42,10 +41,13 @@ router = APIRouter(tags=["blocks"])
         **responses(policy.CannotBlockSelf, NotFound),
     },
 )
-async def block_member(member_id: MemberId, ctx: Ctx, principal: CurrentPrincipal) -> JSONResponse:
+async def block_member(
+    member_id: MemberId, ctx: Ctx, principal: CurrentPrincipal, response: Response
+) -> BlockRead:
     view = await ctx.db.run(service.block, ctx, principal.member_id, member_id)
-    body = BlockRead(member=MemberSummary.model_validate(view.member), blocked_at=view.blocked_at)
-    return JSONResponse(body.model_dump(mode="json"), status_code=201 if view.created else 200)
+    if not view.created:
+        response.status_code = status.HTTP_200_OK
+    return BlockRead(member=MemberSummary.model_validate(view.member), blocked_at=view.blocked_at)
 
 
 @router.delete(

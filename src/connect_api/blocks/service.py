@@ -21,6 +21,7 @@ from connect_api.context import AppContext
 from connect_api.events import repository as events
 from connect_api.follows import repository as follows
 from connect_api.follows import service as follow_service
+from connect_api.invitations import repository as invitations
 from connect_api.members import repository as members
 from connect_api.members.access import caller_from, require_member
 from connect_api.models import Member
@@ -56,7 +57,7 @@ async def block(
     unfollowed = await follow_service.drop(
         session, locked, follows.either_way(caller_id, member_id)
     )
-    withdrawn = await blocks.delete_pending_invitations(session, caller_id, member_id)
+    withdrawn = await invitations.delete_pending_pair(session, caller_id, member_id)
     # Only the blocker hears of it: the blocked member is never told.
     await events.record(
         session,

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     any_,
+    delete,
     func,
     literal,
     or_,
@@ -66,6 +67,16 @@ async def insert(
     session.add(invitation)
     await session.flush()
     return invitation
+
+
+async def delete_pending_pair(session: AsyncSession, a: int, b: int) -> list[int]:
+    """Remove the pending invitations between ``a`` and ``b`` (a block does); their ids."""
+    rows = await session.scalars(
+        delete(Invitation)
+        .where(_pair(a, b), Invitation.status == S.pending)
+        .returning(Invitation.id)
+    )
+    return list(rows)
 
 
 async def expire_pair(session: AsyncSession, a: int, b: int, now: datetime) -> list[Invitation]:
