@@ -87,18 +87,26 @@ async def test_unblock_allows_a_fresh_start_but_restores_nothing(api: Api) -> No
     await api.assert_consistent()
 
 
-async def test_block_refusals(api: Api) -> None:
+async def test_block_refusals_and_no_oracle(api: Api) -> None:
     a, b = await api.members(2)
     problem(await api.as_(a).put(f"/v1/blocks/{a}"), 400, "cannot_block_self")
     problem(await api.as_(a).put("/v1/blocks/99999999"), 404, "not_found")
     problem(await api.as_(a).delete("/v1/blocks/99999999"), 404, "not_found")
     problem(await api.as_(a).put("/v1/blocks/0"), 422, "validation_error")
     assert (await api.http.put(f"/v1/blocks/{b}")).status_code == 401
-    # Both may block each other; each lifts only their own.
+    # The blocked member can neither block back nor "unblock": both answer exactly as for a
+    # member who doesn't exist, so neither tells them they are blocked.
     assert (await api.as_(a).put(f"/v1/blocks/{b}")).status_code == 201
-    assert (await api.as_(b).put(f"/v1/blocks/{a}")).status_code == 201
+    missing = problem(await api.as_(b).put("/v1/blocks/99999999"), 404, "not_found")
+    assert problem(await api.as_(b).put(f"/v1/blocks/{a}"), 404, "not_found") == missing | {
+        "instance": f"/v1/blocks/{a}"
+    }
+    problem(await api.as_(b).delete(f"/v1/blocks/{a}"), 404, "not_found")
+    assert (await api.as_(a).get("/v1/blocks")).json()["items"][0]["member"]["id"] == b
+    # Once a lifts the block, b may place one.
     assert (await api.as_(a).delete(f"/v1/blocks/{b}")).status_code == 204
-    problem(await api.as_(a).get(f"/v1/members/{b}"), 404, "not_found")  # b's block stands
+    assert (await api.as_(b).put(f"/v1/blocks/{a}")).status_code == 201
+    problem(await api.as_(a).get(f"/v1/members/{b}"), 404, "not_found")
 
 
 async def test_list_blocks_is_mine_only_and_paginated(api: Api) -> None:

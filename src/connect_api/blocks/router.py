@@ -32,7 +32,8 @@ router = APIRouter(tags=["blocks"])
         "In one step: removes the connection (with the notes and tags on it), follows both "
         "ways and pending invitations either way. From then on neither member can invite or "
         "follow the other, and each sees the other as not found (`404`). The blocked member "
-        "is never told.\n\n`201` when the block is placed, `200` when it already was."
+        "is never told: a member who has blocked you is not found here either.\n\n"
+        "`201` when the block is placed, `200` when it already was."
     ),
     response_model=BlockRead,
     responses={

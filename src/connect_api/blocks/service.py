@@ -42,7 +42,9 @@ async def block(
     locked = await members.lock(session, caller_id, member_id)
     me = caller_from(locked, caller_id)
     them = locked.get(member_id)
-    if them is None:
+    # A member who blocked the caller is hidden from them here too: answering anything but
+    # "not found" would tell the caller that they are blocked.
+    if them is None or await blocks.placed_at(session, member_id, caller_id) is not None:
         raise policy.hidden()
     placed = await blocks.insert(session, caller_id, member_id, now)
     if placed is None:
@@ -78,7 +80,10 @@ async def block(
 async def unblock(session: AsyncSession, ctx: AppContext, caller_id: int, member_id: int) -> None:
     """Lift the caller's block. Idempotent; nothing cut by the block comes back."""
     await require_member(session, caller_id)
-    if await members.get(session, member_id) is None:
+    if (
+        await members.get(session, member_id) is None
+        or await blocks.placed_at(session, member_id, caller_id) is not None
+    ):
         raise policy.hidden()
     if await blocks.delete_one(session, caller_id, member_id):
         await events.record(
