@@ -386,3 +386,17 @@ async def test_a_spammed_inbox_of_7000_is_cleared_in_one_call(api: Api) -> None:
     assert rows == [(7000,)]
     assert (await api.as_(me).get("/v1/me")).json()["pending_received"] == 0
     await api.assert_consistent()
+
+
+async def test_past_invitations_across_a_block_are_not_found(api: Api) -> None:
+    me, blocker, other = await api.members(3)
+    old = await api.invited(blocker, me)
+    assert (await api.decline(me, old)).status_code == 200
+    assert (await api.as_(blocker).put(f"/v1/blocks/{me}")).status_code == 201
+    answered = await api.invited(other, me)
+    assert (await api.decline(me, answered)).status_code == 200
+    r = await bulk(api, me, {"ids": [old, answered]})
+    assert r.json()["not_declined"] == [
+        {"id": old, "code": "not_found"},  # as for a missing one: the block isn't told
+        {"id": answered, "code": "invitation_not_pending"},
+    ]

@@ -208,10 +208,15 @@ async def received_pending(
 async def received_among(
     session: AsyncSession, invitee_id: int, invitation_ids: Collection[int]
 ) -> list[tuple[int, int]]:
-    """(id, inviter id) of those of ``invitation_ids`` addressed to the invitee, any status."""
+    """(id, inviter id) of those of ``invitation_ids`` in the invitee's inbox, any status
+    (an invitation from a member a block hides is not)."""
     rows = await session.execute(
         select(Invitation.id, Invitation.inviter_id)
-        .where(Invitation.invitee_id == invitee_id, Invitation.id == _any(invitation_ids))
+        .where(
+            Invitation.invitee_id == invitee_id,
+            Invitation.id == _any(invitation_ids),
+            ~hides(invitee_id, Invitation.inviter_id),
+        )
         .order_by(Invitation.id)
     )
     return [(i, inviter) for i, inviter in rows.all()]
@@ -220,12 +225,16 @@ async def received_among(
 async def lock_received(
     session: AsyncSession, invitee_id: int, invitation_ids: Collection[int]
 ) -> dict[int, Invitation]:
-    """Lock and re-read those of ``invitation_ids`` addressed to the invitee, in id order."""
+    """Lock and re-read those of ``invitation_ids`` in the invitee's inbox, in id order."""
     if not invitation_ids:
         return {}
     rows = await session.scalars(
         select(Invitation)
-        .where(Invitation.invitee_id == invitee_id, Invitation.id == _any(invitation_ids))
+        .where(
+            Invitation.invitee_id == invitee_id,
+            Invitation.id == _any(invitation_ids),
+            ~hides(invitee_id, Invitation.inviter_id),
+        )
         .order_by(Invitation.id)
         .with_for_update()
         .execution_options(populate_existing=True)
