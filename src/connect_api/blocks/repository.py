@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,21 +36,6 @@ async def involves(session: AsyncSession, member_id: int) -> bool:
 
 async def between(session: AsyncSession, a: int, b: int) -> bool:
     return bool(await session.scalar(select(hides(a, b))))
-
-
-async def hidden_among(session: AsyncSession, caller_id: int, ids: Sequence[int]) -> set[int]:
-    """Which of ``ids`` a block, either way, hides from the caller."""
-    if not ids:
-        return set()
-    rows = await session.execute(
-        select(Block.blocker_id, Block.blocked_id).where(
-            or_(
-                and_(Block.blocker_id == caller_id, Block.blocked_id.in_(ids)),
-                and_(Block.blocked_id == caller_id, Block.blocker_id.in_(ids)),
-            )
-        )
-    )
-    return {b if a == caller_id else a for a, b in rows.all()}
 
 
 async def insert(

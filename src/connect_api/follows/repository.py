@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select, tuple_
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,13 +38,6 @@ async def delete_many(session: AsyncSession, pairs: Sequence[Pair]) -> list[Pair
         .returning(Follow.follower_id, Follow.followee_id)
     )
     return [(f, e) for f, e in rows.all()]
-
-
-async def follows(session: AsyncSession, follower_id: int, followee_id: int) -> bool:
-    stmt = select(
-        exists().where(Follow.follower_id == follower_id, Follow.followee_id == followee_id)
-    )
-    return bool(await session.scalar(stmt))
 
 
 def either_way(a: int, b: int) -> list[Pair]:
