@@ -24,6 +24,7 @@ from connect_api.database import (
     ensure_at_head,
     jwt_secret,
     make_engine,
+    make_read_pool,
     start_embedded,
     upgrade_to_head,
 )
@@ -104,7 +105,12 @@ def create_app(
         else:
             await ensure_at_head(engine)
         tokens = TokenService(settings, jwt_secret(settings), clock)
-        ctx = AppContext(settings, Database(engine), clock, tokens)
+        db = Database(
+            engine,
+            await make_read_pool(url, settings),
+            acquire_timeout=settings.db_pool_timeout,
+        )
+        ctx = AppContext(settings, db, clock, tokens)
         app.state.ctx = ctx
         background = []
         if settings.expiry_sweep_seconds > 0:
@@ -118,7 +124,7 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await engine.dispose()
+            await db.dispose()
 
     app = FastAPIOffline(
         title="connect-api",

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, ge=1, description="Database connections kept per process.")
     db_max_overflow: int = Field(10, ge=0, description="Extra connections allowed under load.")
     db_pool_timeout: float = Field(30, gt=0, description="Seconds to wait for a free connection.")
+    db_read_pool_size: int = Field(
+        10,
+        ge=1,
+        description="Connections per process for the hot reads (the relationships look-up, "
+        "`me`, profiles, connection lists), beside the pool above.",
+    )
 
     jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256", "ES256"] = Field(
         "HS256", description="The one algorithm tokens must be signed with."

@@ -11,11 +11,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection as SyncConnection
+from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -94,6 +96,28 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
     )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Nothing to reset: the hot reads change no session state (a transaction left open by a
+    cancelled statement is still rolled back by asyncpg itself)."""
+
+
+async def make_read_pool(url: str, settings: Settings) -> asyncpg.Pool:
+    """A plain asyncpg pool for the few reads every page view makes (the button look-up, `me`,
+    a profile, a connection list): one prepared statement per request, rows as tuples, no ORM,
+    no pre-ping and no reset query between requests. Each such read is one statement, so it
+    sees one snapshot without an explicit transaction."""
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=1,
+        max_size=settings.db_read_pool_size,
+        reset=_keep_session,
+        server_settings={"application_name": "connect-api"},
+    )
+    assert pool is not None
+    return pool
+
+
 async def upgrade_to_head(engine: AsyncEngine) -> None:
     url = engine.url.render_as_string(hide_password=False)
 
@@ -145,10 +169,29 @@ def _is_retryable(exc: DBAPIError) -> bool:
 class Database:
     """Owns the engine and runs each use case in one transaction, retried on deadlock."""
 
-    def __init__(self, engine: AsyncEngine, attempts: int = 5) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        reads: asyncpg.Pool,
+        *,
+        attempts: int = 5,
+        acquire_timeout: float = 30,
+    ) -> None:
         self.engine = engine
+        self.reads = reads
         self.sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         self.attempts = attempts
+        self.acquire_timeout = acquire_timeout
+        # Called with each statement the hot reads send (tests count them).
+        self.statement_hooks: list[Callable[[str], None]] = []
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        """Run one read statement on the hot-read pool; its rows as tuples."""
+        for hook in self.statement_hooks:
+            hook(sql)
+        async with self.reads.acquire(timeout=self.acquire_timeout) as conn:
+            rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+        return rows
 
     async def run(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
         """Call ``fn(session, *args)`` inside one transaction: all of it commits, or none."""
@@ -170,4 +213,5 @@ class Database:
             return await fn(session, *args, **kwargs)
 
     async def dispose(self) -> None:
+        await self.reads.close()
         await self.engine.dispose()

@@ -118,6 +118,19 @@ class Invitation(Base):
             expires_at,
             postgresql_where=text("status = 'pending'"),
         ),
+        # A member's own pending invitations: counted on every send and look-up.
+        Index(
+            "ix_invitations_pending_inviter",
+            inviter_id,
+            expires_at,
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_invitations_pending_invitee",
+            invitee_id,
+            expires_at,
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
 
@@ -133,10 +146,14 @@ class Connection(Base):
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime] = mapped_column(TZ)
+    # The other member's lower(display_name): one member's connections in name order are an
+    # index range (display names do not change; whatever changes one must update this too).
+    other_name_key: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("member_id <> other_id", name="not_self"),
         Index("ix_connections_member_recent", member_id, created_at.desc(), other_id.desc()),
+        Index("ix_connections_member_name", member_id, other_name_key, other_id),
         # For deletes that cascade from the other side's member row.
         Index("ix_connections_other_id", other_id),
     )

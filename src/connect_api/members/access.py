@@ -11,7 +11,8 @@ from connect_api.models import Member
 from connect_api.policy import hidden
 
 
-def _gone() -> InvalidToken:
+def member_gone() -> InvalidToken:
+    """What a valid token whose member does not exist (any more) gets."""
     return InvalidToken("The token's member does not exist.")
 
 
@@ -19,14 +20,14 @@ def caller_from(found: dict[int, Member], caller_id: int) -> Member:
     """The caller among members already read (and locked) by the use case."""
     me = found.get(caller_id)
     if me is None:
-        raise _gone()
+        raise member_gone()
     return me
 
 
 async def require_member(session: AsyncSession, caller_id: int) -> Member:
     me = await members.get(session, caller_id)
     if me is None:
-        raise _gone()
+        raise member_gone()
     return me
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+import asyncpg
 from sqlalchemy import BigInteger, any_, literal, select, union, update
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connect_api.database import Database
 from connect_api.models import (
     Connection,
     Follow,
@@ -18,6 +20,52 @@ from connect_api.models import (
     IdempotencyKey,
     Member,
 )
+
+# `GET /v1/me`: the member and their invitation standing, in one statement on the hot-read pool
+# (each count is a range of its own partial index of pending invitations).
+_ME = """
+SELECT m.id, m.handle, m.display_name, m.headline, m.connection_count, m.follower_count,
+       m.following_count, m.created_at, m.restricted_until,
+       (SELECT count(*) FROM invitations i
+        WHERE i.invitee_id = m.id AND i.status = 'pending' AND i.expires_at > $2)
+           AS pending_received,
+       (SELECT count(*) FROM invitations i
+        WHERE i.inviter_id = m.id AND i.status = 'pending' AND i.expires_at > $2)
+           AS pending_sent,
+       ARRAY(SELECT i.created_at FROM invitations i
+             WHERE i.inviter_id = m.id AND i.created_at > $3
+             ORDER BY i.created_at DESC LIMIT $4) AS recent_sends
+FROM members m
+WHERE m.id = $1
+"""
+
+# `GET /v1/members/{id}`: whether the caller exists, the member, and whether a block stands
+# between them (either way), in one statement.
+_PROFILE_AS_SEEN_BY = """
+SELECT EXISTS (SELECT 1 FROM members c WHERE c.id = $1) AS caller_exists,
+       EXISTS (SELECT 1 FROM blocks b
+               WHERE (b.blocker_id = $1 AND b.blocked_id = $2)
+                  OR (b.blocker_id = $2 AND b.blocked_id = $1)) AS hidden,
+       m.id, m.handle, m.display_name, m.headline, m.connection_count, m.follower_count,
+       m.following_count, m.created_at
+FROM (SELECT 1) one
+LEFT JOIN members m ON m.id = $2
+"""
+
+
+async def me_row(
+    db: Database, member_id: int, *, now: datetime, sends_since: datetime, sends_limit: int
+) -> asyncpg.Record | None:
+    rows = await db.fetch(_ME, member_id, now, sends_since, sends_limit)
+    return rows[0] if rows else None
+
+
+async def profile_as_seen_by(
+    db: Database, caller_id: int, member_id: int
+) -> tuple[bool, bool, asyncpg.Record | None]:
+    """(caller exists, a block stands between them, the member's profile or ``None``)."""
+    row = (await db.fetch(_PROFILE_AS_SEEN_BY, caller_id, member_id))[0]
+    return row["caller_exists"], row["hidden"], row if row["id"] is not None else None
 
 
 async def get(session: AsyncSession, member_id: int) -> Member | None:

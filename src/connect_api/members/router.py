@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.auth import InsufficientScope
@@ -31,15 +32,14 @@ router = APIRouter(tags=["members"])
     response_model=MeRead,
     responses=responses(),
 )
-async def get_me(ctx: Ctx, principal: CurrentPrincipal) -> MeRead:
-    view = await ctx.db.read(service.me, ctx, principal.member_id)
+async def get_me(ctx: Ctx, principal: CurrentPrincipal) -> Response:
+    view = await service.me(ctx, principal.member_id)
     windows = {w.name: w for w in view.windows}
-    return MeRead(
+    restricted_until = view.member["restricted_until"]
+    me = MeRead(
         **MemberRead.model_validate(view.member).model_dump(),
         restricted_until=(
-            view.member.restricted_until
-            if view.member.restricted_until and view.member.restricted_until > ctx.clock.now()
-            else None
+            restricted_until if restricted_until and restricted_until > ctx.clock.now() else None
         ),
         pending_received=view.pending_received,
         invitations=InvitationAllowance(
@@ -49,6 +49,7 @@ async def get_me(ctx: Ctx, principal: CurrentPrincipal) -> MeRead:
             pending_outgoing_limit=ctx.settings.policy.pending_outgoing_max,
         ),
     )
+    return _json(me)
 
 
 @router.get(
@@ -59,8 +60,13 @@ async def get_me(ctx: Ctx, principal: CurrentPrincipal) -> MeRead:
     response_model=MemberRead,
     responses=responses(NotFound),
 )
-async def get_member(member_id: MemberId, ctx: Ctx, principal: CurrentPrincipal) -> MemberRead:
-    return MemberRead.model_validate(await ctx.db.read(service.get, ctx, principal, member_id))
+async def get_member(member_id: MemberId, ctx: Ctx, principal: CurrentPrincipal) -> Response:
+    return _json(MemberRead.model_validate(await service.get(ctx, principal, member_id)))
+
+
+def _json(model: BaseModel) -> Response:
+    """Serialised once, by pydantic-core, straight to bytes: these routes are on every page."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 @router.delete(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,10 +12,8 @@ from connect_api.auth import InsufficientScope, Principal
 from connect_api.context import AppContext
 from connect_api.errors import Conflict, NotFound
 from connect_api.events import repository as events
-from connect_api.invitations import repository as invitations
-from connect_api.invitations.service import inviter_facts
 from connect_api.members import repository as members
-from connect_api.members.access import require_member, visible_member
+from connect_api.members.access import member_gone
 from connect_api.members.schemas import MemberCreate
 from connect_api.models import Member
 
@@ -27,7 +26,7 @@ class HandleTaken(Conflict):
 
 @dataclass
 class MeView:
-    member: Member
+    member: dict[str, Any]  # the profile's columns, and `restricted_until`
     pending_received: int
     pending_sent: int
     windows: tuple[policy.RateWindow, ...]
@@ -46,16 +45,21 @@ async def create(session: AsyncSession, ctx: AppContext, body: MemberCreate) -> 
     return member
 
 
-async def get(
-    session: AsyncSession, ctx: AppContext, principal: Principal, member_id: int
-) -> Member:
-    """A profile: 404 when there is none, or a block stands between caller and member."""
+async def get(ctx: AppContext, principal: Principal, member_id: int) -> dict[str, Any]:
+    """A profile: 404 when there is none, or a block stands between caller and member; 401
+    when the caller's own member is gone. An admin sees every member."""
+    caller_exists, hidden, member = await members.profile_as_seen_by(
+        ctx.db, principal.member_id, member_id
+    )
     if principal.is_admin:
-        member = await members.get(session, member_id)
         if member is None:
             raise NotFound("No such member.")
-        return member
-    return await visible_member(session, principal.member_id, member_id)
+        return dict(member)
+    if not caller_exists:
+        raise member_gone()
+    if member is None or (hidden and member_id != principal.member_id):
+        raise policy.hidden()
+    return dict(member)
 
 
 async def erase(
@@ -86,13 +90,20 @@ async def erase(
     )
 
 
-async def me(session: AsyncSession, ctx: AppContext, caller_id: int) -> MeView:
-    member = await require_member(session, caller_id)
+async def me(ctx: AppContext, caller_id: int) -> MeView:
     now, rules = ctx.clock.now(), ctx.settings.policy
-    facts = await inviter_facts(session, member, now, rules)
+    row = await members.me_row(
+        ctx.db,
+        caller_id,
+        now=now,
+        sends_since=now - policy.WEEK,
+        sends_limit=max(rules.invitations_per_week, rules.invitations_per_hour) + 1,
+    )
+    if row is None:
+        raise member_gone()
     return MeView(
-        member=member,
-        pending_received=await invitations.incoming_pending_count(session, caller_id, now),
-        pending_sent=facts.pending_outgoing,
-        windows=policy.rate_windows(facts.recent_sends, now, rules),
+        member=dict(row),
+        pending_received=row["pending_received"],
+        pending_sent=row["pending_sent"],
+        windows=policy.rate_windows(row["recent_sends"], now, rules),
     )

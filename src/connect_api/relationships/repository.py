@@ -1,151 +1,173 @@
-"""SQL for the relationships look-up: each function answers for every id at once.
+"""SQL for the relationships look-up: one statement answers for the caller and every id.
 
-The look-up runs a fixed number of statements whatever the number of ids (at most 100):
-members with the pair facts, the invitation histories, mutual connections, shared groups,
-and the degree-3 probe for the ids left over.
+The look-up is the request every profile view and every list of people makes, so it is
+written for its cost: one prepared statement on the hot-read pool (``Database.fetch``), rows as
+tuples, no ORM. One statement is one snapshot, so every fact in an answer is from the same
+moment, and a caller's own committed writes are always in it.
+
+Each per-id fact is a correlated subquery that walks an index from the cheaper side, so the
+plan is the same for any member and a generic plan serves (no re-planning per request):
+
+- mutual connections: the connections of whichever of the two has fewer, each probed in the
+  other's primary key (``min(d_me, d_them)`` probes, not ``d_me + d_them``);
+- degree 3, asked only where degree is neither 1 nor 2: a path me → a → b → them, searched
+  from the side with fewer connections and stopping at the first path found;
+- the invitation history of the pair: two ranges of ``ix_invitations_pair``;
+- the caller's own pending invitations and recent sends: their ranges of
+  ``ix_invitations_pending_inviter`` and ``ix_invitations_inviter_created``, once.
+
+A caller whose member row is gone gets no row at all; an id that is unknown, erased, the
+caller, or hidden by a block either way gets no per-id columns (``them_id`` is null).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
-
-from connect_api.blocks.repository import hides
-from connect_api.models import Connection, Follow, GroupMember, Invitation, Member
+from connect_api.database import Database
+from connect_api.models import DeclineReason, InvitationStatus
 from connect_api.policy import PairInvitation
 
-# Aliases are built once: building them per call costs more than the queries themselves.
-_MY_CONNECTION = aliased(Connection, name="mine")
-_THEIR_CONNECTION = aliased(Connection, name="theirs")
-_MIDDLE_CONNECTION = aliased(Connection, name="middle")
+LOOK_UP = """
+WITH me AS MATERIALIZED (
+    SELECT m.id, m.connection_count, m.restricted_until,
+           p.pending, p.oldest_expiry,
+           ARRAY(SELECT i.created_at FROM invitations i
+                 WHERE i.inviter_id = m.id AND i.created_at > $4
+                 ORDER BY i.created_at DESC LIMIT $5) AS recent_sends
+    FROM members m,
+         LATERAL (SELECT count(*) AS pending, min(i.expires_at) AS oldest_expiry
+                  FROM invitations i
+                  WHERE i.inviter_id = m.id AND i.status = 'pending' AND i.expires_at > $3) p
+    WHERE m.id = $1
+),
+them AS MATERIALIZED (
+    SELECT t.id, t.connection_count, u.ord
+    FROM unnest($2::bigint[]) WITH ORDINALITY AS u(id, ord)
+    JOIN members t ON t.id = u.id
+    WHERE t.id <> $1
+      AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $1 AND b.blocked_id = t.id)
+      AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = t.id AND b.blocked_id = $1)
+)
+SELECT me.connection_count, me.restricted_until, me.pending, me.oldest_expiry,
+       me.recent_sends,
+       t.id AS them_id, t.connection_count AS them_connections, f.connected_at,
+       f.following, f.followed_by, f.mutual, f.shared_groups, f.history,
+       CASE WHEN t.id IS NULL OR f.connected_at IS NOT NULL OR f.mutual > 0 THEN NULL
+            WHEN me.connection_count <= t.connection_count THEN EXISTS (
+                SELECT 1 FROM connections a
+                JOIN connections b ON b.member_id = a.other_id
+                JOIN connections c ON c.member_id = t.id AND c.other_id = b.other_id
+                WHERE a.member_id = $1)
+            ELSE EXISTS (
+                SELECT 1 FROM connections a
+                JOIN connections b ON b.member_id = a.other_id
+                JOIN connections c ON c.member_id = $1 AND c.other_id = b.other_id
+                WHERE a.member_id = t.id)
+       END AS third
+FROM me
+LEFT JOIN them t ON true
+LEFT JOIN LATERAL (
+    SELECT
+        (SELECT c.created_at FROM connections c
+         WHERE c.member_id = $1 AND c.other_id = t.id) AS connected_at,
+        EXISTS (SELECT 1 FROM follows x WHERE x.follower_id = $1 AND x.followee_id = t.id)
+            AS following,
+        EXISTS (SELECT 1 FROM follows x WHERE x.follower_id = t.id AND x.followee_id = $1)
+            AS followed_by,
+        CASE WHEN me.connection_count <= t.connection_count THEN (
+                SELECT count(*) FROM connections a
+                WHERE a.member_id = $1 AND EXISTS (
+                    SELECT 1 FROM connections b
+                    WHERE b.member_id = t.id AND b.other_id = a.other_id))
+             ELSE (
+                SELECT count(*) FROM connections b
+                WHERE b.member_id = t.id AND EXISTS (
+                    SELECT 1 FROM connections a
+                    WHERE a.member_id = $1 AND a.other_id = b.other_id))
+        END AS mutual,
+        (SELECT count(*) FROM group_members g
+         WHERE g.member_id = $1 AND EXISTS (
+             SELECT 1 FROM group_members h WHERE h.group_id = g.group_id AND h.member_id = t.id))
+            AS shared_groups,
+        ARRAY(
+            SELECT ROW(i.id, i.inviter_id, i.status::text, i.decline_reason::text,
+                       i.created_at, i.expires_at, i.responded_at)
+            FROM invitations i
+            WHERE (i.inviter_id = $1 AND i.invitee_id = t.id)
+               OR (i.inviter_id = t.id AND i.invitee_id = $1)
+            ORDER BY i.created_at DESC, i.id DESC
+        ) AS history
+    WHERE t.id IS NOT NULL
+) f ON true
+ORDER BY t.ord
+"""
 
 
-async def plan_for_these_ids(session: AsyncSession) -> None:
-    """Plan this transaction's statements for the ids and member at hand.
-
-    Prepared statements switch to a generic plan after five runs, and a generic plan assumes
-    an average member. For a member with a thousand connections that plan walks every
-    mutual candidate through an index, 40 times slower than the hash join a plan for the
-    actual ids picks. Planning each look-up costs well under a millisecond a statement."""
-    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+@dataclass(frozen=True)
+class CallerFacts:
+    connection_count: int
+    restricted_until: datetime | None
+    pending_outgoing: int
+    oldest_pending_expires_at: datetime | None
+    recent_sends: tuple[datetime, ...]  # newest first
 
 
 @dataclass(frozen=True)
 class PairFacts:
     member_id: int
     connection_count: int
-    hidden: bool  # a block stands between the caller and this member, either way
     connected_at: datetime | None
     following: bool  # the caller follows them
     followed_by: bool  # they follow the caller
+    mutual_connections: int
+    shared_groups: int
+    history: tuple[PairInvitation, ...]  # every invitation between the two, newest first
+    third_degree: bool  # only looked for when neither connected nor with a mutual
 
 
-async def pair_facts(session: AsyncSession, me: int, ids: Sequence[int]) -> dict[int, PairFacts]:
-    """One row per existing member among ``ids``, with what stands between them and ``me``."""
-    connected_at = (
-        select(Connection.created_at)
-        .where(Connection.member_id == me, Connection.other_id == Member.id)
-        .scalar_subquery()
-    )
-    stmt = select(
-        Member.id,
-        Member.connection_count,
-        hides(me, Member.id),
-        connected_at,
-        exists().where(Follow.follower_id == me, Follow.followee_id == Member.id),
-        exists().where(Follow.follower_id == Member.id, Follow.followee_id == me),
-    ).where(Member.id.in_(ids))
-    return {row[0]: PairFacts(*row) for row in (await session.execute(stmt)).all()}
-
-
-async def invitation_histories(
-    session: AsyncSession, me: int, ids: Sequence[int]
-) -> dict[int, list[PairInvitation]]:
-    """Every invitation between ``me`` and each of ``ids``, newest first, by the other's id."""
-    stmt = (
-        select(
-            Invitation.id,
-            Invitation.inviter_id,
-            Invitation.status,
-            Invitation.decline_reason,
-            Invitation.created_at,
-            Invitation.expires_at,
-            Invitation.responded_at,
-            Invitation.invitee_id,
-        )
-        .where(
-            or_(
-                and_(Invitation.inviter_id == me, Invitation.invitee_id.in_(ids)),
-                and_(Invitation.invitee_id == me, Invitation.inviter_id.in_(ids)),
-            )
-        )
-        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
-    )
-    out: dict[int, list[PairInvitation]] = defaultdict(list)
-    for row in (await session.execute(stmt)).all():
-        inv = PairInvitation(*row[:7])
-        out[row.invitee_id if inv.inviter_id == me else inv.inviter_id].append(inv)
-    return out
-
-
-async def mutual_counts(session: AsyncSession, me: int, ids: Sequence[int]) -> dict[int, int]:
-    """How many connections each of ``ids`` shares with ``me``."""
-    return await _shared(session, Connection.member_id, Connection.other_id, me, ids)
-
-
-async def shared_group_counts(session: AsyncSession, me: int, ids: Sequence[int]) -> dict[int, int]:
-    """How many groups each of ``ids`` shares with ``me``."""
-    return await _shared(session, GroupMember.member_id, GroupMember.group_id, me, ids)
-
-
-async def _shared(
-    session: AsyncSession,
-    owner: InstrumentedAttribute[int],
-    item: InstrumentedAttribute[int],
+async def look_up(
+    db: Database,
     me: int,
     ids: Sequence[int],
-) -> dict[int, int]:
-    mine = select(item).where(owner == me)
-    stmt = select(owner, func.count()).where(owner.in_(ids), item.in_(mine)).group_by(owner)
-    return {m: int(n) for m, n in (await session.execute(stmt)).all()}
-
-
-async def within_three(
-    session: AsyncSession, me: int, ids: Sequence[int], *, from_me: bool
-) -> set[int]:
-    """Which of ``ids`` (none of them 1st or 2nd degree) are 3rd degree: connected to a member
-    who is connected to one of ``me``'s connections.
-
-    Two ways to the same answer, and the caller picks the cheaper: ``from_me`` gathers the
-    members two steps from ``me`` once and matches the ids' connections against them (cost:
-    the connections of ``me``'s connections); otherwise each id is probed from its own side,
-    stopping at the first path found (cost: the connections of the ids' connections, at worst).
-    """
-    if not ids:
-        return set()
-    theirs, middle, mine = _THEIR_CONNECTION, _MIDDLE_CONNECTION, _MY_CONNECTION
-    if from_me:
-        two_steps = (
-            select(middle.other_id)
-            .join(mine, middle.member_id == mine.other_id)
-            .where(mine.member_id == me)
+    *,
+    now: datetime,
+    sends_since: datetime,
+    sends_limit: int,
+) -> tuple[CallerFacts, dict[int, PairFacts]] | None:
+    """The caller's facts, and those of each visible member among ``ids``; ``None`` when the
+    caller's member row does not exist."""
+    rows = await db.fetch(LOOK_UP, me, list(ids), now, sends_since, sends_limit)
+    if not rows:
+        return None
+    first = rows[0]
+    caller = CallerFacts(first[0], first[1], first[2], first[3], tuple(first[4]))
+    pairs = {}
+    for r in rows:
+        if r[5] is None:
+            continue
+        pairs[r[5]] = PairFacts(
+            member_id=r[5],
+            connection_count=r[6],
+            connected_at=r[7],
+            following=r[8],
+            followed_by=r[9],
+            mutual_connections=r[10],
+            shared_groups=r[11],
+            history=tuple(
+                PairInvitation(
+                    h[0],
+                    h[1],
+                    InvitationStatus(h[2]),
+                    DeclineReason(h[3]) if h[3] is not None else None,
+                    h[4],
+                    h[5],
+                    h[6],
+                )
+                for h in r[12]
+            ),
+            third_degree=bool(r[13]),
         )
-        stmt = (
-            select(theirs.member_id)
-            .where(theirs.member_id.in_(ids), theirs.other_id.in_(two_steps))
-            .distinct()
-        )
-        return set(await session.scalars(stmt))
-    path = exists().where(
-        theirs.member_id == Member.id,
-        middle.member_id == theirs.other_id,
-        mine.member_id == me,
-        mine.other_id == middle.other_id,
-    )
-    return set(await session.scalars(select(Member.id).where(Member.id.in_(ids), path)))
+    return caller, pairs

@@ -10,12 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from connect_api import policy
 from connect_api.context import AppContext
-from connect_api.invitations.service import inviter_facts
-from connect_api.members.access import require_member
+from connect_api.members.access import member_gone
 from connect_api.models import InvitationStatus
 from connect_api.policy import effective_status
 from connect_api.relationships import repository as relationships
@@ -59,38 +56,38 @@ def _unavailable(member_id: int, reason: str) -> Relationship:
     )
 
 
-async def look_up(
-    session: AsyncSession, ctx: AppContext, caller_id: int, ids: list[int]
-) -> list[Relationship]:
+async def look_up(ctx: AppContext, caller_id: int, ids: list[int]) -> list[Relationship]:
     rules, now = ctx.settings.policy, ctx.clock.now()
-    me = await require_member(session, caller_id)
-    await relationships.plan_for_these_ids(session)
-    others = [i for i in ids if i != caller_id]
-    facts = await relationships.pair_facts(session, caller_id, others)
-    seen = [i for i in others if i in facts and not facts[i].hidden]
-    histories = await relationships.invitation_histories(session, caller_id, seen)
-    mutuals = await relationships.mutual_counts(session, caller_id, seen)
-    groups = await relationships.shared_group_counts(session, caller_id, seen)
-    far = [i for i in seen if facts[i].connected_at is None and not mutuals.get(i)]
-    # Gather from the caller's side when their connections are clearly fewer than the far
-    # ids' ones; otherwise probe from the ids' side, which stops at the first path found.
-    from_me = me.connection_count * 4 <= sum(facts[i].connection_count for i in far)
-    third = await relationships.within_three(session, caller_id, far, from_me=from_me)
-    mine = await inviter_facts(session, me, now, rules)
+    found = await relationships.look_up(
+        ctx.db,
+        caller_id,
+        [i for i in ids if i != caller_id],
+        now=now,
+        sends_since=now - policy.WEEK,
+        sends_limit=max(rules.invitations_per_week, rules.invitations_per_hour) + 1,
+    )
+    if found is None:
+        raise member_gone()
+    caller, facts = found
+    mine = policy.InviterFacts(
+        connection_count=caller.connection_count,
+        restricted_until=caller.restricted_until,
+        pending_outgoing=caller.pending_outgoing,
+        oldest_pending_expires_at=caller.oldest_pending_expires_at,
+        recent_sends=caller.recent_sends,
+    )
 
     out = []
     for member_id in ids:
         if member_id == caller_id:
             out.append(_unavailable(member_id, policy.CannotInviteSelf.code))
             continue
-        if member_id not in seen:
+        f = facts.get(member_id)
+        if f is None:
             out.append(_unavailable(member_id, "not_found"))
             continue
-        f = facts[member_id]
-        history = histories.get(member_id, [])
-        pair = policy.summarize_pair(
-            history, inviter_id=caller_id, connected=f.connected_at is not None, now=now
-        )
+        connected = f.connected_at is not None
+        pair = policy.summarize_pair(f.history, inviter_id=caller_id, connected=connected, now=now)
         invite = policy.answer_send(
             inviter_id=caller_id,
             invitee_id=member_id,
@@ -103,18 +100,17 @@ async def look_up(
         pending = next(
             (
                 i
-                for i in history
+                for i in f.history
                 if effective_status(i.status, i.expires_at, now) is InvitationStatus.pending
             ),
             None,
         )
-        mutual = mutuals.get(member_id, 0)
-        if f.connected_at is not None:
+        if connected:
             degree: int | None = 1
-        elif mutual:
+        elif f.mutual_connections:
             degree = 2
         else:
-            degree = 3 if member_id in third else None
+            degree = 3 if f.third_degree else None
         out.append(
             Relationship(
                 member_id=member_id,
@@ -130,12 +126,12 @@ async def look_up(
                 else None,
                 following=f.following,
                 followed_by=f.followed_by,
-                mutual_connections=mutual,
-                shared_groups=groups.get(member_id, 0),
+                mutual_connections=f.mutual_connections,
+                shared_groups=f.shared_groups,
                 invite=invite,
                 action=policy.button_action(
                     available=True,
-                    connected=f.connected_at is not None,
+                    connected=connected,
                     pending_sent=pair.pending_from_inviter_id is not None,
                     pending_received=pair.pending_from_invitee_id is not None,
                     can_invite=invite.allowed,
