@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    Select,
     and_,
-    any_,
     delete,
     exists,
-    func,
     or_,
     select,
-    tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.blocks.repository import hides
-from connect_api.models import Connection, ConnectionTag, Member
+from connect_api.database import Database
+from connect_api.models import Connection
 
 
 async def are_connected(session: AsyncSession, a: int, b: int) -> bool:
@@ -66,115 +61,118 @@ async def delete_pair(session: AsyncSession, a: int, b: int) -> bool:
     return len(result.all()) == 2
 
 
-def _name_key() -> ColumnElement[str]:
-    return func.lower(Member.display_name)
+@dataclass(frozen=True)
+class ListedConnection:
+    id: int
+    handle: str
+    display_name: str
+    headline: str | None
+    connected_at: datetime
+    position: tuple[Any, int]  # the row's keyset position: (connected at or name key, id)
 
 
-async def list_page(
-    session: AsyncSession,
+@dataclass(frozen=True)
+class ConnectionsPage:
+    caller_exists: bool
+    visible: bool  # the member exists and the caller may see their connections
+    rows: list[ListedConnection]
+
+
+def _escape_like(q: str) -> str:
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _page_sql(*, by_name: bool, after: bool, q: bool, tagged: bool) -> str:
+    """One statement for one page of a member's connections, with the checks it rests on.
+
+    ``$1`` the caller, ``$2`` the listed member, ``$3`` the limit; then, as present, the
+    cursor (``$4``, ``$5``), the ``q`` pattern and the tag key. The page walks
+    ``ix_connections_member_recent`` (newest first) or ``ix_connections_member_name`` (by the
+    other member's ``lower(display_name)``, then id) in order and stops after ``limit`` rows:
+    at the cap a first page by name costs what one newest first does. Members a block hides
+    from the caller are left out of someone else's list (checked only when the caller has a
+    block either way: most never do).
+    """
+    key = "c.other_name_key" if by_name else "c.created_at"
+    order = "c.other_name_key, c.other_id" if by_name else "c.created_at DESC, c.other_id DESC"
+    where = ["c.member_id = $2"]
+    n = 3
+    if after:
+        where.append(f"({key}, c.other_id) {'>' if by_name else '<'} (${n + 1}, ${n + 2})")
+        n += 2
+    if q:
+        n += 1
+        where.append(f"(m.display_name ILIKE ${n} OR m.handle ILIKE ${n})")
+    if tagged:
+        n += 1
+        tag = (
+            "EXISTS (SELECT 1 FROM connection_tags t WHERE t.author_id = $1"  # noqa: S608
+            f" AND t.member_id = c.other_id AND t.key = ${n})"
+        )
+        where.append(tag)
+    return f"""
+WITH v AS (
+    SELECT EXISTS (SELECT 1 FROM members WHERE id = $1) AS caller_exists,
+           EXISTS (SELECT 1 FROM members WHERE id = $2)
+           AND ($1 = $2 OR EXISTS (SELECT 1 FROM connections
+                                   WHERE member_id = $1 AND other_id = $2)) AS visible,
+           $1 <> $2 AND (EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1)
+                         OR EXISTS (SELECT 1 FROM blocks WHERE blocked_id = $1)) AS screen
+)
+SELECT v.caller_exists, v.visible, p.*
+FROM v
+LEFT JOIN LATERAL (
+    SELECT m.id, m.handle, m.display_name, m.headline, c.created_at, {key} AS position
+    FROM connections c
+    JOIN members m ON m.id = c.other_id
+    WHERE v.visible AND {" AND ".join(where)}
+      AND NOT (v.screen AND EXISTS (
+          SELECT 1 FROM blocks b
+          WHERE (b.blocker_id = $1 AND b.blocked_id = c.other_id)
+             OR (b.blocker_id = c.other_id AND b.blocked_id = $1)))
+    ORDER BY {order}
+    LIMIT $3
+) p ON true
+"""  # noqa: S608 - every piece is a constant of this function; values are parameters
+
+
+_PAGE_SQL = {
+    (by_name, after, q, tagged): _page_sql(by_name=by_name, after=after, q=q, tagged=tagged)
+    for by_name in (False, True)
+    for after in (False, True)
+    for q in (False, True)
+    for tagged in (False, True)
+}
+
+
+async def page(
+    db: Database,
+    caller_id: int,
     member_id: int,
     *,
     by_name: bool,
     limit: int,
     after: tuple[Any, int] | None,
     q: str | None,
-    tagged: tuple[int, str] | None = None,
-    hidden_from: int | None = None,
-) -> list[tuple[Member, datetime, tuple[Any, int]]]:
-    """One page of a member's connections: (member, connected at, the row's keyset position).
-
-    Newest first, or by name as PostgreSQL lowers it (the position carries that very value,
-    so a page boundary never depends on Python and PostgreSQL agreeing on case).
-
-    Newest first reads ``ix_connections_member_recent`` in order. By name, no index orders
-    one member's connections, and left to itself the planner may walk the global name index
-    against the member's rows (quadratic in a prepared statement's generic plan). So the
-    name query always, whatever the estimates:
-
-    1. reads the member's ``other_id`` values from the primary key, in id order, into an array;
-    2. fetches those members in one ``pk_members`` scan: ``id = ANY(sorted array)`` reads the
-       leaf pages in order instead of descending the index once per id;
-    3. computes ``lower(display_name)`` once per row (``OFFSET 0`` keeps it in the subquery),
-       applies the cursor and keeps the first ``limit`` with a top-N sort of ``(key, id)``;
-    4. joins ``members`` and ``connections`` by primary key for those rows only.
-
-    ``tagged=(author_id, key)`` keeps the connections that author tagged with that key. By
-    name, step 1 then reads the author's tagged members from ``ix_connection_tags_author_key``
-    (already in id order) instead, each checked against the listed member's primary key unless
-    the list is the author's own. Newest first, the tagged members are a semi-join on the walk
-    of ``ix_connections_member_recent``.
-
-    ``hidden_from=viewer`` leaves out the members a block (either way) hides from the viewer.
-    """
-    if by_name:
-        if tagged is None:
-            others = (
-                select(Connection.other_id)
-                .where(Connection.member_id == member_id)
-                .order_by(Connection.other_id)
-                .scalar_subquery()
-            )
-        else:
-            mine = _tagged_by(*tagged)
-            if tagged[0] != member_id:
-                mine = mine.join(
-                    Connection,
-                    and_(
-                        Connection.member_id == member_id,
-                        Connection.other_id == ConnectionTag.member_id,
-                    ),
-                )
-            others = mine.order_by(ConnectionTag.member_id).scalar_subquery()
-        keyed = select(Member.id, _name_key().label("k")).where(
-            Member.id == any_(func.array(others, type_=ARRAY(BigInteger)))
-        )
-        if q:
-            keyed = keyed.where(_matches(q))
-        if hidden_from is not None:
-            keyed = keyed.where(~hides(hidden_from, Member.id))
-        ks = keyed.offset(0).subquery("keyed")
-        page = select(ks.c.id, ks.c.k)
-        if after is not None:
-            page = page.where(tuple_(ks.c.k, ks.c.id) > tuple_(*after))
-        top = page.order_by(ks.c.k, ks.c.id).limit(limit).subquery("page")
-        stmt = (
-            select(Member, Connection.created_at, top.c.k)
-            .select_from(top)
-            .join(Member, Member.id == top.c.id)
-            .join(
-                Connection,
-                and_(Connection.member_id == member_id, Connection.other_id == top.c.id),
-            )
-            .order_by(top.c.k, top.c.id)
-        )
-        return [(m, at, (k, m.id)) for m, at, k in (await session.execute(stmt)).all()]
-    key = (Connection.created_at, Connection.other_id)
-    stmt = (
-        select(Member, Connection.created_at, key[0])
-        .join(Member, Member.id == Connection.other_id)
-        .where(Connection.member_id == member_id)
-        .order_by(*(k.desc() for k in key))
-        .limit(limit)
-    )
+    tag_key: str | None = None,
+) -> ConnectionsPage:
+    """One page of a member's connections as the caller may see it, newest first or by name
+    as PostgreSQL lowers it (the position carries that very value, so a page boundary never
+    depends on Python and PostgreSQL agreeing on case). ``tag_key``: only those the caller
+    tagged with it."""
+    sql = _PAGE_SQL[(by_name, after is not None, bool(q), tag_key is not None)]
+    args: list[Any] = [caller_id, member_id, limit]
     if after is not None:
-        stmt = stmt.where(tuple_(*key) < tuple_(*after))
+        args.extend(after)
     if q:
-        stmt = stmt.where(_matches(q))
-    if tagged is not None:
-        stmt = stmt.where(Connection.other_id.in_(_tagged_by(*tagged)))
-    if hidden_from is not None:
-        stmt = stmt.where(~hides(hidden_from, Connection.other_id))
-    return [(m, at, (k, m.id)) for m, at, k in (await session.execute(stmt)).all()]
-
-
-def _tagged_by(author_id: int, key: str) -> Select[int]:
-    return select(ConnectionTag.member_id).where(
-        ConnectionTag.author_id == author_id, ConnectionTag.key == key
-    )
-
-
-def _matches(q: str) -> ColumnElement[bool]:
-    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return or_(
-        Member.display_name.ilike(pattern, escape="\\"), Member.handle.ilike(pattern, escape="\\")
-    )
+        args.append(_escape_like(q))
+    if tag_key is not None:
+        args.append(tag_key)
+    rows = await db.fetch(sql, *args)
+    first = rows[0]
+    listed = [
+        ListedConnection(r[2], r[3], r[4], r[5], r[6], (r[7], r[2]))
+        for r in rows
+        if r[2] is not None
+    ]
+    return ConnectionsPage(first[0], first[1], listed)

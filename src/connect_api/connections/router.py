@@ -56,7 +56,7 @@ async def list_connections(
     ] = None,
     limit: Limit = 20,
     cursor: CursorParam = None,
-) -> Page[ConnectionRead]:
+) -> Response:
     tag_key = normalise(tag).key if tag is not None else None
     # A cursor names its sort and filters, so it can't be replayed on another list.
     kind = f"c{sort.value[0]}:{q or ''}"
@@ -65,8 +65,7 @@ async def list_connections(
     after = None
     if cursor:
         after = decode_cursor(cursor, kind, datetime if sort is ConnectionSort.recent else str, int)
-    rows, nxt = await ctx.db.read(
-        service.list_connections,
+    rows, nxt = await service.list_connections(
         ctx,
         principal.member_id,
         member_id,
@@ -76,13 +75,20 @@ async def list_connections(
         after=after,
         tag_key=tag_key,
     )
-    return Page[ConnectionRead](
+    page = Page[ConnectionRead](
         items=[
-            ConnectionRead(member=MemberSummary.model_validate(m), connected_at=at)
-            for m, at in rows
+            ConnectionRead(
+                member=MemberSummary(
+                    id=r.id, handle=r.handle, display_name=r.display_name, headline=r.headline
+                ),
+                connected_at=r.connected_at,
+            )
+            for r in rows
         ],
         next_cursor=encode_cursor(kind, *nxt) if nxt else None,
     )
+    # Serialised once, by pydantic-core, straight to bytes.
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.delete(

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.blocks import repository as blocks
 from connect_api.connections import repository as connections
 from connect_api.connections.schemas import ConnectionSort
 from connect_api.context import AppContext
@@ -15,14 +14,12 @@ from connect_api.events import repository as events
 from connect_api.follows import repository as follows
 from connect_api.follows import service as follow_service
 from connect_api.members import repository as members
-from connect_api.members.access import caller_from, require_member
-from connect_api.models import Member
+from connect_api.members.access import caller_from, member_gone
 
 Cursor = tuple[datetime, int] | tuple[str, int]
 
 
 async def list_connections(
-    session: AsyncSession,
     ctx: AppContext,
     caller_id: int,
     member_id: int,
@@ -32,33 +29,28 @@ async def list_connections(
     limit: int,
     after: Cursor | None,
     tag_key: str | None = None,
-) -> tuple[list[tuple[Member, datetime]], Cursor | None]:
+) -> tuple[list[connections.ListedConnection], Cursor | None]:
     """A member's connections, seen by the member and their 1st-degree connections only.
 
     With ``tag_key``, only those the caller tagged with it (tags are the caller's own, so
     this shows nothing the caller did not already know)."""
-    await require_member(session, caller_id)
-    visible = caller_id == member_id or await connections.are_connected(
-        session, caller_id, member_id
-    )
-    if not visible or await members.get(session, member_id) is None:
-        raise NotFound("No such member, or their connections are not visible to you.")
-    rows = await connections.list_page(
-        session,
+    found = await connections.page(
+        ctx.db,
+        caller_id,
         member_id,
         by_name=sort is ConnectionSort.name,
         limit=limit + 1,
         after=after,
         q=q,
-        tagged=(caller_id, tag_key) if tag_key is not None else None,
-        # On someone else's list, leave out members a block hides from the caller (checked
-        # only when the caller has a block either way: most never do).
-        hidden_from=caller_id
-        if caller_id != member_id and await blocks.involves(session, caller_id)
-        else None,
+        tag_key=tag_key,
     )
-    nxt = rows[limit - 1][2] if len(rows) > limit else None
-    return [(m, at) for m, at, _ in rows[:limit]], nxt
+    if not found.caller_exists:
+        raise member_gone()
+    if not found.visible:
+        raise NotFound("No such member, or their connections are not visible to you.")
+    rows = found.rows
+    nxt = rows[limit - 1].position if len(rows) > limit else None
+    return rows[:limit], nxt
 
 
 async def remove(session: AsyncSession, ctx: AppContext, caller_id: int, other_id: int) -> None:
