@@ -273,6 +273,11 @@ def rate_windows(
     return tuple(out)
 
 
+def sends_needed(rules: PolicySettings) -> int:
+    """How many of an inviter's most recent sends (of the last 7 days) the windows need."""
+    return max(rules.invitations_per_week, rules.invitations_per_hour) + 1
+
+
 def check_cap(count: int, rules: PolicySettings, *, member_id: int, caller_id: int) -> None:
     """Refuse when ``member_id`` (the caller or the other side) is at the connection cap."""
     if count >= rules.connection_cap:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -109,58 +111,86 @@ async def expire_due(session: AsyncSession, now: datetime, batch: int) -> list[I
     return list(rows)
 
 
-async def pair_history(session: AsyncSession, a: int, b: int) -> list[PairInvitation]:
-    """Every invitation between ``a`` and ``b``, newest first."""
-    rows = await session.execute(
-        select(
-            Invitation.id,
-            Invitation.inviter_id,
-            Invitation.status,
-            Invitation.decline_reason,
-            Invitation.created_at,
-            Invitation.expires_at,
-            Invitation.responded_at,
-        )
-        .where(_pair(a, b))
-        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
-    )
-    return [PairInvitation(*row) for row in rows.all()]
+@dataclass(frozen=True)
+class SendFacts:
+    """What a send from ``inviter`` to ``invitee`` is decided on, read in one statement."""
+
+    history: list[PairInvitation]  # every invitation of the pair, newest first
+    connected: bool
+    blocked: bool  # a block, either way
+    pending_outgoing: int  # the inviter's pending invitations
+    oldest_pending_expires_at: datetime | None
+    recent_sends: tuple[datetime, ...]  # the inviter's sends since ``sends_since``, newest first
 
 
-async def outgoing_pending(
-    session: AsyncSession, inviter_id: int, now: datetime
-) -> tuple[int, datetime | None]:
-    """How many of the inviter's invitations are pending, and when the oldest expires."""
+_SEND_FACTS = text("""
+SELECT
+    ARRAY(
+        SELECT ROW(i.id, i.inviter_id, i.status::text, i.decline_reason::text,
+                   i.created_at, i.expires_at, i.responded_at)
+        FROM invitations i
+        WHERE (i.inviter_id = :a AND i.invitee_id = :b) OR (i.inviter_id = :b AND i.invitee_id = :a)
+        ORDER BY i.created_at DESC, i.id DESC
+    ) AS history,
+    EXISTS (SELECT 1 FROM connections c WHERE c.member_id = :a AND c.other_id = :b) AS connected,
+    EXISTS (SELECT 1 FROM blocks k
+            WHERE (k.blocker_id = :a AND k.blocked_id = :b)
+               OR (k.blocker_id = :b AND k.blocked_id = :a)) AS blocked,
+    p.pending, p.oldest_expiry,
+    ARRAY(SELECT i.created_at FROM invitations i
+          WHERE i.inviter_id = :a AND i.created_at > :since
+          ORDER BY i.created_at DESC LIMIT :sends_limit) AS recent_sends
+FROM (SELECT count(*) AS pending, min(i.expires_at) AS oldest_expiry
+      FROM invitations i
+      WHERE i.inviter_id = :a AND i.status = 'pending' AND i.expires_at > :now) p
+""")
+
+
+async def send_facts(
+    session: AsyncSession,
+    inviter_id: int,
+    invitee_id: int,
+    *,
+    now: datetime,
+    sends_since: datetime,
+    sends_limit: int,
+) -> SendFacts:
+    """Everything the send rule reads about the pair and the inviter, in one round trip
+    (callers hold both members' locks, so none of it can change before the write)."""
     row = (
         await session.execute(
-            select(func.count(), func.min(Invitation.expires_at)).where(
-                Invitation.inviter_id == inviter_id, pending(now)
-            )
+            _SEND_FACTS,
+            {
+                "a": inviter_id,
+                "b": invitee_id,
+                "now": now,
+                "since": sends_since,
+                "sends_limit": sends_limit,
+            },
         )
     ).one()
-    return int(row[0]), row[1]
-
-
-async def incoming_pending_count(session: AsyncSession, invitee_id: int, now: datetime) -> int:
-    return int(
-        await session.scalar(
-            select(func.count()).where(Invitation.invitee_id == invitee_id, pending(now))
-        )
-        or 0
+    return SendFacts(
+        history=[pair_invitation(h) for h in row.history],
+        connected=row.connected,
+        blocked=row.blocked,
+        pending_outgoing=int(row.pending),
+        oldest_pending_expires_at=row.oldest_expiry,
+        recent_sends=tuple(row.recent_sends),
     )
 
 
-async def sent_since(
-    session: AsyncSession, inviter_id: int, since: datetime, limit: int
-) -> list[datetime]:
-    """Creation times of the inviter's invitations after ``since``, newest first."""
-    rows = await session.scalars(
-        select(Invitation.created_at)
-        .where(Invitation.inviter_id == inviter_id, Invitation.created_at > since)
-        .order_by(Invitation.created_at.desc())
-        .limit(limit)
+def pair_invitation(row: Sequence[Any]) -> PairInvitation:
+    """A ``ROW(id, inviter_id, status::text, decline_reason::text, created_at, expires_at,
+    responded_at)`` as the policy reads it."""
+    return PairInvitation(
+        row[0],
+        row[1],
+        InvitationStatus(row[2]),
+        DeclineReason(row[3]) if row[3] is not None else None,
+        row[4],
+        row[5],
+        row[6],
     )
-    return list(rows)
 
 
 async def inviter_records(

@@ -58,25 +58,6 @@ async def _record_expired(session: AsyncSession, expired: list[Invitation], now:
     )
 
 
-async def inviter_facts(
-    session: AsyncSession, member: Member, now: datetime, rules: PolicySettings
-) -> policy.InviterFacts:
-    pending, oldest_expiry = await invitations.outgoing_pending(session, member.id, now)
-    recent = await invitations.sent_since(
-        session,
-        member.id,
-        now - policy.WEEK,
-        limit=max(rules.invitations_per_week, rules.invitations_per_hour) + 1,
-    )
-    return policy.InviterFacts(
-        connection_count=member.connection_count,
-        restricted_until=member.restricted_until,
-        pending_outgoing=pending,
-        oldest_pending_expires_at=oldest_expiry,
-        recent_sends=tuple(recent),
-    )
-
-
 async def send(
     session: AsyncSession, ctx: AppContext, caller_id: int, invitee_id: int, message: str | None
 ) -> SendOutcome:
@@ -91,20 +72,37 @@ async def send(
     if them is None:
         raise NotFound("No such member.")
 
-    await _record_expired(
-        session, await invitations.expire_pair(session, caller_id, invitee_id, now), now
-    )
-    pair = policy.summarize_pair(
-        await invitations.pair_history(session, caller_id, invitee_id),
-        inviter_id=caller_id,
-        connected=await connections.are_connected(session, caller_id, invitee_id),
+    facts = await invitations.send_facts(
+        session,
+        caller_id,
+        invitee_id,
         now=now,
-        blocked=await blocks.between(session, caller_id, invitee_id),
+        sends_since=now - policy.WEEK,
+        sends_limit=policy.sends_needed(rules),
+    )
+    if any(i.status is InvitationStatus.pending and i.expires_at <= now for i in facts.history):
+        # Overdue but not yet swept: mark it expired now, so its event goes out with this
+        # change (the rule already reads it as expired).
+        await _record_expired(
+            session, await invitations.expire_pair(session, caller_id, invitee_id, now), now
+        )
+    pair = policy.summarize_pair(
+        facts.history,
+        inviter_id=caller_id,
+        connected=facts.connected,
+        now=now,
+        blocked=facts.blocked,
     )
     decision = policy.decide_send(
         inviter_id=caller_id,
         invitee_id=invitee_id,
-        inviter=await inviter_facts(session, me, now, rules),
+        inviter=policy.InviterFacts(
+            connection_count=me.connection_count,
+            restricted_until=me.restricted_until,
+            pending_outgoing=facts.pending_outgoing,
+            oldest_pending_expires_at=facts.oldest_pending_expires_at,
+            recent_sends=facts.recent_sends,
+        ),
         invitee_connection_count=them.connection_count,
         pair=pair,
         now=now,

@@ -97,7 +97,7 @@ async def me(ctx: AppContext, caller_id: int) -> MeView:
         caller_id,
         now=now,
         sends_since=now - policy.WEEK,
-        sends_limit=max(rules.invitations_per_week, rules.invitations_per_hour) + 1,
+        sends_limit=policy.sends_needed(rules),
     )
     if row is None:
         raise member_gone()

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from connect_api.database import Database
-from connect_api.models import DeclineReason, InvitationStatus
+from connect_api.invitations.repository import pair_invitation
 from connect_api.policy import PairInvitation
 
 LOOK_UP = """
@@ -156,18 +156,7 @@ async def look_up(
             followed_by=r[9],
             mutual_connections=r[10],
             shared_groups=r[11],
-            history=tuple(
-                PairInvitation(
-                    h[0],
-                    h[1],
-                    InvitationStatus(h[2]),
-                    DeclineReason(h[3]) if h[3] is not None else None,
-                    h[4],
-                    h[5],
-                    h[6],
-                )
-                for h in r[12]
-            ),
+            history=tuple(pair_invitation(h) for h in r[12]),
             third_degree=bool(r[13]),
         )
     return caller, pairs

@@ -64,7 +64,7 @@ async def look_up(ctx: AppContext, caller_id: int, ids: list[int]) -> list[Relat
         [i for i in ids if i != caller_id],
         now=now,
         sends_since=now - policy.WEEK,
-        sends_limit=max(rules.invitations_per_week, rules.invitations_per_hour) + 1,
+        sends_limit=policy.sends_needed(rules),
     )
     if found is None:
         raise member_gone()
