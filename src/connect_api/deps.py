@@ -18,7 +18,7 @@ _bearer = HTTPBearer(
 )
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
 
@@ -28,7 +28,7 @@ Ctx = Annotated[AppContext, Depends(get_context)]
 MemberId = Annotated[int, Path(gt=0, le=2**63 - 1, description="A member's id.")]
 
 
-def get_principal(
+async def get_principal(
     ctx: Ctx,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -40,7 +40,7 @@ def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def get_admin(principal: CurrentPrincipal) -> Principal:
+async def get_admin(principal: CurrentPrincipal) -> Principal:
     require_admin(principal)
     return principal
 

@@ -25,12 +25,6 @@ async def are_connected(session: AsyncSession, a: int, b: int) -> bool:
     return bool(await session.scalar(stmt))
 
 
-async def connected_since(session: AsyncSession, a: int, b: int) -> datetime | None:
-    return await session.scalar(
-        select(Connection.created_at).where(Connection.member_id == a, Connection.other_id == b)
-    )
-
-
 async def insert_pair(session: AsyncSession, a: int, b: int, now: datetime) -> bool:
     """Connect ``a`` and ``b``; ``False`` when they already were."""
     result = await session.execute(
