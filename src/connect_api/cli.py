@@ -147,6 +147,15 @@ def _cmd_expire(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from connect_api.database import start_embedded
+    from connect_api.seeding import command  # numpy and tqdm: only for this command
+
+    url = settings.database_url or start_embedded(settings)
+    asyncio.run(_migrate(url, settings))
+    return command.main(args, settings, url)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="connect-api",
@@ -180,6 +189,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     expire = sub.add_parser("expire", help="mark overdue pending invitations expired now")
     expire.set_defaults(func=_cmd_expire)
+
+    seed = sub.add_parser(
+        "seed",
+        help="fill an empty database with a generated network (or an edge list) using COPY",
+        description="Generate a network with heavy-tailed degrees and communities, hubs at the "
+        "connection cap, groups, blocks and invitations, or load an edge list, straight into "
+        "the configured database. Refuses a database that has members unless --replace.",
+    )
+    source = seed.add_mutually_exclusive_group(required=True)
+    source.add_argument("--members", type=int, help="members to generate")
+    source.add_argument(
+        "--edges",
+        metavar="FILE",
+        help="an edge list: `a b` a line, `#` comments; node n becomes member n+1",
+    )
+    seed.add_argument("--avg-degree", type=float, default=50, help="mean connections (50)")
+    seed.add_argument(
+        "--hubs", type=int, default=0, help="members 1..H get exactly the cap (default 0)"
+    )
+    seed.add_argument("--groups", type=int, help="groups (default: one per 200 members)")
+    seed.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    seed.add_argument("--replace", action="store_true", help="empty every member table first")
+    seed.set_defaults(func=_cmd_seed)
     return parser
 
 
