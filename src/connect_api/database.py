@@ -105,14 +105,22 @@ async def make_read_pool(url: str, settings: Settings) -> asyncpg.Pool:
     """A plain asyncpg pool for the few reads every page view makes (the button look-up, `me`,
     a profile, a connection list): one prepared statement per request, rows as tuples, no ORM,
     no pre-ping and no reset query between requests. Each such read is one statement, so it
-    sees one snapshot without an explicit transaction."""
+    sees one snapshot without an explicit transaction.
+
+    Its statements are written so that one plan serves every member (each fact an index walk
+    from the cheaper side), and they run on that generic plan: left to choose, PostgreSQL
+    planned the relationships look-up afresh on every call, 1.5 ms of planning for 0.2 ms of
+    execution (SNAP ego-Facebook, its best-connected member)."""
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     pool = await asyncpg.create_pool(
         dsn,
         min_size=1,
         max_size=settings.db_read_pool_size,
         reset=_keep_session,
-        server_settings={"application_name": "connect-api"},
+        server_settings={
+            "application_name": "connect-api",
+            "plan_cache_mode": "force_generic_plan",
+        },
     )
     assert pool is not None
     return pool
