@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     any_,
+    case,
     delete,
     func,
     literal,
@@ -46,6 +47,22 @@ async def get(
     stmt = select(Invitation).where(Invitation.id == invitation_id)
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def get_visible(
+    session: AsyncSession, invitation_id: int, caller_id: int
+) -> Invitation | None:
+    """The invitation, if the caller is one of its two members and no block stands between
+    them (either way)."""
+    other = case(
+        (Invitation.inviter_id == caller_id, Invitation.invitee_id), else_=Invitation.inviter_id
+    )
+    stmt = select(Invitation).where(
+        Invitation.id == invitation_id,
+        or_(Invitation.inviter_id == caller_id, Invitation.invitee_id == caller_id),
+        ~hides(caller_id, other),
+    )
     return (await session.scalars(stmt)).one_or_none()
 
 

@@ -14,7 +14,6 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api import policy
-from connect_api.blocks import repository as blocks
 from connect_api.config import PolicySettings
 from connect_api.connections import repository as connections
 from connect_api.context import AppContext
@@ -159,12 +158,10 @@ async def _connect(
 
 
 async def _visible(session: AsyncSession, invitation_id: int, caller_id: int) -> Invitation:
-    inv = await invitations.get(session, invitation_id)
-    if inv is None or caller_id not in (inv.inviter_id, inv.invitee_id):
+    # Across a block, past invitations are gone too.
+    inv = await invitations.get_visible(session, invitation_id, caller_id)
+    if inv is None:
         raise NotFound("No such invitation.")
-    other = inv.invitee_id if caller_id == inv.inviter_id else inv.inviter_id
-    if await blocks.between(session, caller_id, other):
-        raise NotFound("No such invitation.")  # across a block, past invitations are gone too
     return inv
 
 
