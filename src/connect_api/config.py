@@ -107,6 +107,9 @@ class Settings(BaseSettings):
         24, gt=0, description="How long an `Idempotency-Key` and its first response are kept."
     )
     log_level: str = Field("info", description="Log level for `serve`.")
+    max_body_bytes: int = Field(
+        65_536, ge=1_024, description="Largest request body, in bytes; larger is 413 unread."
+    )
 
     policy: PolicySettings = Field(default_factory=PolicySettings)
 
