@@ -163,6 +163,7 @@ async def _connect(
 async def _visible(session: AsyncSession, invitation_id: int, caller_id: int) -> Invitation:
     inv = await invitations.get(session, invitation_id)
     if inv is None or caller_id not in (inv.inviter_id, inv.invitee_id):
+        await require_member(session, caller_id)  # a token whose member is gone: 401
         raise NotFound("No such invitation.")
     other = inv.invitee_id if caller_id == inv.inviter_id else inv.inviter_id
     if await blocks.between(session, caller_id, other):

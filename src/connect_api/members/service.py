@@ -71,6 +71,8 @@ async def erase(
     if not principal.is_admin and principal.member_id != member_id:
         raise InsufficientScope("Only an admin, or the member themself, can erase a member.")
     if not (await members.lock(session, member_id)):
+        if not principal.is_admin:
+            await require_member(session, principal.member_id)  # themself, gone: 401
         raise NotFound("No such member.")
     await members.lock(session, *(await members.neighbours(session, member_id)))
     former_connections = await members.connection_ids(session, member_id)

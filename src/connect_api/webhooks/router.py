@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from connect_api.auth import InsufficientScope
-from connect_api.deps import AdminPrincipal, Ctx
+from connect_api.deps import AdminPrincipal, AsciiDigits, Ctx
 from connect_api.errors import NotFound, responses
 from connect_api.pagination import (
     CursorParam,
@@ -22,7 +22,7 @@ from connect_api.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookCre
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
-WebhookId = Annotated[int, Path(gt=0, le=2**63 - 1, description="The webhook's id.")]
+WebhookId = Annotated[int, Path(gt=0, le=2**63 - 1, description="The webhook's id."), AsciiDigits]
 
 
 @router.post(
