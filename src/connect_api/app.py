@@ -27,7 +27,7 @@ from connect_api.database import (
     start_embedded,
     upgrade_to_head,
 )
-from connect_api.edge import BodyLimit
+from connect_api.edge import BodyLimit, ServerErrors
 from connect_api.errors import PROBLEM_JSON, Problem, install_error_handlers
 from connect_api.events.router import router as events_router
 from connect_api.exports.router import router as exports_router
@@ -166,6 +166,7 @@ def create_app(
             max_age=600,
         )
     metrics.install(app)
+    app.add_middleware(ServerErrors, send_timeout=settings.send_timeout_seconds)
     # Outermost, so nothing else runs for a body that is too large.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535, description="Port `serve` listens on.")
     db_pool_size: int = Field(10, ge=1, description="Database connections kept per process.")
     db_max_overflow: int = Field(10, ge=0, description="Extra connections allowed under load.")
-    db_pool_timeout: float = Field(30, gt=0, description="Seconds to wait for a free connection.")
+    db_pool_timeout: float = Field(
+        2, gt=0, description="Seconds to wait for a free connection; then 503, `Retry-After`."
+    )
 
     jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256", "ES256"] = Field(
         "HS256", description="The one algorithm tokens must be signed with."
@@ -107,6 +109,9 @@ class Settings(BaseSettings):
         24, gt=0, description="How long an `Idempotency-Key` and its first response are kept."
     )
     log_level: str = Field("info", description="Log level for `serve`.")
+    send_timeout_seconds: float = Field(
+        30, gt=0, description="Longest wait for a client to take one write of a response."
+    )
     max_body_bytes: int = Field(
         65_536, ge=1_024, description="Largest request body, in bytes; larger is 413 unread."
     )
