@@ -67,6 +67,7 @@ def settings(database_url: str) -> Settings:
         db_max_overflow=20,
         expiry_sweep_seconds=0,
         webhook_dispatch_seconds=0,
+        rate_limits_enabled=False,  # the tests of rate limits build an app of their own
         policy=PolicySettings(),
     )
 

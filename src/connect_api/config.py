@@ -112,11 +112,38 @@ class Settings(BaseSettings):
     send_timeout_seconds: float = Field(
         30, gt=0, description="Longest wait for a client to take one write of a response."
     )
+    rate_limits_enabled: bool = Field(
+        True, description="Count every request against its caller's quota (429 past it)."
+    )
+    rate_limit_read: str = Field("600/minute", description="Reads (GET) per caller.")
+    rate_limit_write: str = Field("120/minute", description="Writes (POST/PUT/DELETE) per caller.")
+    rate_limit_expensive: str = Field(
+        "30/minute",
+        description="Exports, relationships look-ups of over 20 ids and bulk declines, per caller.",
+    )
+    rate_limit_anonymous: str = Field(
+        "60/minute", description="Requests without a valid token, per client address."
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis for rate-limit counters shared by every process; unset: each "
+        "process counts alone.",
+    )
     max_body_bytes: int = Field(
         65_536, ge=1_024, description="Largest request body, in bytes; larger is 413 unread."
     )
 
     policy: PolicySettings = Field(default_factory=PolicySettings)
+
+    @field_validator(
+        "rate_limit_read", "rate_limit_write", "rate_limit_expensive", "rate_limit_anonymous"
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # "20/minute", "5 per second", "1000/hour"…: refuses anything else
+        return value
 
     @field_validator("database_url")
     @classmethod
