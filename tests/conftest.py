@@ -68,6 +68,7 @@ def settings(database_url: str) -> Settings:
         expiry_sweep_seconds=0,
         webhook_dispatch_seconds=0,
         rate_limits_enabled=False,  # the tests of rate limits build an app of their own
+        webhook_allow_private_targets=True,  # the receiver listens on 127.0.0.1
         policy=PolicySettings(),
     )
 

@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(
         8, ge=1, description="Attempts per delivery before it is marked failed."
     )
+    webhook_allow_private_targets: bool = Field(
+        False,
+        description="Allow webhook URLs on loopback, private and link-local addresses "
+        "(local development only).",
+    )
     idempotency_ttl_hours: float = Field(
         24, gt=0, description="How long an `Idempotency-Key` and its first response are kept."
     )
