@@ -181,3 +181,17 @@ async def test_a_500_is_answered_once_logged_once_and_keeps_the_connection(
     finally:
         server.should_exit = True
         await task
+
+
+async def test_database_errors_carry_no_parameters(api: Api) -> None:
+    """What gets logged of a failed statement never holds its values (finding: an invitation's
+    message, tags and a fresh ``whsec_`` secret appeared in logs)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    secret = "whsec_c2VjcmV0LXRoYXQtbXVzdC1ub3QtbGVhaw=="
+    with pytest.raises(DBAPIError) as caught:
+        async with api.ctx.db.engine.connect() as conn:
+            await conn.execute(text("SELECT CAST(:value AS integer)"), {"value": secret})
+    assert secret not in str(caught.value)
+    assert "parameters hidden" in str(caught.value)

@@ -90,6 +90,8 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_pre_ping=True,
+        # Errors (and so logs) never carry the statement's values: messages, tags, secrets.
+        hide_parameters=True,
         connect_args={"server_settings": {"application_name": "connect-api"}},
     )
 
