@@ -125,6 +125,7 @@ def two_limited_servers(database_url: str, app: object, tmp_path: Path) -> Itera
         "CONNECT_API_JWT_SECRET": JWT_SECRET,
         "CONNECT_API_LOG_LEVEL": "warning",
         "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
+        "CONNECT_API_DRAIN_SECONDS": "0",
         "CONNECT_API_WEBHOOK_DISPATCH_SECONDS": "0",
         "CONNECT_API_RATE_LIMIT_READ": "20/minute",
         "CONNECT_API_REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/0",

@@ -114,6 +114,12 @@ class Settings(BaseSettings):
         24, gt=0, description="How long an `Idempotency-Key` and its first response are kept."
     )
     log_level: str = Field("info", description="Log level for `serve`.")
+    drain_seconds: float = Field(
+        5, ge=0, description="After SIGTERM, how long `/readyz` answers 503 before `serve` stops."
+    )
+    shutdown_timeout_seconds: int = Field(
+        30, gt=0, description="Then, how long requests in flight have to finish."
+    )
     send_timeout_seconds: float = Field(
         30, gt=0, description="Longest wait for a client to take one write of a response."
     )
