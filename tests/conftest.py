@@ -67,6 +67,8 @@ def settings(database_url: str) -> Settings:
         db_max_overflow=20,
         expiry_sweep_seconds=0,
         webhook_dispatch_seconds=0,
+        rate_limits_enabled=False,  # the tests of rate limits build an app of their own
+        webhook_allow_private_targets=True,  # the receiver listens on 127.0.0.1
         policy=PolicySettings(),
     )
 

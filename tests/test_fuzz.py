@@ -54,6 +54,8 @@ def live(empty_database_module: str, tmp_path_factory: pytest.TempPathFactory) -
         "CONNECT_API_JWT_SECRET": JWT_SECRET,
         "CONNECT_API_LOG_LEVEL": "warning",
         "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
+        "CONNECT_API_RATE_LIMITS_ENABLED": "false",  # thousands of requests from two tokens
+        "CONNECT_API_DRAIN_SECONDS": "0",
     }
     subprocess.run([sys.executable, "-m", "connect_api", "migrate"], env=env, check=True)
     port = _free_port()

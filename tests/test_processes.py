@@ -57,6 +57,8 @@ def two_servers(database_url: str, app: object, tmp_path: Path) -> Iterator[list
         "CONNECT_API_JWT_SECRET": JWT_SECRET,
         "CONNECT_API_LOG_LEVEL": "warning",
         "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
+        "CONNECT_API_DRAIN_SECONDS": "0",
+        "CONNECT_API_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver is on 127.0.0.1
     }
     env.pop("DATABASE_URL", None)
     ports = [_free_port(), _free_port()]

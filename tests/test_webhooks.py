@@ -135,7 +135,7 @@ async def test_unreachable_endpoint_is_an_error_not_a_crash(
     await api.invited(a, b)
     assert await dispatch_once(api.ctx, client) == 1
     [delivery] = (await api.admin.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["items"]
-    assert delivery["status"] == "pending" and "ConnectError" in delivery["last_error"]
+    assert delivery["status"] == "pending" and delivery["last_error"] == "could not connect"
 
 
 async def test_concurrent_dispatchers_send_each_delivery_once(
@@ -191,3 +191,84 @@ async def test_an_attempt_cut_short_is_retried_when_its_lease_ends(
     api.clock.advance(LEASE)
     assert await dispatch_once(api.ctx, client) == 1
     assert len(inbox.requests) == 1
+
+
+# --- SSRF: webhook targets ----------------------------------------------------------------
+
+UNSAFE_URLS = [
+    "http://127.0.0.1/h",
+    "http://localhost:8000/h",
+    "http://LOCALHOST./h",
+    "http://10.0.0.5/h",
+    "http://172.16.1.1/h",
+    "http://192.168.1.1/h",
+    "http://100.64.0.1/h",  # shared address space
+    "http://169.254.169.254/latest/meta-data/",
+    "http://0.0.0.0/h",
+    "http://224.0.0.1/h",
+    "http://240.0.0.1/h",
+    "http://[::1]/h",
+    "http://[::]/h",
+    "http://[fd00::1]/h",
+    "http://[fe80::1]/h",
+    "http://[::ffff:127.0.0.1]/h",
+    "http://[::ffff:7f00:1]/h",
+    "http://2130706433/h",
+    "http://0x7f000001/h",
+    "http://017700000001/h",
+    "http://127.1/h",
+    "http://%31%32%37.0.0.1/h",
+    "http://\u2460\u2461\u2466.0.0.1/h",  # circled digits: ①②⑦.0.0.1
+    "https://user:secret@hooks.example.com/h",
+    "https://token@hooks.example.com/h",
+]
+
+
+@pytest.mark.parametrize("url", UNSAFE_URLS)
+async def test_unsafe_webhook_urls_are_refused(api: Api, url: str) -> None:
+    api.ctx.settings.webhook_allow_private_targets = False
+    try:
+        r = await api.admin.post("/v1/webhooks", json={"url": url})
+    finally:
+        api.ctx.settings.webhook_allow_private_targets = True
+    problem(r, 422, "webhook_url_not_allowed")
+    assert (await api.admin.get("/v1/webhooks")).json()["items"] == []
+
+
+async def test_a_public_webhook_url_is_accepted(api: Api) -> None:
+    api.ctx.settings.webhook_allow_private_targets = False
+    try:
+        r = await api.admin.post("/v1/webhooks", json={"url": "https://hooks.example.com/h"})
+    finally:
+        api.ctx.settings.webhook_allow_private_targets = True
+    assert r.status_code == 201, r.text
+
+
+async def test_a_name_that_resolves_to_loopback_at_send_time_is_not_delivered_to(
+    api: Api, client: httpx.AsyncClient, receiver: tuple[Receiver, str]
+) -> None:
+    """Registered under a name (``hooks.test`` is not a local name by its spelling), resolved
+    at delivery to 127.0.0.1, where a receiver listens: nothing is sent."""
+    inbox, url = receiver
+    port = httpx.URL(url).port
+    hook = await _register(api, f"http://hooks.test:{port}/hooks")
+    a, b = await api.members(2)
+    await api.invited(a, b)
+    api.ctx.settings.webhook_allow_private_targets = False
+    loop = asyncio.get_running_loop()
+    real = loop.getaddrinfo
+
+    async def rebinding(host: object, *args: object, **kw: object) -> object:
+        if host == "hooks.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return await real(host, *args, **kw)  # type: ignore[arg-type]
+
+    loop.getaddrinfo = rebinding  # type: ignore[method-assign, assignment]
+    try:
+        assert await dispatch_once(api.ctx, client) == 1
+    finally:
+        loop.getaddrinfo = real  # type: ignore[method-assign]
+        api.ctx.settings.webhook_allow_private_targets = True
+    assert inbox.requests == []
+    [delivery] = (await api.admin.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["items"]
+    assert delivery["status"] == "pending" and delivery["last_error"] == "address not allowed"

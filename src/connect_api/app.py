@@ -28,6 +28,7 @@ from connect_api.database import (
     start_embedded,
     upgrade_to_head,
 )
+from connect_api.edge import BodyLimit, ServerErrors
 from connect_api.errors import PROBLEM_JSON, Problem, install_error_handlers
 from connect_api.events.router import router as events_router
 from connect_api.exports.router import router as exports_router
@@ -40,6 +41,7 @@ from connect_api.members.router import router as members_router
 from connect_api.metrics import Metrics
 from connect_api.notes.router import router as notes_router
 from connect_api.ops.router import router as ops_router
+from connect_api.ratelimits import RateLimits
 from connect_api.relationships.router import router as relationships_router
 from connect_api.webhooks import service as webhook_service
 from connect_api.webhooks.router import router as webhooks_router
@@ -171,6 +173,11 @@ def create_app(
             max_age=600,
         )
     metrics.install(app)
+    app.add_middleware(ServerErrors, send_timeout=settings.send_timeout_seconds)
+    if settings.rate_limits_enabled:
+        app.add_middleware(RateLimits, settings=settings)
+    # Outermost, so nothing else runs for a body that is too large.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -206,10 +213,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
-    for path in doc.get("paths", {}).values():
+    for route, path in doc.get("paths", {}).items():
         for op in path.values():
             for code, resp in op.get("responses", {}).items():
-                if code.isdigit() and int(code) >= 400 and code != "503":
+                if code.isdigit() and int(code) >= 400 and route != "/readyz":
                     examples = resp.get("content", {}).get("application/json", {}).get("examples")
                     media: dict[str, Any] = {"schema": problem_ref}
                     if examples:

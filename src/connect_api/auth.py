@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +14,8 @@ from connect_api.config import Settings
 from connect_api.errors import Forbidden, Unauthorized
 
 ADMIN_SCOPE = "admin"
+# A member id as `sub`: ASCII digits only (`str.isdigit` also takes "٢" and "²"), a BIGINT.
+_MEMBER_ID = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class TokenService:
         except jwt.PyJWTError:
             raise InvalidToken("The bearer token is not valid.") from None
         sub = claims.get("sub")
-        if not isinstance(sub, str) or not sub.isdigit() or int(sub) <= 0:
+        if not isinstance(sub, str) or not _MEMBER_ID.fullmatch(sub) or not 0 < int(sub) < 2**63:
             raise InvalidToken("The token's subject is not a member id.")
         scope = claims.get("scope", "")
         scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()

@@ -20,6 +20,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from connect_api.app import create_app
     from connect_api.database import start_embedded
+    from connect_api.serving import DrainingServer
 
     if settings.embedded:
         # uvicorn re-raises SIGTERM/SIGINT once it has shut down; exit normally then, so the
@@ -55,7 +56,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         )
     else:
         app = create_app(settings, migrate=False)
-        uvicorn.run(app, host=host, port=port, log_level=settings.log_level, proxy_headers=True)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level=settings.log_level,
+            proxy_headers=True,
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        )
+        DrainingServer(config, app, settings.drain_seconds).run()
     return 0
 
 

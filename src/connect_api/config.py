@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535, description="Port `serve` listens on.")
     db_pool_size: int = Field(10, ge=1, description="Database connections kept per process.")
     db_max_overflow: int = Field(10, ge=0, description="Extra connections allowed under load.")
-    db_pool_timeout: float = Field(30, gt=0, description="Seconds to wait for a free connection.")
+    db_pool_timeout: float = Field(
+        2, gt=0, description="Seconds to wait for a free connection; then 503, `Retry-After`."
+    )
     db_read_pool_size: int = Field(
         10,
         ge=1,
@@ -109,12 +111,56 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(
         8, ge=1, description="Attempts per delivery before it is marked failed."
     )
+    webhook_allow_private_targets: bool = Field(
+        False,
+        description="Allow webhook URLs on loopback, private and link-local addresses "
+        "(local development only).",
+    )
     idempotency_ttl_hours: float = Field(
         24, gt=0, description="How long an `Idempotency-Key` and its first response are kept."
     )
     log_level: str = Field("info", description="Log level for `serve`.")
+    drain_seconds: float = Field(
+        5, ge=0, description="After SIGTERM, how long `/readyz` answers 503 before `serve` stops."
+    )
+    shutdown_timeout_seconds: int = Field(
+        30, gt=0, description="Then, how long requests in flight have to finish."
+    )
+    send_timeout_seconds: float = Field(
+        30, gt=0, description="Longest wait for a client to take one write of a response."
+    )
+    rate_limits_enabled: bool = Field(
+        True, description="Count every request against its caller's quota (429 past it)."
+    )
+    rate_limit_read: str = Field("600/minute", description="Reads (GET) per caller.")
+    rate_limit_write: str = Field("120/minute", description="Writes (POST/PUT/DELETE) per caller.")
+    rate_limit_expensive: str = Field(
+        "30/minute",
+        description="Exports, relationships look-ups of over 20 ids and bulk declines, per caller.",
+    )
+    rate_limit_anonymous: str = Field(
+        "60/minute", description="Requests without a valid token, per client address."
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis for rate-limit counters shared by every process; unset: each "
+        "process counts alone.",
+    )
+    max_body_bytes: int = Field(
+        65_536, ge=1_024, description="Largest request body, in bytes; larger is 413 unread."
+    )
 
     policy: PolicySettings = Field(default_factory=PolicySettings)
+
+    @field_validator(
+        "rate_limit_read", "rate_limit_write", "rate_limit_expensive", "rate_limit_anonymous"
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # "20/minute", "5 per second", "1000/hour"…: refuses anything else
+        return value
 
     @field_validator("database_url")
     @classmethod

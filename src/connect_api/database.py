@@ -92,6 +92,8 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_pre_ping=True,
+        # Errors (and so logs) never carry the statement's values: messages, tags, secrets.
+        hide_parameters=True,
         connect_args={"server_settings": {"application_name": "connect-api"}},
     )
 
@@ -101,7 +103,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     cancelled statement is still rolled back by asyncpg itself)."""
 
 
-async def make_read_pool(url: str, settings: Settings) -> asyncpg.Pool:
+async def make_read_pool(url: str, settings: Settings, min_size: int = 1) -> asyncpg.Pool:
     """A plain asyncpg pool for the few reads every page view makes (the button look-up, `me`,
     a profile, a connection list): one prepared statement per request, rows as tuples, no ORM,
     no pre-ping and no reset query between requests. Each such read is one statement, so it
@@ -114,7 +116,7 @@ async def make_read_pool(url: str, settings: Settings) -> asyncpg.Pool:
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     pool = await asyncpg.create_pool(
         dsn,
-        min_size=1,
+        min_size=min_size,
         max_size=settings.db_read_pool_size,
         reset=_keep_session,
         server_settings={
@@ -151,6 +153,10 @@ async def schema_revisions(engine: AsyncEngine) -> tuple[set[str], set[str]]:
     async with engine.connect() as conn:
         current = await conn.run_sync(_current)
     return current, _head_revisions(engine.url.render_as_string(hide_password=False))
+
+
+class ReadPoolExhausted(RuntimeError):
+    """Every hot-read connection stayed busy for the whole pool timeout."""
 
 
 class SchemaNotAtHead(RuntimeError):
@@ -194,11 +200,18 @@ class Database:
         self.statement_hooks: list[Callable[[str], None]] = []
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        """Run one read statement on the hot-read pool; its rows as tuples."""
+        """Run one read statement on the hot-read pool; its rows as tuples. No connection free
+        within the pool timeout is :class:`ReadPoolExhausted` (answered 503)."""
         for hook in self.statement_hooks:
             hook(sql)
-        async with self.reads.acquire(timeout=self.acquire_timeout) as conn:
+        try:
+            conn = await self.reads.acquire(timeout=self.acquire_timeout)
+        except TimeoutError:
+            raise ReadPoolExhausted("no hot-read connection came free in time") from None
+        try:
             rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+        finally:
+            await self.reads.release(conn)
         return rows
 
     async def run(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 
 from connect_api.auth import Principal, missing_token, require_admin
 from connect_api.context import AppContext
@@ -25,7 +26,20 @@ async def get_context(request: Request) -> AppContext:
 
 Ctx = Annotated[AppContext, Depends(get_context)]
 
-MemberId = Annotated[int, Path(gt=0, le=2**63 - 1, description="A member's id.")]
+
+def ascii_digits(value: object) -> object:
+    """A path id is written in ASCII digits only: no sign, no whitespace, no other script's
+    digits (``int()`` would read ``" 3 "``, Arabic-Indic ``"٣"`` and
+    full-width digits as 3)."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("must be a positive integer written in the digits 0-9")
+    return value
+
+
+# Put after ``Path(...)`` on every id in a path (before it, the schema loses its bounds).
+AsciiDigits = BeforeValidator(ascii_digits)
+
+MemberId = Annotated[int, Path(gt=0, le=2**63 - 1, description="A member's id."), AsciiDigits]
 
 
 async def get_principal(

@@ -77,6 +77,24 @@ class Throttled(DomainError):
     status, code, title = 429, "throttled", "Too many requests"
 
 
+class BodyTooLarge(DomainError):
+    """The request body is larger than the service accepts."""
+
+    status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+class ServiceUnavailable(DomainError):
+    """At capacity: no database connection came free in time. Retry after `Retry-After`."""
+
+    status, code, title = 503, "service_unavailable", "Service unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached just now. Retry after `Retry-After`."""
+
+    code = "database_unavailable"
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem document. Refusals add fields of their own (``until``, ``errors``…)."""
 
@@ -229,16 +247,20 @@ _DESCRIPTIONS = {
     404: "Not found, or not visible to the caller.",
     409: "Conflicts with the current state.",
     422: "Malformed or invalid input.",
+    413: "The request body is too large (`CONNECT_API_MAX_BODY_BYTES`).",
     429: "A limit was reached; retry after `Retry-After` seconds.",
+    503: "Overloaded or the database is out of reach; retry after `Retry-After` seconds.",
 }
 
 
 def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the refusals an operation can give, one example per ``code``.
 
-    Every operation can answer 401 (bad token) and 422 (malformed input).
+    Every operation can answer 401 (bad token), 413 (body too large), 422 (malformed input),
+    429 (the caller's request rate limit) and 503 (overload, database out of reach).
     """
     from connect_api.auth import InvalidToken, MissingToken  # auth depends on this module
+    from connect_api.ratelimits import RateLimited
 
     by_status: dict[int, list[type[DomainError]]] = {}
     everything: tuple[type[DomainError], ...] = (
@@ -246,6 +268,10 @@ def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
         InvalidToken,
         ValidationFailed,
         *errors,
+        BodyTooLarge,
+        RateLimited,
+        ServiceUnavailable,
+        DatabaseUnavailable,
     )
     for err in everything:
         by_status.setdefault(err.status, [])

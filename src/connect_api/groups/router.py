@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.auth import InsufficientScope, Principal
-from connect_api.deps import AdminPrincipal, Ctx, CurrentPrincipal
+from connect_api.deps import AdminPrincipal, AsciiDigits, Ctx, CurrentPrincipal
 from connect_api.errors import NotFound, responses
 from connect_api.groups import service
 from connect_api.groups.schemas import GroupCreate, GroupMemberRead, GroupRead, MembershipRead
@@ -34,7 +34,7 @@ from connect_api.pagination import (
 
 router = APIRouter(tags=["groups"])
 
-GroupId = Annotated[int, Path(gt=0, le=2**63 - 1, description="The group's id.")]
+GroupId = Annotated[int, Path(gt=0, le=2**63 - 1, description="The group's id."), AsciiDigits]
 
 
 def _viewer(principal: Principal) -> int | None:

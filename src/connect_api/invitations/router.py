@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api import policy
-from connect_api.deps import Ctx, CurrentPrincipal
+from connect_api.deps import AsciiDigits, Ctx, CurrentPrincipal
 from connect_api.errors import NotFound, responses
 from connect_api.idempotency.http import (
     IDEMPOTENCY_ERRORS,
@@ -45,7 +45,9 @@ from connect_api.policy import effective_status
 
 router = APIRouter(prefix="/v1/invitations", tags=["invitations"])
 
-InvitationId = Annotated[int, Path(gt=0, le=2**63 - 1, description="The invitation's id.")]
+InvitationId = Annotated[
+    int, Path(gt=0, le=2**63 - 1, description="The invitation's id."), AsciiDigits
+]
 
 _RATE_HEADERS = {
     "RateLimit-Policy": {

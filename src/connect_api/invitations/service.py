@@ -161,6 +161,7 @@ async def _visible(session: AsyncSession, invitation_id: int, caller_id: int) ->
     # Across a block, past invitations are gone too.
     inv = await invitations.get_visible(session, invitation_id, caller_id)
     if inv is None:
+        await require_member(session, caller_id)  # a token whose member is gone: 401
         raise NotFound("No such invitation.")
     return inv
 

@@ -34,7 +34,10 @@ async def require_member(session: AsyncSession, caller_id: int) -> Member:
 async def visible_member(session: AsyncSession, caller_id: int, member_id: int) -> Member:
     """A member as the caller may see them: 404 when there is none, or a block stands between
     them (either way). Never says which."""
-    member = await members.get(session, member_id)
+    found = await members.get_many(session, (caller_id, member_id))
+    if caller_id not in found:
+        raise member_gone()
+    member = found.get(member_id)
     if member is None or (
         member_id != caller_id and await blocks.between(session, caller_id, member_id)
     ):

@@ -13,7 +13,7 @@ from connect_api.context import AppContext
 from connect_api.errors import Conflict, NotFound
 from connect_api.events import repository as events
 from connect_api.members import repository as members
-from connect_api.members.access import member_gone
+from connect_api.members.access import member_gone, require_member
 from connect_api.members.schemas import MemberCreate
 from connect_api.models import Member
 
@@ -75,6 +75,8 @@ async def erase(
     if not principal.is_admin and principal.member_id != member_id:
         raise InsufficientScope("Only an admin, or the member themself, can erase a member.")
     if not (await members.lock(session, member_id)):
+        if not principal.is_admin:
+            await require_member(session, principal.member_id)  # themself, gone: 401
         raise NotFound("No such member.")
     await members.lock(session, *(await members.neighbours(session, member_id)))
     former_connections = await members.connection_ids(session, member_id)

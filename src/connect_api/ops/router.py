@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -30,7 +30,9 @@ async def healthz() -> Health:
     response_model=Health,
     responses={503: {"model": Health, "description": "Not ready to serve."}},
 )
-async def readyz(ctx: Ctx) -> Health | JSONResponse:
+async def readyz(ctx: Ctx, request: Request) -> Health | JSONResponse:
+    if getattr(request.app.state, "draining", False):
+        return JSONResponse(Health(status="unavailable", detail="shutting down").model_dump(), 503)
     try:
         current, head = await schema_revisions(ctx.db.engine)
     except Exception:  # any failure to reach the database means "not ready"

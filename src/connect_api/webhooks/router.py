@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from connect_api.auth import InsufficientScope
-from connect_api.deps import AdminPrincipal, Ctx
+from connect_api.deps import AdminPrincipal, AsciiDigits, Ctx
 from connect_api.errors import NotFound, responses
 from connect_api.pagination import (
     CursorParam,
@@ -19,10 +19,11 @@ from connect_api.pagination import (
 )
 from connect_api.webhooks import service
 from connect_api.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookCreated, WebhookRead
+from connect_api.webhooks.targets import WebhookUrlNotAllowed
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
-WebhookId = Annotated[int, Path(gt=0, le=2**63 - 1, description="The webhook's id.")]
+WebhookId = Annotated[int, Path(gt=0, le=2**63 - 1, description="The webhook's id."), AsciiDigits]
 
 
 @router.post(
@@ -38,7 +39,7 @@ WebhookId = Annotated[int, Path(gt=0, le=2**63 - 1, description="The webhook's i
         "answers 2xx; every attempt of one event carries the same `webhook-id`."
     ),
     response_model=WebhookCreated,
-    responses=responses(InsufficientScope),
+    responses=responses(InsufficientScope, WebhookUrlNotAllowed),
 )
 async def create_webhook(
     body: WebhookCreate, ctx: Ctx, principal: AdminPrincipal, response: Response

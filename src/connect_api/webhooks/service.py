@@ -25,6 +25,7 @@ from connect_api.errors import NotFound
 from connect_api.events import repository as events
 from connect_api.models import DeliveryStatus, Webhook, WebhookDelivery
 from connect_api.webhooks import repository as webhooks
+from connect_api.webhooks import targets
 from connect_api.webhooks.repository import Claimed
 from connect_api.webhooks.schemas import WebhookCreate
 
@@ -49,6 +50,7 @@ def new_secret() -> str:
 
 
 async def create(session: AsyncSession, ctx: AppContext, body: WebhookCreate) -> Webhook:
+    targets.check_registration(body.url, allow_private=ctx.settings.webhook_allow_private_targets)
     return await webhooks.create(
         session,
         url=str(body.url),
@@ -95,8 +97,25 @@ def payload(claim: Claimed) -> str:
     )
 
 
-async def _attempt(client: httpx.AsyncClient, claim: Claimed) -> tuple[int | None, str | None]:
-    """POST one delivery; (status code, error). Signed at the real time of sending."""
+def _failure(exc: httpx.HTTPError) -> str:
+    """What is recorded of a failed attempt: its kind only. The socket's own message would make
+    the delivery log a probe of the network (which ports answer, which names resolve)."""
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return "could not connect"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    return "request failed"
+
+
+async def _attempt(
+    client: httpx.AsyncClient, claim: Claimed, *, allow_private: bool = False
+) -> tuple[int | None, str | None]:
+    """POST one delivery; (status code, error). Signed at the real time of sending. The host is
+    resolved and checked first, and the request goes to the address checked."""
+    try:
+        target = await targets.resolve(claim.url, allow_private=allow_private)
+    except targets.TargetRefused:
+        return None, "address not allowed"
     body = payload(claim)
     message_id = f"evt_{claim.event_id}"
     sent_at = datetime.now(UTC)
@@ -108,9 +127,14 @@ async def _attempt(client: httpx.AsyncClient, claim: Claimed) -> tuple[int | Non
         "webhook-signature": Signer(claim.secret).sign(message_id, sent_at, body),
     }
     try:
-        response = await client.post(claim.url, content=body, headers=headers)
+        response = await client.post(
+            target.url,
+            content=body,
+            headers={**headers, **target.headers},
+            extensions=target.extensions,
+        )
     except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:500]
+        return None, _failure(exc)
     if 200 <= response.status_code < 300:
         return response.status_code, None
     return response.status_code, f"HTTP {response.status_code}"
@@ -123,7 +147,8 @@ async def dispatch_once(ctx: AppContext, client: httpx.AsyncClient) -> int:
     claimed = await ctx.db.run(webhooks.claim_due, now, now + LEASE, BATCH)
     if not claimed:
         return 0
-    results = await asyncio.gather(*(_attempt(client, c) for c in claimed))
+    allow = ctx.settings.webhook_allow_private_targets
+    results = await asyncio.gather(*(_attempt(client, c, allow_private=allow) for c in claimed))
 
     async def record(session: AsyncSession) -> None:
         done_at = ctx.clock.now()

@@ -1,0 +1,180 @@
+"""Pure ASGI layers in front of the application: what is refused before any work is done."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from connect_api.errors import problem_response
+from connect_api.faults import unavailable
+
+log = logging.getLogger("connect_api")
+
+
+class PayloadTooLarge(HTTPException):
+    """Raised from ``receive`` once a streamed body passes the limit. The app's error handler
+    renders it (as ``payload_too_large``), or :class:`BodyLimit` does if it gets out."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the server refuses a malformed length before we see it
+    return None
+
+
+class BodyLimit:
+    """Refuse a body over ``max_bytes``: at once on ``Content-Length`` (nothing is read), or as
+    it streams in (chunked), when the count passes the limit. The answer is 413 problem+json
+    with ``Connection: close``, so the rest of the body is never waited for."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _declared_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise PayloadTooLarge(self.max_bytes)
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                if received > self.max_bytes:  # the app answered the refusal: end here
+                    message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watched_send)
+        except PayloadTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            413,
+            "payload_too_large",
+            f"The request body is larger than {self.max_bytes} bytes.",
+            instance=scope.get("path"),
+            headers={"Connection": "close"},
+        )
+        await response(scope, receive, send)
+
+
+class ClientStalled(Exception):
+    """The client stopped reading: one write of the response waited longer than allowed."""
+
+
+class _SendFailed(Exception):
+    """The server's ``send`` raised (its client is gone): not ours to answer."""
+
+
+def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    if isinstance(exc, kind):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _find(inner, kind)
+            if found is not None:
+                return found
+    return None
+
+
+class ServerErrors:
+    """Every failure the routes did not turn into a refusal ends here, answered once:
+
+    * capacity (no free pooled connection in time) is 503 ``service_unavailable``, and a
+      database out of reach 503 ``database_unavailable``, both with ``Retry-After``, logged as
+      one warning line;
+    * anything else is 500 ``internal_error``, its traceback logged once;
+    * a client that stopped reading (see ``send_timeout``) is let go, its response abandoned.
+
+    The exception is not re-raised: the server never sees it, so it neither logs it again nor
+    resets the kept-alive connection. Each write of a response may wait at most
+    ``send_timeout`` seconds for the client (a stalled export download would otherwise hold a
+    pooled connection for as long as the client likes)."""
+
+    def __init__(self, app: ASGIApp, send_timeout: float) -> None:
+        self.app = app
+        self.send_timeout = send_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            try:
+                await asyncio.wait_for(send(message), self.send_timeout)
+            except TimeoutError:
+                raise ClientStalled from None
+            except Exception as exc:
+                raise _SendFailed() from exc
+
+        try:
+            await self.app(scope, receive, guarded_send)
+        except Exception as exc:
+            failed = _find(exc, _SendFailed)
+            if failed is not None and failed.__cause__ is not None:
+                raise failed.__cause__ from None  # the server's own failure, for it to handle
+            where = f"{scope.get('method')} {scope.get('path')}"
+            if _find(exc, ClientStalled) is not None:
+                log.warning(
+                    "client stopped reading for %ss; response to %s abandoned",
+                    self.send_timeout,
+                    where,
+                )
+                return
+            failure = unavailable(exc)
+            if failure is not None:
+                log.warning("%s on %s: %s", failure.code, where, type(exc).__name__)
+            else:
+                log.exception("unhandled error on %s", where)
+            if started:
+                return  # too late for a problem document; the server closes the connection
+            if failure is not None:
+                response = problem_response(
+                    503,
+                    failure.code,
+                    failure.detail,
+                    instance=scope.get("path"),
+                    headers={"Retry-After": str(failure.retry_after)},
+                )
+            else:
+                response = problem_response(
+                    500,
+                    "internal_error",
+                    "Something went wrong on our side. It has been logged.",
+                    instance=scope.get("path"),
+                )
+            await response(scope, receive, send)

@@ -1,0 +1,137 @@
+"""Per-caller request rate limits, at the door (a pure ASGI layer), with the `limits` library.
+
+Every request is counted against its caller's quota for its cost class: ``read`` (GET),
+``write`` (POST, PUT, DELETE) and ``expensive`` (the data export, a relationships look-up of
+many ids, a bulk decline). The caller is the member of a valid bearer token; a request without
+one is counted by client address (class ``anonymous``). Counters live in this process, or in
+Redis when ``CONNECT_API_REDIS_URL`` is set, so that every process shares them. These limits are
+separate from the invitation throttles of the spec (section 2.5), which count invitations.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from datetime import timedelta
+from urllib.parse import parse_qsl
+
+from limits import RateLimitItem, parse
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.storage import storage_from_string
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from connect_api.config import Settings
+from connect_api.errors import DomainError, problem_response
+from connect_api.policy import RateWindow, rate_limit_headers
+
+log = logging.getLogger("connect_api")
+
+# Never counted: what operators and load balancers poll, and the documentation.
+_EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/static-")
+# A relationships look-up of more ids than this is an expensive one.
+MANY_IDS = 20
+
+
+class RateLimited(DomainError):
+    """The caller's request rate limit for this kind of request. Retry after `Retry-After`."""
+
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+
+def storage_uri(redis_url: str | None) -> str:
+    if not redis_url:
+        return "async+memory://"
+    if redis_url.startswith(("redis://", "rediss://")):
+        return "async+" + redis_url
+    return redis_url
+
+
+def cost_class(method: str, path: str, query: bytes) -> str | None:
+    """The quota a request counts against; ``None``: not counted."""
+    if path.startswith(_EXEMPT_PREFIXES):
+        return None
+    if path == "/v1/me/export" or path == "/v1/invitations/received/decline":
+        return "expensive"
+    if path == "/v1/relationships":
+        ids = sum(
+            len(v.split(","))
+            for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            if k == "ids"
+        )
+        if ids > MANY_IDS:
+            return "expensive"
+    return "read" if method in ("GET", "HEAD") else "write"
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return None
+
+
+class RateLimits:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.items: dict[str, RateLimitItem] = {
+            "read": parse(settings.rate_limit_read),
+            "write": parse(settings.rate_limit_write),
+            "expensive": parse(settings.rate_limit_expensive),
+            "anonymous": parse(settings.rate_limit_anonymous),
+        }
+        self.limiter = SlidingWindowCounterRateLimiter(
+            storage_from_string(storage_uri(settings.redis_url))
+        )
+
+    def _caller(self, scope: Scope) -> str | None:
+        """``member:<id>`` for a valid token; ``None`` for none or an invalid one."""
+        token = _bearer(scope)
+        ctx = getattr(scope["app"].state, "ctx", None) if "app" in scope else None
+        if token is None or ctx is None:
+            return None
+        try:
+            return f"member:{ctx.tokens.decode(token).member_id}"
+        except DomainError:
+            return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cost = cost_class(scope["method"], scope["path"], scope.get("query_string", b""))
+        if cost is None:
+            await self.app(scope, receive, send)
+            return
+        caller = self._caller(scope)
+        if caller is None:
+            client = scope.get("client")
+            cost, caller = "anonymous", f"address:{client[0] if client else '-'}"
+        item = self.items[cost]
+        try:
+            allowed = await self.limiter.hit(item, cost, caller)
+            stats = None if allowed else await self.limiter.get_window_stats(item, cost, caller)
+        except Exception:  # the shared store is down: serve rather than refuse everyone
+            log.warning("rate limit store unavailable; request not counted", exc_info=False)
+            allowed, stats = True, None
+        if allowed:
+            await self.app(scope, receive, send)
+            return
+        window = timedelta(seconds=item.get_expiry())
+        reset = max(1, math.ceil((stats.reset_time if stats else time.time() + 1) - time.time()))
+        headers = rate_limit_headers(
+            [RateWindow(cost, item.amount, window, item.amount, timedelta(seconds=reset))],
+            retry_after=timedelta(seconds=reset),
+        )
+        response = problem_response(
+            429,
+            RateLimited.code,
+            f"Too many {cost} requests: at most {item.amount} per {int(window.total_seconds())} "
+            "seconds. Retry after `Retry-After` seconds.",
+            title=RateLimited.title,
+            instance=scope["path"],
+            headers=headers,
+            extra={"limit": item.amount, "window_seconds": int(window.total_seconds())},
+        )
+        await response(scope, receive, send)

@@ -1,0 +1,162 @@
+"""Per-caller request rate limits: a quota of 20 lets exactly 20 of 50 parallel requests
+through, in one process, through Redis, and across two `serve` processes sharing Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+
+from connect_api.app import create_app
+from connect_api.clock import ManualClock
+from connect_api.config import Settings
+from connect_api.ratelimits import cost_class
+from tests.conftest import JWT_SECRET
+from tests.helpers import Api, problem
+from tests.test_processes import _free_port, _serve, _wait_ready
+
+REDIS = ("127.0.0.1", 6379)
+
+
+def _redis_answers() -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(REDIS) == 0
+
+
+needs_redis = pytest.mark.skipif(not _redis_answers(), reason="no Redis on 127.0.0.1:6379")
+
+
+async def _member_of_its_own(api: Api) -> int:
+    """A member whose id no other run uses, so counters kept in Redis start at zero."""
+    member_id = secrets.randbelow(2**62) + 2**40
+    await api.sql(
+        "INSERT INTO members (id, handle, display_name, created_at)"
+        " VALUES (:id, :handle, 'Flooder', now())",
+        id=member_id,
+        handle=f"m{member_id}",
+    )
+    return member_id
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=needs_redis)])
+async def limited(
+    request: pytest.FixtureRequest, settings: Settings, clock: ManualClock, app: FastAPI
+) -> AsyncIterator[AsyncClient]:
+    redis_url = f"redis://{REDIS[0]}:{REDIS[1]}/0" if request.param == "redis" else None
+    quota = settings.model_copy(
+        update={
+            "rate_limits_enabled": True,
+            "rate_limit_read": "20/minute",
+            "rate_limit_expensive": "3/minute",
+            "redis_url": redis_url,
+        }
+    )
+    application = create_app(quota, clock=clock, migrate=False)
+    async with (
+        application.router.lifespan_context(application),
+        AsyncClient(transport=ASGITransport(app=application), base_url="http://t") as client,
+    ):
+        yield client
+
+
+async def test_exactly_the_quota_gets_through(api: Api, limited: AsyncClient) -> None:
+    flooder = await _member_of_its_own(api)
+    quiet = await _member_of_its_own(api)
+    headers = {"Authorization": f"Bearer {api.token(flooder)}"}
+    results = await asyncio.gather(*(limited.get("/v1/me", headers=headers) for _ in range(50)))
+    assert Counter(r.status_code for r in results) == {200: 20, 429: 30}
+    refused = next(r for r in results if r.status_code == 429)
+    body = problem(refused, 429, "rate_limited")
+    assert body["limit"] == 20 and body["window_seconds"] == 60
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.headers["ratelimit-policy"] == '"read";q=20;w=60'
+    assert refused.headers["ratelimit"].startswith('"read";r=0;t=')
+    # Another member is not held back by the flood; nor are the health checks.
+    r = await limited.get("/v1/me", headers={"Authorization": f"Bearer {api.token(quiet)}"})
+    assert r.status_code == 200, r.text
+    assert (await limited.get("/readyz")).status_code == 200
+
+
+async def test_expensive_requests_have_their_own_smaller_quota(
+    api: Api, limited: AsyncClient
+) -> None:
+    member = await _member_of_its_own(api)
+    headers = {"Authorization": f"Bearer {api.token(member)}"}
+    many = ",".join(str(n) for n in range(1, 31))
+    codes = [
+        (await limited.get(f"/v1/relationships?ids={many}", headers=headers)).status_code
+        for _ in range(5)
+    ]
+    assert codes == [200, 200, 200, 429, 429]
+    r = await limited.get("/v1/me/export", headers=headers)
+    problem(r, 429, "rate_limited")
+    assert r.headers["ratelimit-policy"] == '"expensive";q=3;w=60'
+    r = await limited.get("/v1/relationships?ids=1,2", headers=headers)  # a cheap read
+    assert r.status_code == 200
+
+
+def test_cost_classes() -> None:
+    assert cost_class("GET", "/v1/me", b"") == "read"
+    assert cost_class("POST", "/v1/invitations", b"") == "write"
+    assert cost_class("GET", "/v1/me/export", b"format=csv") == "expensive"
+    assert cost_class("POST", "/v1/invitations/received/decline", b"") == "expensive"
+    assert cost_class("GET", "/v1/relationships", b"ids=1,2,3") == "read"
+    ids = ",".join(map(str, range(21))).encode()
+    assert cost_class("GET", "/v1/relationships", b"ids=" + ids) == "expensive"
+    assert cost_class("GET", "/healthz", b"") is None
+    assert cost_class("GET", "/readyz", b"") is None
+
+
+@pytest.fixture
+def two_limited_servers(database_url: str, app: object, tmp_path: Path) -> Iterator[list[str]]:
+    env = {
+        **os.environ,
+        "CONNECT_API_DATABASE_URL": database_url,
+        "CONNECT_API_JWT_SECRET": JWT_SECRET,
+        "CONNECT_API_LOG_LEVEL": "warning",
+        "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
+        "CONNECT_API_DRAIN_SECONDS": "0",
+        "CONNECT_API_WEBHOOK_DISPATCH_SECONDS": "0",
+        "CONNECT_API_RATE_LIMIT_READ": "20/minute",
+        "CONNECT_API_REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/0",
+    }
+    env.pop("DATABASE_URL", None)
+    ports = [_free_port(), _free_port()]
+    procs = [_serve(env, p, tmp_path / f"server{n}.log") for n, p in enumerate(ports)]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    try:
+        for url, proc in zip(urls, procs, strict=True):
+            _wait_ready(url, proc)
+        yield urls
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=20)
+
+
+@needs_redis
+async def test_two_processes_share_one_quota_through_redis(
+    api: Api, two_limited_servers: list[str]
+) -> None:
+    member = await _member_of_its_own(api)
+    headers = {"Authorization": f"Bearer {api.token(member)}"}
+    clients = [httpx.AsyncClient(base_url=url, timeout=60) for url in two_limited_servers]
+    try:
+        results = await asyncio.gather(
+            *(clients[n % 2].get("/v1/me", headers=headers) for n in range(50))
+        )
+    finally:
+        for c in clients:
+            await c.aclose()
+    assert Counter(r.status_code for r in results) == {200: 20, 429: 30}
