@@ -160,3 +160,16 @@ async def test_two_processes_share_one_quota_through_redis(
         for c in clients:
             await c.aclose()
     assert Counter(r.status_code for r in results) == {200: 20, 429: 30}
+
+
+async def test_a_token_is_decoded_once_per_request(
+    api: Api, limited: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    member = await _member_of_its_own(api)
+    tokens = limited._transport.app.state.ctx.tokens  # type: ignore[attr-defined]
+    decoded = []
+    real = tokens.decode
+    monkeypatch.setattr(tokens, "decode", lambda token: decoded.append(token) or real(token))
+    r = await limited.get("/v1/me", headers={"Authorization": f"Bearer {api.token(member)}"})
+    assert r.status_code == 200, r.text
+    assert len(decoded) == 1

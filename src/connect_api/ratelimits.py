@@ -64,6 +64,10 @@ def cost_class(method: str, path: str, query: bytes) -> str | None:
     return "read" if method in ("GET", "HEAD") else "write"
 
 
+# Where a request's decoded token is kept (``scope["state"]``), for `deps.get_principal`.
+PRINCIPAL = "connect_api.principal"
+
+
 def _bearer(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
@@ -92,9 +96,12 @@ class RateLimits:
         if token is None or ctx is None:
             return None
         try:
-            return f"member:{ctx.tokens.decode(token).member_id}"
+            principal = ctx.tokens.decode(token)
         except DomainError:
             return None
+        # Decoded once per request: the route's own dependency takes it from here.
+        scope.setdefault("state", {})[PRINCIPAL] = principal
+        return f"member:{principal.member_id}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
