@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from bench.scale.harness import Config, run
@@ -41,6 +42,9 @@ def parse(argv: list[str] | None = None) -> Config:
         help="write the table and chart into bench/ (default: yes, not with --quick)",
     )
     p.add_argument(
+        "--seed-only", action="store_true", help="seed (or check) the network, then stop"
+    )
+    p.add_argument(
         "--client-overhead",
         action="store_true",
         help="only measure the load generator's own cost against /healthz",
@@ -69,11 +73,13 @@ def parse(argv: list[str] | None = None) -> Config:
         readme=(not quick) if a.readme is None else a.readme,
         bench_dir=PROJECT / "bench",
         overhead_only=a.client_overhead,
+        seed_only=a.seed_only,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     config = parse(argv)
+    warnings.filterwarnings("ignore", module="platformdirs")  # XDG_RUNTIME_DIR, from the seed
     try:
         return asyncio.run(run(config))
     except KeyboardInterrupt:

@@ -47,6 +47,7 @@ class Config:
     readme: bool
     bench_dir: Path
     overhead_only: bool = False
+    seed_only: bool = False
     timeout: float = 5.0  # a request unanswered this long after its intended time is an error
     usual_timeout: float = 10.0  # statement_timeout of the usual approach
     connections: int = 32  # wrk's open connections
@@ -350,6 +351,8 @@ async def run(cfg: Config) -> int:
     url = start_database(cfg.data_dir)
     how, seed_seconds = await ensure_network(cfg.data_dir, cfg.params, url)
     print(f"network {how} (seed took {seed_seconds:,.0f} s)", flush=True)
+    if cfg.seed_only:
+        return 0
 
     if cfg.overhead_only:
         with serving(cfg.data_dir, cfg.workers, cfg.data_dir / "serve.log", cfg.params.env) as s:

@@ -41,6 +41,18 @@ class SeedParams:
         return {"CONNECT_API_CONNECTION_CAP": str(self.cap)}
 
 
+def generator_fingerprint() -> str:
+    """A hash of the seed command's code: a network made by other code is made again."""
+    import hashlib
+
+    import connect_api.seeding
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(connect_api.seeding.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def read_marker(data_dir: Path) -> dict[str, object] | None:
     path = data_dir / MARKER
     if not path.exists():
@@ -54,7 +66,12 @@ async def ensure_network(data_dir: Path, params: SeedParams, url: str) -> tuple[
 
     Returns ("reused" or "seeded", seconds the seed took, then or when it was made)."""
     marker = read_marker(data_dir)
-    if marker is not None and marker.get("params") == asdict(params):
+    fingerprint = generator_fingerprint()
+    if (
+        marker is not None
+        and marker.get("params") == asdict(params)
+        and marker.get("generator") == fingerprint
+    ):
         return "reused", float(marker.get("seconds", 0.0))  # type: ignore[arg-type]
     populated = await _member_count(url) > 0
     (data_dir / MARKER).unlink(missing_ok=True)
@@ -67,7 +84,11 @@ async def ensure_network(data_dir: Path, params: SeedParams, url: str) -> tuple[
     if done.returncode != 0:
         raise SystemExit(f"bench.scale: `connect-api seed` failed with {done.returncode}")
     (data_dir / MARKER).write_text(
-        json.dumps({"params": asdict(params), "seconds": round(seconds, 1)}, indent=2) + "\n"
+        json.dumps(
+            {"params": asdict(params), "generator": fingerprint, "seconds": round(seconds, 1)},
+            indent=2,
+        )
+        + "\n"
     )
     return "seeded", seconds
 

@@ -31,6 +31,7 @@ def clean_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
     env = {k: v for k, v in env.items() if not k.startswith("CONNECT_API_")}
     env["CONNECT_API_DATA_DIR"] = str(data_dir)
+    env["PYTHONWARNINGS"] = "ignore:XDG_RUNTIME_DIR"  # platformdirs, under root without a session
     return env
 
 
