@@ -222,7 +222,7 @@ async def open_loop(
             result.latencies.append(give_up)
             result.statuses["timeout"] += 1
             return
-        except OSError as exc:
+        except Exception as exc:  # a broken connection or response: an error, not a crash
             result.latencies.append(loop.time() - intended)
             result.statuses[f"error:{type(exc).__name__}"] += 1
             return
@@ -267,7 +267,7 @@ async def closed_loop(
             t0 = loop.time()
             try:
                 ok = await job()
-            except (OSError, TimeoutError) as exc:
+            except Exception as exc:  # counted, and the client goes on
                 result.statuses[f"error:{type(exc).__name__}"] += 1
                 ok = False
             result.latencies.append(loop.time() - t0)

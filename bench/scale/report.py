@@ -101,7 +101,7 @@ def chart(rows: Sequence[Row], path: Path, title: str) -> bool:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     multi = {k: v for k, v in series.items() if len(v) > 1}
     single = [v[0] for k, v in series.items() if len(v) == 1]
@@ -124,16 +124,21 @@ def chart(rows: Sequence[Row], path: Path, title: str) -> bool:
         x = list(range(len(single)))
         ax.plot(x, [(r.p50 or 0) * 1e3 for r in single], "o", label="p50")
         ax.plot(x, [(r.p99 or 0) * 1e3 for r in single], "s", label="p99")
-        ax.set_xticks(x, [f"{_wrap(r.chart or '', 22)}\n{r.offered:g}/s" for r in single])
-        ax.tick_params(axis="x", labelsize=6)
+        labels = [f"{_wrap(r.chart or '', 30)}, {r.offered:g}/s" for r in single]
+        ax.set_xticks(x, labels, rotation=30, ha="right")
+        ax.set_xlim(-0.5, len(single) - 0.5)
         ax.set_title("measured at one rate", fontsize=8)
-    for ax in panels[:n]:
+    for i, ax in enumerate(panels[:n]):
         ax.set_ylabel("latency (ms)", fontsize=8)
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(plain)
+        if i < len(multi):  # latency against rate spans decades; the single panel, less so
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(plain)
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.tick_params(axis="both", labelsize=7)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
+    if single:
+        panels[len(multi)].tick_params(axis="x", labelsize=6)
     for ax in panels[n:]:
         ax.axis("off")
     fig.suptitle(title, fontsize=10)

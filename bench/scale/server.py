@@ -41,7 +41,7 @@ def start_database(data_dir: Path) -> str:
     The harness holds a handle for the whole run, so the server outlives the service process
     and the seed command, and stops when the harness exits.
     """
-    url = start_embedded(settings_for(data_dir))
+    url: str = start_embedded(settings_for(data_dir))
     return "postgresql://" + url.split("://", 1)[1]
 
 
