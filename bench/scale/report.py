@@ -26,6 +26,8 @@ class Row:
     load: float = 0.0  # 1-minute load average at the start of the phase
     offered: float | None = None  # for the chart: open-loop rate
     chart: str | None = None  # operation name on the chart (open-loop rows only)
+    p90: float | None = None
+    max: float | None = None
 
 
 def ms(seconds: float | None, timeout: float | None = None) -> str:
@@ -50,7 +52,9 @@ def table(rows: Sequence[Row], timeout: float) -> str:
         "rate",
         "achieved/s",
         "p50 ms",
+        "p90 ms",
         "p99 ms",
+        "max ms",
         "errors",
         "of healthz",
         "target",
@@ -63,7 +67,9 @@ def table(rows: Sequence[Row], timeout: float) -> str:
             r.rate,
             "-" if r.achieved is None else f"{r.achieved:,.1f}",
             ms(r.p50, timeout),
+            ms(r.p90, timeout),
             ms(r.p99, timeout),
+            ms(r.max, timeout),
             errors_text(r),
             "-" if r.share is None else f"{r.share:.0%}",
             r.target,
@@ -72,7 +78,7 @@ def table(rows: Sequence[Row], timeout: float) -> str:
         )
         for r in rows
     ]
-    return render(header, body, right={2, 3, 4, 6, 9})
+    return render(header, body, right={2, 3, 4, 5, 6, 8, 11})
 
 
 def render(header: Sequence[str], body: Sequence[Sequence[str]], right: set[int]) -> str:
