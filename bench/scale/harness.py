@@ -267,6 +267,22 @@ def _sample(rng: random.Random, pool: Sequence[int], k: int) -> list[int]:
     return list(pool) if len(pool) <= k else rng.sample(list(pool), k)
 
 
+def _sample_array(
+    rng: random.Random, pool: np.ndarray, k: int, keep: Callable[[int], bool] = lambda _: True
+) -> list[int]:
+    """Up to ``k`` distinct members of ``pool`` drawn at random, each passing ``keep``."""
+    picks = rng.sample(range(len(pool)), min(len(pool), 4 * k + 50))
+    out = [int(pool[i]) for i in picks if keep(int(pool[i]))]
+    return out[:k]
+
+
+def _distances(choices_distances: dict[int, np.ndarray], graph: Graph, v: int) -> np.ndarray:
+    dist = choices_distances.get(v)
+    if dist is None:
+        dist = choices_distances[v] = graph.distances(v)
+    return dist
+
+
 async def choose(
     conn: asyncpg.Connection, graph: Graph, cfg: Config, rng: random.Random
 ) -> Choices:
@@ -302,25 +318,26 @@ async def choose(
     pairs: list[Pair] = []
     for label, viewers in classes.items():
         for v in viewers:
-            dist = distances.setdefault(v, graph.distances(v))
+            dist = _distances(distances, graph, v)
             for d in DEGREES:
                 code = -1 if d is None else d
                 pool = np.flatnonzero((dist == code) & is_member)
                 pool = pool[pool != v]
-                options = [int(t) for t in pool[:50_000]]
-                options = [t for t in options if (v, t) not in blocked]
-                for t in _sample(rng, options, cfg.targets_per_degree):
+                for t in _sample_array(
+                    rng, pool, cfg.targets_per_degree, lambda t, v=v: (v, t) not in blocked
+                ):
                     pairs.append(Pair(label, v, t, d))
     hub_pair = None
     if len(hubs) >= 2:
         for h1 in hubs[:3]:
-            dist = distances.setdefault(h1, graph.distances(h1))
+            dist = _distances(distances, graph, h1)
             far = [h for h in hubs if h != h1 and dist[h] in (3, -1) and (h1, h) not in blocked]
             if far:
                 d = int(dist[far[0]])
                 hub_pair = (h1, far[0], None if d == -1 else d)
                 break
-    others = [int(x) for x in connected if int(x) not in set(hubs)]
+    hub_set = set(hubs)
+    others = [int(x) for x in connected if int(x) not in hub_set]
     random_viewers = _sample(rng, others, 2000)
     return Choices(member_ids, classes, pairs, hub_pair, hubs, blocked, random_viewers, distances)
 
@@ -332,8 +349,7 @@ def mixed_ids(
     where the viewer has them, the rest anyone."""
     ids: dict[int, None] = {}
     for d in (1, 2, 3):
-        pool = np.flatnonzero(dist == d)
-        for t in _sample(rng, [int(x) for x in pool[:50_000]], 25):
+        for t in _sample_array(rng, np.flatnonzero(dist == d), 25):
             ids[t] = None
     while len(ids) < 100:
         t = int(member_ids[rng.randrange(len(member_ids))])
@@ -556,9 +572,7 @@ async def reads(
     ):
         page = []
         for v in viewers:
-            dist = choices.distances.get(v)
-            if dist is None:
-                dist = choices.distances.setdefault(v, graph.distances(v))
+            dist = _distances(choices.distances, graph, v)
             ids = mixed_ids(graph, dist, v, members, rng)
             page.append((f"/v1/relationships?ids={','.join(map(str, ids))}", h.token(v)))
         label = f"relationships, 100 ids, {name} viewers ({_degrees(graph, viewers)})"
