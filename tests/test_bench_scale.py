@@ -8,7 +8,6 @@ import random
 from collections import deque
 
 import numpy as np
-
 from bench.scale.client import Client, open_loop
 from bench.scale.network import Graph
 
