@@ -243,9 +243,28 @@ class Harness:
         seconds = seconds or self.cfg.phase
         load = self.phase(f"{op}: open loop at {rate:g}/s, {seconds:g} s")
         result = await open_loop(client, raws, rate, seconds, self.cfg.timeout)
-        # Requests given up on may still be running in the service: let them finish.
-        await asyncio.sleep(3 if result.errors else 0.5)
-        return self.add(self.open_row(op, result, load, chart_name), target)
+        row = self.add(self.open_row(op, result, load, chart_name), target)
+        await self.settle(client, long=bool(result.errors))
+        return row
+
+    async def settle(self, client: Client, long: bool) -> None:
+        """Requests given up on may still be running in the service (it does not cancel them):
+        wait until ``/readyz``, which takes a pooled database connection, answers quickly
+        twice in a row (at most 60 s)."""
+        await asyncio.sleep(0.5)
+        if not long:
+            return
+        deadline, quick = time.monotonic() + 60, 0
+        raw = client.raw("GET", "/readyz")
+        while quick < 2 and time.monotonic() < deadline:
+            t0 = time.perf_counter()
+            try:
+                async with asyncio.timeout(10):
+                    await client.send(raw)
+            except (TimeoutError, OSError):
+                pass
+            quick = quick + 1 if time.perf_counter() - t0 < 0.05 else 0
+            await asyncio.sleep(0.5)
 
 
 # --- choosing members and pairs ---------------------------------------------------------------
@@ -447,8 +466,9 @@ async def run(cfg: Config) -> int:
         print(f"chart: {png}")
     print(f"whole run: {elapsed / 60:.1f} min")
     if cfg.readme:
+        notes = h.notes + [f"FAILED: {f}" for f in h.failures]
         section = readme_section(
-            cfg, stamp, machine, main_table, comparison, h.notes, elapsed, drawn, png
+            cfg, stamp, machine, main_table, comparison, notes, elapsed, drawn, png
         )
         update_readme(cfg.bench_dir / "README.md", section)
         print(f"wrote the table into {cfg.bench_dir / 'README.md'}")
