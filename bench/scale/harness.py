@@ -31,6 +31,7 @@ from bench.scale.server import SERVICE_ENV, Service, serving, settings_for, star
 from bench.scale.sql import UsualApproach, machine_facts, rule_violations
 from connect_api.auth import TokenService
 from connect_api.clock import SystemClock
+from connect_api.config import PolicySettings
 from connect_api.database import jwt_secret
 
 DEGREES = (1, 2, 3, None)
@@ -342,9 +343,8 @@ async def choose(
                 code = -1 if d is None else d
                 pool = np.flatnonzero((dist == code) & is_member)
                 pool = pool[pool != v]
-                for t in _sample_array(
-                    rng, pool, cfg.targets_per_degree, lambda t, v=v: (v, t) not in blocked
-                ):
+                visible = lambda t, v=v: (v, t) not in blocked  # noqa: E731
+                for t in _sample_array(rng, pool, cfg.targets_per_degree, visible):
                     pairs.append(Pair(label, v, t, d))
     hub_pair = None
     if len(hubs) >= 2:
@@ -889,7 +889,14 @@ async def fresh_pairs(
 ) -> list[tuple[int, int]]:
     """Pairs never invited either way, not connected, no block, the invitee below the cap,
     inviters and invitees disjoint; an inviter gets at most ``per_inviter`` and never more
-    than its hourly and weekly allowance leaves."""
+    than its hourly and weekly allowance leaves (with a margin)."""
+    rules = PolicySettings()  # the service reads the same CONNECT_API_* variables
+    per_hour, per_week = rules.invitations_per_hour - 2, rules.invitations_per_week - 5
+
+    def allowance_of(member: int) -> int:
+        hour, week = sent.get(member, (0, 0))
+        return int(max(0, min(per_inviter, per_hour - hour, per_week - week)))
+
     sent = {
         int(r[0]): (int(r[1]), int(r[2]))
         for r in await conn.fetch(
@@ -920,13 +927,11 @@ async def fresh_pairs(
     while allowance < count and len(inviters) < len(pool) // 2:
         m = pool[len(inviters)]
         inviters.append(m)
-        hour, week = sent.get(m, (0, 0))
-        allowance += max(0, min(per_inviter, 20 - 2 - hour, 100 - 5 - week))
+        allowance += allowance_of(m)
     invitees = iter(m for m in pool[len(inviters) :] if graph.degrees[m] < cap - 50)
     out: list[tuple[int, int]] = []
     for a in inviters:
-        hour, week = sent.get(a, (0, 0))
-        for _ in range(max(0, min(per_inviter, 20 - 2 - hour, 100 - 5 - week))):
+        for _ in range(allowance_of(a)):
             for b in invitees:
                 key = (min(a, b), max(a, b))
                 if key in invited or (a, b) in choices.blocked:
