@@ -23,12 +23,14 @@ def parse(argv: list[str] | None = None) -> Config:
     p = argparse.ArgumentParser(
         prog="python -m bench.scale",
         description="Seed (or reuse) a network, serve it with `connect-api serve` and measure "
-        "it over real HTTP from this process. Every option also reads BENCH_SCALE_<NAME>.",
+        "it over real HTTP from this process. The network and phase options also read "
+        "BENCH_SCALE_<NAME> (DIR, MEMBERS, AVG_DEGREE, HUBS, GROUPS, SEED, CAP, WORKERS, "
+        "PHASE_SECONDS; QUICK=1 for --quick).",
     )
     p.add_argument("--quick", action="store_true", help="small network, short phases (~2 min)")
     p.add_argument("--dir", type=Path, help="data directory (BENCH_SCALE_DIR; .bench-scale)")
     p.add_argument("--members", type=int, help="members to seed (100,000; quick 5,000)")
-    p.add_argument("--avg-degree", type=float, help="mean connections (50)")
+    p.add_argument("--avg-degree", type=float, help="mean connections (50; quick 30)")
     p.add_argument("--hubs", type=int, help="members at the cap (10; quick 4)")
     p.add_argument("--groups", type=int, help="groups (the seed's default)")
     p.add_argument("--seed", type=int, help="random seed of the network (1)")
