@@ -15,12 +15,14 @@ from connect_api.seeding import generator, loader
 
 class _Bar(loader.Progress):
     def __init__(self, total: int) -> None:
+        super().__init__()
         self.bar = tqdm(total=total, unit="row", unit_scale=True, file=sys.stderr, desc="seed")
 
     def rows(self, table: str, count: int) -> None:
         self.bar.update(count)
 
     def phase(self, name: str) -> None:
+        super().phase(name)
         self.bar.set_postfix_str(name)
 
     def close(self) -> None:
@@ -67,12 +69,14 @@ async def run(url: str, args: argparse.Namespace, settings: Settings) -> int:
         if existing and not args.replace:
             print(refusal(existing), file=sys.stderr)
             return 2
+        progress_start = time.perf_counter()
         try:
             net = build(args, settings)
         except (ValueError, OSError) as exc:
             print(f"connect-api: {exc}", file=sys.stderr)
             return 2
         bar = _Bar(loader.total_rows(net))
+        bar.timings["generate"] = time.perf_counter() - progress_start
         try:
             await loader.load(
                 conn,
@@ -86,6 +90,7 @@ async def run(url: str, args: argparse.Namespace, settings: Settings) -> int:
             print(refusal(int(exc.args[0])), file=sys.stderr)
             return 2
         bar.close()
+        print(f"phases: {bar.report()}", file=sys.stderr)
         done = await loader.summary(conn)
     finally:
         await conn.close()

@@ -12,6 +12,7 @@ the planner the new statistics.
 from __future__ import annotations
 
 import struct
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,16 +62,37 @@ class AlreadySeeded(RuntimeError):
 
 
 class Progress:
-    """What the loader reports to; the command shows it as a tqdm bar."""
+    """What the loader reports to (the command shows it as a tqdm bar); it keeps the seconds
+    each phase took."""
 
-    def rows(self, table: str, count: int) -> None: ...
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._current: tuple[str, float] | None = None
 
-    def phase(self, name: str) -> None: ...
+    def rows(self, table: str, count: int) -> None:
+        pass
+
+    def phase(self, name: str) -> None:
+        now = time.perf_counter()
+        if self._current is not None:
+            previous, since = self._current
+            self.timings[previous] = self.timings.get(previous, 0.0) + now - since
+        self._current = (name, now)
+
+    def done(self) -> None:
+        self.phase("")
+        self._current = None
+
+    def report(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.timings.items())
 
 
 @dataclass(frozen=True)
 class Options:
+    """How to load (the defaults are the fastest measured; see bench/seed.py)."""
+
     drop_indexes: bool = True
+    drop_foreign_keys: bool = True
     freeze: bool = True
     maintenance_work_mem: str = "512MB"
 
@@ -308,6 +330,21 @@ async def secondary_indexes(
     return [(r["indexname"], r["indexdef"]) for r in rows]
 
 
+async def foreign_keys(
+    conn: asyncpg.Connection, tables: Sequence[str]
+) -> list[tuple[str, str, str]]:
+    """(table, name, definition) of the foreign keys of ``tables``."""
+    rows = await conn.fetch(
+        """SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) AS definition
+           FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+           WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace
+             AND t.relname = ANY($1::text[])
+           ORDER BY t.relname, c.conname""",
+        list(tables),
+    )
+    return [(r["relname"], r["conname"], r["definition"]) for r in rows]
+
+
 async def finish(conn: asyncpg.Connection) -> None:
     """Every derived value, computed from the rows: the counters and the identity sequences.
     Rows that already hold the right value are left alone."""
@@ -361,6 +398,11 @@ async def load(
         if existing and not replace:
             raise AlreadySeeded(existing)
         await conn.execute(f"TRUNCATE {', '.join(EMPTIED)} RESTART IDENTITY CASCADE")
+        # A foreign key checks each row as it arrives (10 million index probes for the two
+        # big tables); added back after the load, it checks them all in one join instead.
+        keys = await foreign_keys(conn, LOADED) if options.drop_foreign_keys else []
+        for table, name, _ in keys:
+            await conn.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
         dropped = await secondary_indexes(conn, LOADED) if options.drop_indexes else []
         for name, _ in dropped:
             await conn.execute(f'DROP INDEX "{name}"')
@@ -458,10 +500,14 @@ async def load(
         progress.phase("indexes")
         for _, definition in dropped:
             await conn.execute(definition)
+        progress.phase("foreign keys")
+        for table, name, definition in keys:
+            await conn.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
         progress.phase("counters")
         await finish(conn)
     progress.phase("analyze")
     await conn.execute(f"ANALYZE {', '.join(LOADED)}")
+    progress.done()
 
 
 def total_rows(net: Network) -> int:
