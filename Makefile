@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test lint format openapi bench clean
+.PHONY: run test lint format openapi bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,16 @@ bench: $(STAMP) ## run the benchmarks (prints figures; not part of `make test`)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.relationships
 	$(BIN)/python -m bench.export
+
+# The load harness (not part of `make test`): seeds or reuses a 100,000-member network in
+# .bench-scale/, serves it with `connect-api serve --workers 2` and measures it over HTTP.
+# About 15 minutes after the first seed; BENCH_SCALE_QUICK=1 (or ARGS=--quick) for 2 minutes.
+bench-scale: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.scale $(ARGS)
+
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

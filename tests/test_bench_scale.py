@@ -1,0 +1,113 @@
+"""The load harness's own references: the floor's answers (the CSR the service is checked
+against) and the HTTP client that drives the service. No database."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import deque
+
+import numpy as np
+from bench.scale.client import Client, open_loop
+from bench.scale.network import Graph
+
+
+def _bfs(adjacency: dict[int, set[int]], start: int, depth: int = 3) -> dict[int, int]:
+    seen = {start: 0}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if seen[node] == depth:
+            continue
+        for other in adjacency[node]:
+            if other not in seen:
+                seen[other] = seen[node] + 1
+                queue.append(other)
+    return seen
+
+
+def test_floor_answers_equal_a_breadth_first_search() -> None:
+    rng = random.Random(7)
+    n = 300
+    edges = set()
+    while len(edges) < 700:
+        a, b = rng.randrange(1, n), rng.randrange(1, n)
+        if a != b:
+            edges.add((min(a, b), max(a, b)))
+    # A hub and an island, so every degree and "none" occur.
+    edges |= {(1, b) for b in range(2, 120)}
+    edges = {e for e in edges if n - 3 not in e and n - 2 not in e} | {(n - 3, n - 2)}
+    adjacency: dict[int, set[int]] = {m: set() for m in range(n)}
+    for a, b in edges:
+        adjacency[a].add(b)
+        adjacency[b].add(a)
+    both = [*edges, *((b, a) for a, b in edges)]
+    graph = Graph.from_pairs(
+        np.array([a for a, _ in both], dtype=np.int64),
+        np.array([b for _, b in both], dtype=np.int64),
+        max_id=n,
+    )
+    seen_degrees = set()
+    for v in range(1, n, 7):
+        bfs = _bfs(adjacency, v)
+        dist = graph.distances(v)
+        for t in range(1, n + 1):
+            if t == v:
+                continue
+            expected = bfs.get(t) if t in adjacency else None
+            mutual = len(adjacency[v] & adjacency.get(t, set()))
+            assert graph.answer(v, t) == (expected, mutual), (v, t)
+            assert int(dist[t]) == (expected if expected is not None else -1)
+            seen_degrees.add(expected)
+    assert seen_degrees == {1, 2, 3, None}
+
+
+async def _server(responses: list[bytes]) -> tuple[asyncio.Server, int]:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for body in responses:
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                break
+            writer.write(body)
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def test_client_reads_length_and_chunked_bodies_on_one_connection() -> None:
+    server, port = await _server(
+        [
+            b'HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\n{"ok":true}',
+            b"HTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n"
+            b"4\r\nabcd\r\n3;x=y\r\nefg\r\n0\r\n\r\n",
+            b"HTTP/1.1 204 No Content\r\n\r\n",
+        ]
+    )
+    async with server:
+        client = Client("127.0.0.1", port)
+        first = await client.request("GET", "/a", token="t")
+        second = await client.request("POST", "/b", body={"x": 1})
+        third = await client.request("GET", "/c")
+        await client.close()
+    assert (first.status, first.json()) == (200, {"ok": True})
+    assert (second.status, second.body) == (404, b"abcdefg")
+    assert (third.status, third.body) == (204, b"")
+
+
+async def test_open_loop_counts_a_request_nobody_answers_as_a_timeout() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # never answers; the client gives up
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        client = Client("127.0.0.1", port)
+        result = await open_loop(client, [client.raw("GET", "/")], 20, 0.1, give_up=0.2)
+        await client.close()
+        server.close()
+    assert result.statuses == {"timeout": 2}
+    assert result.ok == 0
+    assert result.latencies == [0.2, 0.2]
