@@ -30,7 +30,8 @@ TRIGGERS = [
 CREATE FUNCTION connections_fill_other_name_key() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.other_name_key IS NULL THEN
-        SELECT lower(m.display_name) INTO NEW.other_name_key FROM members m WHERE m.id = NEW.other_id;
+        SELECT lower(m.display_name) INTO NEW.other_name_key
+        FROM members m WHERE m.id = NEW.other_id;
     END IF;
     RETURN NEW;
 END $$
