@@ -91,7 +91,10 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
-        pool_pre_ping=True,
+        # No ping on checkout: with asyncpg it is BEGIN, a statement and ROLLBACK, three round
+        # trips before every transaction. A connection the server dropped fails its first
+        # statement instead; that answers 503 database_unavailable and the pool discards it.
+        pool_pre_ping=False,
         # Errors (and so logs) never carry the statement's values: messages, tags, secrets.
         hide_parameters=True,
         connect_args={"server_settings": {"application_name": "connect-api"}},
