@@ -33,7 +33,7 @@ def _cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120):  
 def test_help_lists_the_commands() -> None:
     out = _cli("--help")
     assert out.returncode == 0
-    for command in ("serve", "migrate", "token", "openapi"):
+    for command in ("serve", "migrate", "token", "openapi", "seed"):
         assert command in out.stdout
 
 

@@ -198,18 +198,26 @@ def build_parser() -> argparse.ArgumentParser:
         "the configured database. Refuses a database that has members unless --replace.",
     )
     source = seed.add_mutually_exclusive_group(required=True)
-    source.add_argument("--members", type=int, help="members to generate")
+    source.add_argument("--members", type=int, metavar="N", help="members to generate")
     source.add_argument(
         "--edges",
         metavar="FILE",
         help="an edge list: `a b` a line, `#` comments; node n becomes member n+1",
     )
-    seed.add_argument("--avg-degree", type=float, default=50, help="mean connections (50)")
     seed.add_argument(
-        "--hubs", type=int, default=0, help="members 1..H get exactly the cap (default 0)"
+        "--avg-degree", type=float, default=50, metavar="D", help="mean connections (default 50)"
     )
-    seed.add_argument("--groups", type=int, help="groups (default: one per 200 members)")
-    seed.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    seed.add_argument(
+        "--hubs",
+        type=int,
+        default=0,
+        metavar="H",
+        help="members 1..H get exactly the cap (default 0)",
+    )
+    seed.add_argument(
+        "--groups", type=int, metavar="G", help="groups (default: one per 200 members)"
+    )
+    seed.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default 1)")
     seed.add_argument("--replace", action="store_true", help="empty every member table first")
     seed.set_defaults(func=_cmd_seed)
     return parser

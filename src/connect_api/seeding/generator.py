@@ -53,7 +53,7 @@ class Params:
     groups: int | None = None  # None: about one per 200 members
     seed: int = 1
     inside: float = 0.85  # share of (non-hub) edges drawn inside the first end's community
-    degree_sigma: float = 1.1  # sigma of the lognormal expected degrees
+    degree_sigma: float = 1.3  # sigma of the lognormal expected degrees
     island_share: float = 0.005  # members in small components of their own
     rules: Rules = field(default_factory=Rules)
 

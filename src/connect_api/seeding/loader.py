@@ -372,10 +372,17 @@ async def finish(conn: asyncpg.Connection) -> None:
            UPDATE groups g SET member_count = k.n FROM counted k
            WHERE g.id = k.id AND g.member_count IS DISTINCT FROM k.n"""
     )
-    for table in ("members", "groups", "invitations"):
+    identities = await conn.fetch(
+        """SELECT table_name, column_name FROM information_schema.columns
+           WHERE table_schema = current_schema() AND is_identity = 'YES'
+             AND table_name = ANY($1::text[])""",
+        list(LOADED),
+    )
+    for row in identities:
+        table, column = row["table_name"], row["column_name"]
         await conn.execute(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"  # noqa: S608
-            f" coalesce(max(id), 0) + 1, false) FROM {table}"
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'),"  # noqa: S608
+            f' coalesce(max("{column}"), 0) + 1, false) FROM "{table}"'
         )
 
 
