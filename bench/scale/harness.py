@@ -84,7 +84,7 @@ class Config:
 
     @property
     def usual_budget(self) -> float:
-        return 25.0 if self.quick else 100.0
+        return 25.0 if self.quick else 120.0
 
 
 @dataclass
@@ -751,10 +751,16 @@ async def usual_per_pair(
         f"statement_timeout {cfg.usual_timeout:g} s, budget {cfg.usual_budget:g} s)"
     )
     usual = await UsualApproach.open(url, cfg.usual_timeout)
-    pairs = list(choices.pairs)
+    # Round-robin over the cells, so that the budget leaves none without a sample: the first
+    # pair of every cell, then the second of every cell, and so on.
+    by_cell: dict[tuple[str, int | None], list[Pair]] = defaultdict(list)
     if choices.hub_pair:
         a, b, d = choices.hub_pair
-        pairs.append(Pair("two at the cap", a, b, d))
+        by_cell["two at the cap", d].append(Pair("two at the cap", a, b, d))
+    for p in choices.pairs:
+        by_cell[p.viewer_class, p.degree].append(p)
+    rounds = max(len(group) for group in by_cell.values())
+    pairs = [g[i] for i in range(rounds) for g in by_cell.values() if i < len(g)]
     timed_out: set[int] = set()  # the walk does not depend on the target: skip the viewer
     spent = 0.0
     mismatches = 0

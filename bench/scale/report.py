@@ -107,7 +107,7 @@ def chart(rows: Sequence[Row], path: Path, title: str) -> bool:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator
 
     multi = {k: v for k, v in series.items() if len(v) > 1}
     single = [v[0] for k, v in series.items() if len(v) == 1]
@@ -139,8 +139,9 @@ def chart(rows: Sequence[Row], path: Path, title: str) -> bool:
         if i < len(multi):  # latency against rate spans decades; the single panel, less so
             ax.set_yscale("log")
             ax.yaxis.set_major_formatter(plain)
-            ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.tick_params(axis="both", labelsize=7)
+            ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+            ax.yaxis.set_minor_formatter(plain)
+        ax.tick_params(axis="both", which="both", labelsize=7)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     if single:
