@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from connect_api.app import create_app
 from connect_api.clock import ManualClock
 from connect_api.config import PolicySettings, Settings
+from connect_api.notes.tags import normalise
 from connect_api.seeding import generator
 from tests.conftest import JWT_SECRET, scratch_database
 from tests.helpers import Api
@@ -138,6 +139,25 @@ async def test_hubs_are_at_the_cap_and_third_degree_from_each_other(
     assert max(counts.values()) == CAP
     assert not graph[1] & graph[2] and 2 not in graph[1]
     assert _distances(graph, 1).get(2) == 3
+
+
+async def test_hubs_and_some_members_tag_their_connections(
+    seeded_api: Api, seeded: AsyncEngine
+) -> None:
+    rows = await _rows(
+        seeded,
+        "SELECT t.author_id, t.key, t.name, EXISTS (SELECT 1 FROM connections c"
+        " WHERE c.member_id = t.author_id AND c.other_id = t.member_id) FROM connection_tags t",
+    )
+    assert rows and all(on_connection for *_, on_connection in rows)
+    assert {1, 2} <= {author for author, *_ in rows}
+    assert all(key == normalise(name).key for _, key, name, _ in rows)
+    # The service lists them: a hub's connections with its most used tag.
+    hub_tags = [(k, n) for a, k, n, _ in rows if a == 1]
+    key, name = max(set(hub_tags), key=hub_tags.count)
+    r = await seeded_api.as_(1).get("/v1/members/1/connections", params={"tag": name.upper()})
+    assert r.status_code == 200, r.text
+    assert len(r.json()["items"]) == min(20, hub_tags.count((key, name)))
 
 
 async def test_degrees_are_heavy_tailed_and_clustered(graph: Graph) -> None:

@@ -86,6 +86,9 @@ class Network:
     invited_ago: I64
     responded_ago: I64  # -1: not responded
     message: I64  # index into names.MESSAGES, -1: no message
+    tags: I64 = field(default_factory=lambda: _empty_pairs())  # (T, 2) author, tagged connection
+    tag: I64 = field(default_factory=lambda: _empty())  # index into names.TAGS
+    tag_ago: I64 = field(default_factory=lambda: _empty())
 
     @property
     def degrees(self) -> I64:
@@ -323,7 +326,24 @@ def generate(params: Params) -> Network:
     _add_follows(rng, net, edge_keys, popularity)
     _add_groups(rng, net, params.groups if params.groups is not None else round(n / 200))
     _add_invitations(rng, net, edge_keys, weight, params.rules)
+    _add_tags(rng, net)
     return net
+
+
+def _add_tags(rng: np.random.Generator, net: Network, share: float = 0.1) -> None:
+    """Every hub, and one member in fifty, tags about ``share`` of their connections with one
+    of a few tags (so a list filtered by tag has something to find, at the cap too)."""
+    n = net.members
+    authors = np.zeros(n + 1, dtype=bool)
+    authors[net.hubs] = True
+    authors[rng.choice(np.arange(1, n + 1), size=max(1, n // 50), replace=False)] = True
+    both = np.concatenate([net.edges, net.edges[:, ::-1]])
+    both = both[authors[both[:, 0]]]
+    both = both[rng.random(len(both)) < share]
+    both = both[np.lexsort((both[:, 1], both[:, 0]))]
+    net.tags = both
+    net.tag = rng.integers(0, len(names.TAGS), len(both)).astype(np.int64)
+    net.tag_ago = rng.integers(0, 365 * DAY, len(both)).astype(np.int64)
 
 
 def _join_hub_neighbourhoods(edges: I64, h1: int, h2: int, n: int, cap: int) -> I64:

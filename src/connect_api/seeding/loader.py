@@ -22,6 +22,7 @@ import asyncpg
 import numpy as np
 from numpy.typing import NDArray
 
+from connect_api.notes.tags import normalise
 from connect_api.seeding import names
 from connect_api.seeding.generator import REASONS, STATUSES, Network
 
@@ -34,10 +35,11 @@ LOADED = (
     "blocks",
     "group_members",
     "invitations",
+    "connection_tags",
 )
 # Emptied by --replace: everything that belongs to members. CASCADE takes along any table
 # that references these (notes, tags, webhook deliveries, and tables added later).
-EMPTIED = (*LOADED, "notes", "connection_tags", "idempotency_keys", "events")
+EMPTIED = (*LOADED, "notes", "idempotency_keys", "events")
 
 _EPOCH_2000 = datetime(2000, 1, 1, tzinfo=UTC)
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
@@ -108,6 +110,7 @@ class Summary:
     blocks: int
     pending: int
     invitations: int
+    tags: int
     database_bytes: int
 
     def line(self, seconds: float) -> str:
@@ -115,8 +118,9 @@ class Summary:
             f"seeded {self.members:,} members, {self.connections:,} connections "
             f"({self.connection_rows:,} rows), {self.follows:,} follows, {self.groups:,} groups, "
             f"{self.memberships:,} memberships, {self.blocks:,} blocks, "
-            f"{self.pending:,} pending invitations ({self.invitations:,} in all) "
-            f"in {seconds:.1f} s; database {self.database_bytes / 2**20:,.0f} MiB"
+            f"{self.pending:,} pending invitations ({self.invitations:,} in all), "
+            f"{self.tags:,} tags in {seconds:.1f} s; "
+            f"database {self.database_bytes / 2**20:,.0f} MiB"
         )
 
 
@@ -277,6 +281,15 @@ def _invitation_rows(net: Network, now: datetime, expiry_days: float) -> Iterato
             expires[i],
             None if resp < 0 else responded[i],
         )
+
+
+def _tag_rows(net: Network, now: datetime) -> Iterator[tuple[Any, ...]]:
+    tags = [normalise(name) for name in names.TAGS]
+    created = _text_ts(now, net.tag_ago).tolist()
+    for i, (author, member, tag) in enumerate(
+        zip(net.tags[:, 0].tolist(), net.tags[:, 1].tolist(), net.tag.tolist(), strict=True)
+    ):
+        yield (author, member, tags[tag].key, tags[tag].name, created[i])
 
 
 async def _copy_text(
@@ -504,6 +517,15 @@ async def load(
             progress,
             options,
         )
+        progress.phase("tags")
+        await _copy_text(
+            conn,
+            "connection_tags",
+            ["author_id", "member_id", "key", "name", "created_at"],
+            _tag_rows(net, now),
+            progress,
+            options,
+        )
         progress.phase("indexes")
         for _, definition in dropped:
             await conn.execute(definition)
@@ -526,6 +548,7 @@ def total_rows(net: Network) -> int:
         + len(net.blocks)
         + len(net.group_members)
         + len(net.invitations)
+        + len(net.tags)
     )
 
 
@@ -539,6 +562,7 @@ async def summary(conn: asyncpg.Connection) -> Summary:
                   (SELECT count(*) FROM blocks) AS blocks,
                   (SELECT count(*) FROM invitations WHERE status = 'pending') AS pending,
                   (SELECT count(*) FROM invitations) AS invitations,
+                  (SELECT count(*) FROM connection_tags) AS tags,
                   pg_database_size(current_database()) AS size"""
     )
     assert row is not None
@@ -552,5 +576,6 @@ async def summary(conn: asyncpg.Connection) -> Summary:
         blocks=row["blocks"],
         pending=row["pending"],
         invitations=row["invitations"],
+        tags=row["tags"],
         database_bytes=row["size"],
     )

@@ -194,3 +194,6 @@ MESSAGES = (
     "Hello, I'm expanding my network in this field.",
     "Great working with you on the project!",
 )
+
+# Private tags members keep on their connections.
+TAGS = ("Conference", "Former colleague", "Recruiter", "Mentor", "Client", "University")
