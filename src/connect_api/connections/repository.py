@@ -99,9 +99,13 @@ def _page_sql(*, by_name: bool, after: bool, q: bool, tagged: bool) -> str:
         where.append(f"(m.display_name ILIKE ${n} OR m.handle ILIKE ${n})")
     if tagged:
         n += 1
+        # The tagged members as one sorted array: the member's rows are then fetched from the
+        # primary key and sorted (as many as carry the tag). Written as a join, the generic
+        # plan probed ix_connections_member_recent for each tagged member instead, a skip scan
+        # of the whole range each time (78 ms for 509 tags of a member at the cap).
         tag = (
-            "EXISTS (SELECT 1 FROM connection_tags t WHERE t.author_id = $1"  # noqa: S608
-            f" AND t.member_id = c.other_id AND t.key = ${n})"
+            "c.other_id = ANY (ARRAY(SELECT t.member_id FROM connection_tags t"  # noqa: S608
+            f" WHERE t.author_id = $1 AND t.key = ${n} ORDER BY t.member_id))"
         )
         where.append(tag)
     return f"""
