@@ -102,3 +102,21 @@ async def test_cors_is_off_by_default_and_exposes_the_limit_headers_when_on() ->
             r = await client.get("/healthz", headers={"Origin": origin})
             exposed = r.headers.get("access-control-expose-headers", "")
             assert ("RateLimit" in exposed) is allowed
+
+
+async def test_requests_are_counted_by_route_template(api: Api, http: AsyncClient) -> None:
+    member = await api.member()
+    for _ in range(3):
+        assert (await api.as_(member).get(f"/v1/members/{member}")).status_code == 200
+    assert (await http.get("/healthz")).status_code == 200
+    text = (await http.get("/metrics")).text
+    line = next(
+        line
+        for line in text.splitlines()
+        if line.startswith("http_requests_total{")
+        and 'handler="/v1/members/{member_id}"' in line
+        and 'method="GET"' in line
+        and 'status="200"' in line
+    )
+    assert float(line.rsplit(" ", 1)[1]) >= 3
+    assert f"/v1/members/{member}" not in text and "/healthz" not in text

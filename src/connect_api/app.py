@@ -141,19 +141,21 @@ def create_app(
     metrics = Metrics()
     app.state.metrics = metrics
     install_error_handlers(app, metrics.refusals)
+    # Routes are matched in order, one after another: the probes and the requests every page
+    # view makes come first.
     for router in (
-        members_router,
-        exports_router,
-        invitations_router,
-        connections_router,
+        ops_router,
         relationships_router,
+        members_router,
+        connections_router,
+        invitations_router,
         follows_router,
         notes_router,
         blocks_router,
         groups_router,
+        exports_router,
         events_router,
         webhooks_router,
-        ops_router,
     ):
         app.include_router(router)
     if settings.cors_origins:

@@ -135,7 +135,10 @@ class ServerErrors:
             if message["type"] == "http.response.start":
                 started = True
             try:
-                await asyncio.wait_for(send(message), self.send_timeout)
+                # A timer, not wait_for: wait_for wraps every send in a task of its own, two
+                # tasks per request, on every request.
+                async with asyncio.timeout(self.send_timeout):
+                    await send(message)
             except TimeoutError:
                 raise ClientStalled from None
             except Exception as exc:
