@@ -15,12 +15,12 @@ import random
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from connect_api.seeding import generator, loader
 from tests.helpers import Api
+from tests.test_connections import all_pages
 
 SNAP = Path(__file__).resolve().parents[2] / "shared" / "data" / "snap-ego-facebook.txt"
 CAP = 300
@@ -149,7 +149,7 @@ async def check_lists(api: Api, rows: Rows, member: int, viewer: int) -> None:
     )
     by_name = sorted(visible, key=lambda o: (rows.names[o].lower(), o))
     for sort, expected in (("name", by_name), ("recent", None)):
-        got = await all_pages(api, viewer, member, {"sort": sort, "limit": 37})
+        got = await all_pages(api, viewer, member, sort=sort, limit=37)
         if expected is not None:
             assert got == expected
         else:
@@ -161,22 +161,8 @@ async def check_lists(api: Api, rows: Rows, member: int, viewer: int) -> None:
         if needle.lower() in rows.names[o].lower() or needle.lower() in rows.handles[o].lower()
     ]
     assert matching
-    got = await all_pages(api, viewer, member, {"sort": "name", "q": needle, "limit": 7})
+    got = await all_pages(api, viewer, member, sort="name", q=needle, limit=7)
     assert got == matching
-
-
-async def all_pages(api: Api, viewer: int, member: int, params: dict[str, Any]) -> list[int]:
-    out: list[int] = []
-    cursor = None
-    while True:
-        query = dict(params, **({"cursor": cursor} if cursor else {}))
-        r = await api.as_(viewer).get(f"/v1/members/{member}/connections", params=query)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        out += [i["member"]["id"] for i in body["items"]]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return out
 
 
 @pytest.mark.slow
@@ -223,9 +209,7 @@ async def test_generated_network_against_breadth_first_search(api: Api) -> None:
     rows = await read_rows(api)
     await check_lists(api, rows, hub1, friend)
     for sort in ("name", "recent"):
-        got = await all_pages(
-            api, hub1, hub1, {"sort": sort, "tag": "met at a conference", "limit": 5}
-        )
+        got = await all_pages(api, hub1, hub1, sort=sort, tag="met at a conference", limit=5)
         assert sorted(got) == tagged
 
     # Counts on `me` against the rows.

@@ -41,7 +41,7 @@ from datetime import datetime
 
 from connect_api.database import Database
 from connect_api.invitations.repository import pair_invitation
-from connect_api.policy import PairInvitation
+from connect_api.policy import InviterFacts, PairInvitation
 
 LOOK_UP = """
 WITH me AS MATERIALIZED (
@@ -147,15 +147,6 @@ ORDER BY t.ord
 
 
 @dataclass(frozen=True)
-class CallerFacts:
-    connection_count: int
-    restricted_until: datetime | None
-    pending_outgoing: int
-    oldest_pending_expires_at: datetime | None
-    recent_sends: tuple[datetime, ...]  # newest first
-
-
-@dataclass(frozen=True)
 class PairFacts:
     member_id: int
     connection_count: int
@@ -176,14 +167,14 @@ async def look_up(
     now: datetime,
     sends_since: datetime,
     sends_limit: int,
-) -> tuple[CallerFacts, dict[int, PairFacts]] | None:
-    """The caller's facts, and those of each visible member among ``ids``; ``None`` when the
-    caller's member row does not exist."""
+) -> tuple[InviterFacts, dict[int, PairFacts]] | None:
+    """The caller's facts as an inviter, and those of each visible member among ``ids``;
+    ``None`` when the caller's member row does not exist."""
     rows = await db.fetch(LOOK_UP, me, list(ids), now, sends_since, sends_limit)
     if not rows:
         return None
     first = rows[0]
-    caller = CallerFacts(first[0], first[1], first[2], first[3], tuple(first[4]))
+    caller = InviterFacts(first[0], first[1], first[2], first[3], tuple(first[4]))
     pairs = {}
     for r in rows:
         if r[5] is None:

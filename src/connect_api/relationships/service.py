@@ -68,14 +68,7 @@ async def look_up(ctx: AppContext, caller_id: int, ids: list[int]) -> list[Relat
     )
     if found is None:
         raise member_gone()
-    caller, facts = found
-    mine = policy.InviterFacts(
-        connection_count=caller.connection_count,
-        restricted_until=caller.restricted_until,
-        pending_outgoing=caller.pending_outgoing,
-        oldest_pending_expires_at=caller.oldest_pending_expires_at,
-        recent_sends=caller.recent_sends,
-    )
+    mine, facts = found
 
     out = []
     for member_id in ids:
