@@ -65,6 +65,10 @@ def settings(database_url: str) -> Settings:
         jwt_secret=JWT_SECRET,
         db_pool_size=20,
         db_max_overflow=20,
+        # The storms of the concurrency tests queue hundreds of requests on a few members'
+        # locks; on a loaded machine some wait longer for a connection than the 2 s a
+        # deployment allows. The tests of that limit build an app of their own.
+        db_pool_timeout=30,
         expiry_sweep_seconds=0,
         webhook_dispatch_seconds=0,
         rate_limits_enabled=False,  # the tests of rate limits build an app of their own
