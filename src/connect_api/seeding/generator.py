@@ -72,20 +72,23 @@ class Network:
     hubs: I64
     edges: I64  # (E, 2), a < b, each undirected pair once
     edge_ago: I64
-    follows: I64  # (F, 2) one-way follows beyond the two of every connection
-    follow_ago: I64
-    blocks: I64  # (B, 2) blocker, blocked
-    block_ago: I64
     group_names: list[str]
-    group_ago: I64
-    group_members: I64  # (GM, 2) group id, member id
-    joined_ago: I64
-    invitations: I64  # (I, 2) inviter, invitee
-    invitation_status: I64  # index into STATUSES
-    decline_reason: I64  # index into REASONS, -1: none
-    invited_ago: I64
-    responded_ago: I64  # -1: not responded
-    message: I64  # index into names.MESSAGES, -1: no message
+    # (F, 2) one-way follows beyond the two of every connection
+    follows: I64 = field(default_factory=lambda: _empty_pairs())
+    follow_ago: I64 = field(default_factory=lambda: _empty())
+    blocks: I64 = field(default_factory=lambda: _empty_pairs())  # (B, 2) blocker, blocked
+    block_ago: I64 = field(default_factory=lambda: _empty())
+    group_ago: I64 = field(default_factory=lambda: _empty())
+    # (GM, 2) group id, member id
+    group_members: I64 = field(default_factory=lambda: _empty_pairs())
+    joined_ago: I64 = field(default_factory=lambda: _empty())
+    invitations: I64 = field(default_factory=lambda: _empty_pairs())  # (I, 2) inviter, invitee
+    invitation_status: I64 = field(default_factory=lambda: _empty())  # index into STATUSES
+    decline_reason: I64 = field(default_factory=lambda: _empty())  # index into REASONS, -1: none
+    invited_ago: I64 = field(default_factory=lambda: _empty())
+    responded_ago: I64 = field(default_factory=lambda: _empty())  # -1: not responded
+    # index into names.MESSAGES, -1: no message
+    message: I64 = field(default_factory=lambda: _empty())
     tags: I64 = field(default_factory=lambda: _empty_pairs())  # (T, 2) author, tagged connection
     tag: I64 = field(default_factory=lambda: _empty())  # index into names.TAGS
     tag_ago: I64 = field(default_factory=lambda: _empty())
@@ -304,20 +307,7 @@ def generate(params: Params) -> Network:
         hubs=hubs,
         edges=edges,
         edge_ago=edge_ago,
-        follows=_empty_pairs(),
-        follow_ago=_empty(),
-        blocks=_empty_pairs(),
-        block_ago=_empty(),
         group_names=[],
-        group_ago=_empty(),
-        group_members=_empty_pairs(),
-        joined_ago=_empty(),
-        invitations=_empty_pairs(),
-        invitation_status=_empty(),
-        decline_reason=_empty(),
-        invited_ago=_empty(),
-        responded_ago=_empty(),
-        message=_empty(),
     )
     edge_keys = np.sort(_pair_keys(edges[:, 0], edges[:, 1], n))
     popularity = weight.copy()
@@ -592,20 +582,7 @@ def from_edges(pairs: I64, seed: int = 1, cap: int = 30_000) -> Network:
         hubs=_empty(),
         edges=edges,
         edge_ago=_connection_ago(rng, edges, prof["member_ago"]),
-        follows=_empty_pairs(),
-        follow_ago=_empty(),
-        blocks=_empty_pairs(),
-        block_ago=_empty(),
         group_names=[],
-        group_ago=_empty(),
-        group_members=_empty_pairs(),
-        joined_ago=_empty(),
-        invitations=_empty_pairs(),
-        invitation_status=_empty(),
-        decline_reason=_empty(),
-        invited_ago=_empty(),
-        responded_ago=_empty(),
-        message=_empty(),
     )
 
 
