@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -48,19 +49,11 @@ def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]
     )
 
 
-@pytest.fixture
-def two_servers(database_url: str, app: object, tmp_path: Path) -> Iterator[list[str]]:
-    """Two API processes on the test database (already migrated by the ``app`` fixture)."""
-    env = {
-        **os.environ,
-        "CONNECT_API_DATABASE_URL": database_url,
-        "CONNECT_API_JWT_SECRET": JWT_SECRET,
-        "CONNECT_API_LOG_LEVEL": "warning",
-        "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
-        "CONNECT_API_DRAIN_SECONDS": "0",
-        "CONNECT_API_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver is on 127.0.0.1
-    }
-    env.pop("DATABASE_URL", None)
+@contextlib.contextmanager
+def serving_two(env: dict[str, str], tmp_path: Path) -> Iterator[list[str]]:
+    """Two `serve` processes with this environment (not ``DATABASE_URL``); their URLs once
+    both are ready. Both are stopped afterwards."""
+    env = {k: v for k, v in env.items() if k != "DATABASE_URL"}
     ports = [_free_port(), _free_port()]
     procs = [_serve(env, p, tmp_path / f"server{n}.log") for n, p in enumerate(ports)]
     urls = [f"http://127.0.0.1:{p}" for p in ports]
@@ -73,6 +66,22 @@ def two_servers(database_url: str, app: object, tmp_path: Path) -> Iterator[list
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=20)
+
+
+@pytest.fixture
+def two_servers(database_url: str, app: object, tmp_path: Path) -> Iterator[list[str]]:
+    """Two API processes on the test database (already migrated by the ``app`` fixture)."""
+    env = {
+        **os.environ,
+        "CONNECT_API_DATABASE_URL": database_url,
+        "CONNECT_API_JWT_SECRET": JWT_SECRET,
+        "CONNECT_API_LOG_LEVEL": "warning",
+        "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
+        "CONNECT_API_DRAIN_SECONDS": "0",
+        "CONNECT_API_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver is on 127.0.0.1
+    }
+    with serving_two(env, tmp_path) as urls:
+        yield urls
 
 
 async def test_two_processes_crossing_invitations_and_cap(api: Api, two_servers: list[str]) -> None:

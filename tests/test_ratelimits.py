@@ -22,7 +22,7 @@ from connect_api.config import Settings
 from connect_api.ratelimits import cost_class
 from tests.conftest import JWT_SECRET
 from tests.helpers import Api, problem
-from tests.test_processes import _free_port, _serve, _wait_ready
+from tests.test_processes import serving_two
 
 REDIS = ("127.0.0.1", 6379)
 
@@ -130,19 +130,8 @@ def two_limited_servers(database_url: str, app: object, tmp_path: Path) -> Itera
         "CONNECT_API_RATE_LIMIT_READ": "20/minute",
         "CONNECT_API_REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/0",
     }
-    env.pop("DATABASE_URL", None)
-    ports = [_free_port(), _free_port()]
-    procs = [_serve(env, p, tmp_path / f"server{n}.log") for n, p in enumerate(ports)]
-    urls = [f"http://127.0.0.1:{p}" for p in ports]
-    try:
-        for url, proc in zip(urls, procs, strict=True):
-            _wait_ready(url, proc)
+    with serving_two(env, tmp_path) as urls:
         yield urls
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=20)
 
 
 @needs_redis
