@@ -506,7 +506,7 @@ def machine_text(cfg: Config, facts: dict[str, object], how: str, seed_seconds: 
             f"size {facts['db_size']}",
             f"network: {facts['members']:,} members, {rows // 2:,} connections "
             f"({rows:,} rows), {facts['follows']:,} follows, {facts['groups']:,} groups "
-            f"({facts['group_members']:,} memberships), {facts['blocks']:,} blocks, "
+            f"({facts['memberships']:,} memberships), {facts['blocks']:,} blocks, "
             f"{facts['pending']:,} pending invitations, {facts['tags']:,} tags",
             f"seed: --members {p.members:,} --avg-degree {p.avg_degree:g} --hubs {p.hubs} "
             f"--seed {p.seed}{f' --groups {p.groups}' if p.groups else ''}, cap {p.cap:,}; "

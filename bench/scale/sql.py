@@ -5,9 +5,11 @@ rules checked after the writes."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import asyncpg
+
+from connect_api.seeding import loader
 
 # Degree as tutorials write it: walk the connections breadth-first to depth 3 with a recursive
 # CTE, then take the shortest depth at which the target shows up.
@@ -65,21 +67,17 @@ class UsualApproach:
 
 
 async def machine_facts(conn: asyncpg.Connection) -> dict[str, object]:
+    """The server and what the network holds (the seed's own summary of it)."""
     row = await conn.fetchrow(
-        """SELECT version() AS version,
-                  current_setting('shared_buffers') AS shared_buffers,
-                  pg_size_pretty(pg_database_size(current_database())) AS db_size,
-                  (SELECT count(*) FROM members) AS members,
-                  (SELECT count(*) FROM connections) AS connection_rows,
-                  (SELECT count(*) FROM groups) AS groups,
-                  (SELECT count(*) FROM group_members) AS group_members,
-                  (SELECT count(*) FROM blocks) AS blocks,
-                  (SELECT count(*) FROM follows) AS follows,
-                  (SELECT count(*) FROM invitations WHERE status = 'pending') AS pending,
-                  (SELECT count(*) FROM connection_tags) AS tags"""
+        "SELECT version() AS version, current_setting('shared_buffers') AS shared_buffers"
     )
     assert row is not None
-    return dict(row)
+    network = await loader.summary(conn)
+    return {
+        **dict(row),
+        **asdict(network),
+        "db_size": f"{network.database_bytes / 2**20:,.0f} MiB",
+    }
 
 
 async def rule_violations(conn: asyncpg.Connection, cap: int) -> list[str]:
