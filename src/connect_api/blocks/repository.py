@@ -23,17 +23,6 @@ def hides(caller_id: int, member_id: Any) -> ColumnElement[bool]:
     )
 
 
-async def involves(session: AsyncSession, member_id: int) -> bool:
-    """Whether the member has blocked anyone, or been blocked by anyone."""
-    stmt = select(
-        or_(
-            exists().where(Block.blocker_id == member_id),
-            exists().where(Block.blocked_id == member_id),
-        )
-    )
-    return bool(await session.scalar(stmt))
-
-
 async def between(session: AsyncSession, a: int, b: int) -> bool:
     return bool(await session.scalar(select(hides(a, b))))
 

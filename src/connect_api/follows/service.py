@@ -14,7 +14,7 @@ from connect_api.context import AppContext
 from connect_api.events import repository as events
 from connect_api.follows import repository as follows
 from connect_api.members import repository as members
-from connect_api.members.access import caller_from, require_member, visible_member
+from connect_api.members.access import caller_from, visible_member
 from connect_api.models import Member
 
 Pair = follows.Pair
@@ -137,8 +137,7 @@ async def list_follows(
 ) -> tuple[list[tuple[Member, datetime]], Cursor | None]:
     """A member's followers (or those they follow), newest first, without anyone a block
     hides from the caller. 404 when the member is hidden from the caller or doesn't exist."""
-    await require_member(session, caller_id)
-    await visible_member(session, caller_id, member_id)
+    await visible_member(session, caller_id, member_id)  # 401 too when the caller is gone
     rows = await follows.list_page(
         session, member_id, followers=followers, viewer_id=caller_id, limit=limit + 1, after=after
     )
