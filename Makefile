@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test lint format openapi bench bench-scale clean
+.PHONY: run test lint format openapi bench bench-scale bench-flood clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench: $(STAMP) ## run the benchmarks (prints figures; not part of `make test`)
 # About 15 minutes after the first seed; BENCH_SCALE_QUICK=1 (or ARGS=--quick) for 2 minutes.
 bench-scale: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.scale $(ARGS)
+
+# A quiet member's latency while another floods, with the per-caller rate limits off and on
+# (one `serve` process on the quick network of bench-scale; about a minute).
+bench-flood: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.flood $(ARGS)
 
 $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
