@@ -28,7 +28,7 @@ from connect_api.database import (
     start_embedded,
     upgrade_to_head,
 )
-from connect_api.edge import BodyLimit, ServerErrors
+from connect_api.edge import BodyLimit, RequestIds, ServerErrors, UrlLimit
 from connect_api.errors import PROBLEM_JSON, Problem, install_error_handlers
 from connect_api.events.router import router as events_router
 from connect_api.exports.router import router as exports_router
@@ -178,8 +178,11 @@ def create_app(
     app.add_middleware(ServerErrors, send_timeout=settings.send_timeout_seconds)
     if settings.rate_limits_enabled:
         app.add_middleware(RateLimits, settings=settings)
-    # Outermost, so nothing else runs for a body that is too large.
+    # Nothing else runs for a body or a request target that is too large.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(UrlLimit, max_bytes=settings.max_url_bytes)
+    # Outermost, so that every answer, even those refusals, carries the request's id.
+    app.add_middleware(RequestIds)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

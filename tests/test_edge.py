@@ -1,0 +1,325 @@
+"""The edges of the service under abuse: request ids on every answer and log line, over-long
+request lines and headers, the statement timeout, the per-caller export cap, and /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import socket
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
+
+from connect_api.app import create_app
+from connect_api.clock import ManualClock
+from connect_api.config import Settings
+from connect_api.database import ReadPoolExhausted
+from connect_api.logs import RequestIdFilter
+from connect_api.serving import limited_protocol
+from tests.helpers import Api, problem
+
+log = logging.getLogger("connect_api.test")
+FRESH_ID = re.compile(r"[0-9a-f]{32}")
+
+
+@contextlib.asynccontextmanager
+async def own_app(
+    settings: Settings, clock: ManualClock, **update: Any
+) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
+    """An app of its own on the test database, with these settings changed."""
+    application = create_app(settings.model_copy(update=update), clock=clock, migrate=False)
+
+    async def boom() -> None:
+        log.warning("about to fail")
+        raise RuntimeError("a bug")
+
+    async def busy() -> None:
+        raise ReadPoolExhausted("no connection")
+
+    application.add_api_route("/boom", boom)
+    application.add_api_route("/busy", busy)
+    async with (
+        application.router.lifespan_context(application),
+        AsyncClient(
+            transport=ASGITransport(app=application, raise_app_exceptions=False),
+            base_url="http://testserver",
+            timeout=60,
+        ) as client,
+    ):
+        yield application, client
+
+
+@pytest.fixture
+async def edged(
+    settings: Settings, clock: ManualClock, app: FastAPI
+) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
+    async with own_app(
+        settings,
+        clock,
+        rate_limits_enabled=True,
+        rate_limit_anonymous="2/minute",
+        max_body_bytes=1_024,
+        max_url_bytes=2_048,
+    ) as pair:
+        yield pair
+
+
+async def test_every_answer_carries_a_request_id(
+    api: Api, edged: tuple[FastAPI, AsyncClient]
+) -> None:
+    _, client = edged
+    member = await api.member()
+    auth = {"Authorization": f"Bearer {api.token(member)}"}
+    answers: dict[str, Any] = {
+        "200": await client.get("/v1/me", headers=auth),
+        "404": await client.get("/v1/nowhere", headers=auth),
+        "405": await client.delete("/v1/me", headers=auth),
+        "413": await client.post("/v1/invitations", content=b"x" * 2_000, headers=auth),
+        "414": await client.get("/v1/relationships?ids=" + "1," * 1_100, headers=auth),
+        "500": await client.get("/boom", headers=auth),
+        "503": await client.get("/busy", headers=auth),
+    }
+    await client.get("/v1/me")
+    await client.get("/v1/me")
+    answers["429"] = await client.get("/v1/me")  # the third anonymous request this minute
+    codes = {
+        "404": "not_found",
+        "405": "method_not_allowed",
+        "413": "payload_too_large",
+        "414": "uri_too_long",
+        "429": "rate_limited",
+        "500": "internal_error",
+        "503": "service_unavailable",
+    }
+    seen = set()
+    for status, r in answers.items():
+        rid = r.headers.get("x-request-id")  # before: no such header
+        assert rid is not None and FRESH_ID.fullmatch(rid), (status, r.headers)
+        seen.add(rid)
+        if status != "200":
+            body = problem(r, int(status), codes[status])
+            assert body["request_id"] == rid, body
+    assert len(seen) == len(answers)  # one id per request
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("req-1234.abc:def", True),
+        ("a" * 128, True),
+        ("a" * 129, False),
+        ("two words", False),
+        ('quote"d', False),
+        ("", False),
+        ("naïve", False),
+    ],
+)
+async def test_a_client_request_id_is_kept_only_when_safe(
+    edged: tuple[FastAPI, AsyncClient], given: str, kept: bool
+) -> None:
+    _, client = edged
+    r = await client.get("/v1/nowhere", headers={"X-Request-ID": given.encode("utf-8")})
+    body = problem(r, 404, "not_found")
+    rid = r.headers["x-request-id"]
+    assert body["request_id"] == rid
+    if kept:
+        assert rid == given
+    else:
+        assert rid != given and FRESH_ID.fullmatch(rid)
+
+
+async def test_log_lines_during_a_request_carry_its_id(
+    edged: tuple[FastAPI, AsyncClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    _, client = edged
+    caplog.handler.addFilter(RequestIdFilter())
+    caplog.set_level(logging.INFO)
+    try:
+        r = await client.get("/boom", headers={"X-Request-ID": "trace-42"})
+        problem(r, 500, "internal_error")
+        log.info("outside any request")
+    finally:
+        caplog.handler.removeFilter(caplog.handler.filters[-1])
+    ours = [rec for rec in caplog.records if rec.name.startswith("connect_api")]
+    during = [rec for rec in ours if rec.getMessage() != "outside any request"]
+    assert {rec.getMessage() for rec in during} >= {"about to fail", "unhandled error on GET /boom"}
+    assert {getattr(rec, "request_id", None) for rec in during} == {"trace-42"}
+    outside = [rec for rec in ours if rec.getMessage() == "outside any request"]
+    assert [getattr(rec, "request_id", None) for rec in outside] == ["-"]
+
+
+# Over-long request lines and headers, at the HTTP protocol.
+
+
+@contextlib.asynccontextmanager
+async def listening(application: FastAPI, **config: Any) -> AsyncIterator[int]:
+    """``application`` served by uvicorn on a free port, as `serve` runs it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application, host="127.0.0.1", port=port, log_level="warning", lifespan="off", **config
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.01)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def exchange(port: int, *parts: bytes, pause: float = 0) -> tuple[int, dict[str, str], bytes]:
+    """Send ``parts`` (pausing between them) on a fresh connection; the response read until
+    the server closes it or has sent its body. Parts the server no longer takes are dropped."""
+
+    def run() -> tuple[int, dict[str, str], bytes]:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            for part in parts:
+                try:
+                    sock.sendall(part)
+                except OSError:
+                    break
+                time.sleep(pause)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = sock.recv(65_536)
+                assert chunk, data
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            status_line, *lines = head.decode("latin-1").split("\r\n")
+            headers = {
+                k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines)
+            }
+            while len(body) < int(headers["content-length"]):
+                chunk = sock.recv(65_536)
+                assert chunk, body
+                body += chunk
+            return int(status_line.split()[1]), headers, body
+
+    return await asyncio.to_thread(run)
+
+
+def assert_problem(answer: tuple[int, dict[str, str], bytes], status: int, code: str) -> None:
+    got, headers, body = answer
+    assert got == status, (got, headers, body[:200])
+    assert headers["content-type"] == "application/problem+json", headers
+    assert headers["connection"] == "close"
+    doc = json.loads(body)
+    assert doc["code"] == code and doc["status"] == status, doc
+    assert doc["request_id"] == headers["x-request-id"] and FRESH_ID.fullmatch(doc["request_id"])
+
+
+def request(target: str = "/healthz", headers: bytes = b"") -> bytes:
+    return f"GET {target} HTTP/1.1\r\nHost: x\r\n".encode() + headers + b"\r\n"
+
+
+@pytest.fixture
+async def served(edged: tuple[FastAPI, AsyncClient]) -> AsyncIterator[int]:
+    """The app of ``edged`` (URL limit 2,048 bytes) behind the protocol `serve` uses."""
+    application, _ = edged
+    async with listening(application, http=limited_protocol(2_048, 8_192)) as port:
+        yield port
+
+
+async def test_an_over_long_request_line_is_414_problem_json(served: int) -> None:
+    target = "/healthz?" + "a" * 2_039  # 2,048 bytes: the limit
+    status, _, _ = await exchange(served, request(target))
+    assert status == 200
+    # Before: uvicorn's plain-text "400 Invalid HTTP request received." past 64 KiB, and
+    # no limit below.
+    assert_problem(await exchange(served, request(target + "a")), 414, "uri_too_long")
+    assert_problem(await exchange(served, request("/" + "a" * 100_000)), 414, "uri_too_long")
+    # In pieces, and the request never finished: refused as soon as the limit is passed.
+    line = b"GET /" + b"a" * 1_000
+    assert_problem(
+        await exchange(served, line, b"a" * 1_000, b"a" * 1_000, b"a" * 1_000, pause=0.05),
+        414,
+        "uri_too_long",
+    )
+
+
+async def test_the_asgi_check_holds_the_same_url_limit(edged: tuple[FastAPI, AsyncClient]) -> None:
+    """Behind a server whose own limit is larger (here uvicorn's h11), the app refuses the
+    same targets."""
+    application, client = edged
+    target = "/healthz?" + "a" * 2_039
+    assert (await client.get(target)).status_code == 200
+    problem(await client.get(target + "a"), 414, "uri_too_long")
+    async with listening(application, http="h11", h11_max_incomplete_event_size=100_000) as port:
+        assert (await exchange(port, request(target)))[0] == 200
+        status, headers, body = await exchange(port, request(target + "a"))
+        assert status == 414 and json.loads(body)["request_id"] == headers["x-request-id"]
+
+
+async def test_over_large_headers_are_431_problem_json(served: int) -> None:
+    code = "request_header_fields_too_large"
+    fits = b"".join(b"X-H%03d: %s\r\n" % (i, b"v" * 70) for i in range(100))  # 8,000 bytes
+    status, _, _ = await exchange(served, request(headers=fits))
+    assert status == 200
+    # In pieces, with the parser in the middle of one header: still fine.
+    whole = request(headers=fits)
+    assert (await exchange(served, whole[:3_000], whole[3_000:], pause=0.05))[0] == 200
+    # Before: any amount of headers was read and kept.
+    assert_problem(
+        await exchange(served, request(headers=fits + b"X-More: 1" * 30 + b"\r\n")), 431, code
+    )
+    one = b"Authorization: Bearer " + b"a" * 9_000 + b"\r\n"
+    assert_problem(await exchange(served, request(headers=one)), 431, code)
+    # One header that never ends, sent in reads: refused soon, not held to the end.
+    start = b"GET / HTTP/1.1\r\nHost: x\r\nX-Endless: "
+    pieces = [start, *([b"a" * 4_096] * 200)]
+    assert_problem(await exchange(served, *pieces, pause=0.005), 431, code)
+
+
+# The statement timeout.
+
+
+@pytest.mark.parametrize(
+    ("pool", "lock"),
+    [
+        ("transactions", "SELECT 1 FROM members WHERE id = :a FOR UPDATE"),
+        ("hot reads", "LOCK TABLE members IN ACCESS EXCLUSIVE MODE"),
+    ],
+)
+async def test_a_statement_past_the_timeout_is_503(
+    api: Api, settings: Settings, clock: ManualClock, pool: str, lock: str
+) -> None:
+    """Another transaction holds a lock the request needs for longer than the statement
+    timeout: the request is cancelled and answered 503, instead of waiting as long as the lock
+    is held (here 4 s)."""
+    a, b = await api.members(2)
+    async with own_app(settings, clock, db_statement_timeout_ms=300) as (application, client):
+        auth = {"Authorization": f"Bearer {api.token(a)}"}
+        async with application.state.ctx.db.engine.connect() as holder:
+            await holder.execute(text("SET statement_timeout = 0"))
+            await holder.execute(text(lock), {"a": a})
+            started = time.monotonic()
+            request = (
+                client.post("/v1/invitations", json={"invitee_id": b}, headers=auth)
+                if pool == "transactions"
+                else client.get("/v1/me", headers=auth)
+            )
+            answer = asyncio.ensure_future(request)
+            done, _ = await asyncio.wait({answer}, timeout=4)
+            await holder.rollback()
+        r = await answer
+        elapsed = time.monotonic() - started
+        assert done, "the request waited for the lock"
+        body = problem(r, 503, "service_unavailable")
+        assert r.headers["retry-after"] == "1" and "longer than" in body["detail"]
+        assert elapsed < 3
+        r = await client.get("/v1/me", headers=auth)  # the pools are fine afterwards
+        assert r.status_code == 200, r.text
