@@ -323,3 +323,69 @@ async def test_a_statement_past_the_timeout_is_503(
         assert elapsed < 3
         r = await client.get("/v1/me", headers=auth)  # the pools are fine afterwards
         assert r.status_code == 200, r.text
+
+
+# The per-caller cap on concurrent exports.
+
+
+def stalled_export(application: FastAPI, token: str) -> asyncio.Task[None]:
+    """An export download whose client takes the response's start and then stops reading."""
+    reading = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.Event().wait()  # the client never says anything more
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body" and message.get("body"):
+            reading.set()
+            await asyncio.Event().wait()  # and never takes the bytes
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/v1/me/export",
+        "raw_path": b"/v1/me/export",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {token}".encode())],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    task = asyncio.ensure_future(application(scope, receive, send))
+    task.reading = reading  # type: ignore[attr-defined]
+    return task
+
+
+async def test_a_third_concurrent_export_is_429_until_one_ends(
+    api: Api, settings: Settings, clock: ManualClock
+) -> None:
+    a, b = await api.members(2)
+    await api.connect(a, b)
+    async with own_app(settings, clock, send_timeout_seconds=60) as (application, client):
+        auth = {"Authorization": f"Bearer {api.token(a)}"}
+        for _ in range(3):  # finished downloads give their place back
+            assert (await client.get("/v1/me/export", headers=auth)).status_code == 200
+        stalled = [stalled_export(application, api.token(a)) for _ in range(2)]
+        try:
+            for task in stalled:
+                await asyncio.wait_for(task.reading.wait(), 30)  # type: ignore[attr-defined]
+            r = await client.get("/v1/me/export", headers=auth)
+            body = problem(r, 429, "too_many_exports")  # before: 200, a third connection held
+            assert r.headers["retry-after"] == "1" and body["limit"] == 2
+            other = {"Authorization": f"Bearer {api.token(b)}"}
+            assert (await client.get("/v1/me/export", headers=other)).status_code == 200
+            stalled[0].cancel()  # that client is cut off
+            with contextlib.suppress(asyncio.CancelledError):
+                await stalled[0]
+            r = await client.get("/v1/me/export?kind=connections", headers=auth)
+            assert r.status_code == 200, r.text
+        finally:
+            for task in stalled:
+                task.cancel()
+            await asyncio.gather(*stalled, return_exceptions=True)
+        assert application.state.export_slots.running == {}
