@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import re
 import socket
 import time
@@ -17,12 +18,15 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 from sqlalchemy import text
 
 from connect_api.app import create_app
 from connect_api.clock import ManualClock
 from connect_api.config import Settings
-from connect_api.database import ReadPoolExhausted
+from connect_api.database import Database, ReadPoolExhausted, make_engine, make_read_pool
+from connect_api.events import repository as events_repository
 from connect_api.logs import RequestIdFilter
 from connect_api.serving import limited_protocol
 from tests.helpers import Api, problem
@@ -389,3 +393,90 @@ async def test_a_third_concurrent_export_is_429_until_one_ends(
                 task.cancel()
             await asyncio.gather(*stalled, return_exceptions=True)
         assert application.state.export_slots.running == {}
+
+
+# /metrics: the pools, the webhook outbox, and the token.
+
+
+def scrape(text_: str) -> dict[str, float]:
+    """Samples by ``name{labels}``."""
+    out = {}
+    for family in text_string_to_metric_families(text_):
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            out[sample.name + (f"{{{labels}}}" if labels else "")] = sample.value
+    return out
+
+
+async def test_metrics_show_the_pools_in_use(edged: tuple[FastAPI, AsyncClient]) -> None:
+    application, client = edged
+    db = application.state.ctx.db
+    async with db.engine.connect() as conn, db.reads.acquire():
+        await conn.execute(text("SELECT 1"))
+        r = await client.get("/metrics")
+        assert r.status_code == 200
+        samples = scrape(r.text)
+    assert samples['connect_api_db_pool_checked_out{pool="transactions"}'] == 1  # before: absent
+    assert samples['connect_api_db_pool_checked_out{pool="reads"}'] == 1
+    assert samples['connect_api_db_pool_max{pool="transactions"}'] == 40  # the tests' 20 + 20
+    assert samples['connect_api_db_pool_max{pool="reads"}'] == 10
+    assert samples['connect_api_db_pool_open{pool="transactions"}'] >= 1
+    samples = scrape((await client.get("/metrics")).text)
+    assert samples['connect_api_db_pool_checked_out{pool="transactions"}'] == 0
+    assert samples['connect_api_db_pool_checked_out{pool="reads"}'] == 0
+
+
+async def test_metrics_show_the_webhook_outbox_lag(
+    api: Api, edged: tuple[FastAPI, AsyncClient], receiver: tuple[object, str]
+) -> None:
+    _, client = edged  # the tests' apps dispatch no webhooks: deliveries stay pending
+    samples = scrape((await client.get("/metrics")).text)
+    assert samples["connect_api_webhook_deliveries_pending"] == 0
+    assert samples["connect_api_webhook_outbox_lag_seconds"] == 0
+    r = await api.admin.post("/v1/webhooks", json={"url": receiver[1]})
+    assert r.status_code == 201, r.text
+    a, b = await api.members(2)
+    await api.invited(a, b)
+    assert await api.ctx.db.run(events_repository.publish, api.clock.now()) == 1  # queued
+    api.clock.advance(seconds=90)
+    samples = scrape((await client.get("/metrics")).text)
+    assert samples["connect_api_webhook_deliveries_pending"] == 1
+    assert samples["connect_api_webhook_deliveries_due"] == 1
+    assert 90 <= samples["connect_api_webhook_outbox_lag_seconds"] < 100
+
+
+async def test_metrics_answer_while_the_database_is_down(
+    edged: tuple[FastAPI, AsyncClient], settings: Settings
+) -> None:
+    application, client = edged
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there
+    ctx = application.state.ctx
+    good = ctx.db
+    nowhere = f"postgresql+asyncpg://postgres@127.0.0.1:{port}/x"
+    ctx.db = Database(make_engine(nowhere, settings), await make_read_pool(nowhere, settings, 0))
+    try:
+        r = await client.get("/metrics")
+        assert r.status_code == 200, r.text
+        samples = scrape(r.text)
+        assert math.isnan(samples["connect_api_webhook_outbox_lag_seconds"])
+        assert samples['connect_api_db_pool_checked_out{pool="reads"}'] == 0
+    finally:
+        await ctx.db.dispose()
+        ctx.db = good
+
+
+async def test_metrics_can_need_a_token(
+    settings: Settings, clock: ManualClock, app: FastAPI, edged: tuple[FastAPI, AsyncClient]
+) -> None:
+    _, open_client = edged
+    assert (await open_client.get("/metrics")).status_code == 200  # unset: open, as before
+    async with own_app(settings, clock, metrics_token=SecretStr("s3cret-token")) as (_, client):
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-token"}):
+            r = await client.get("/metrics", headers=headers)
+            body = problem(r, 401, "unauthorized")  # before: 200 for anyone
+            assert body["request_id"] == r.headers["x-request-id"]
+            assert r.headers["www-authenticate"] == 'Bearer realm="metrics"'
+        r = await client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
+        assert r.status_code == 200 and "http_requests_total" in r.text

@@ -138,7 +138,8 @@ def create_app(
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
         generate_unique_id_function=lambda route: route.name,
     )
-    metrics = Metrics()
+    token = settings.metrics_token
+    metrics = Metrics(token.get_secret_value() if token is not None else None)
     app.state.metrics = metrics
     install_error_handlers(app, metrics.refusals)
     # Routes are matched in order, one after another: the probes and the requests every page
