@@ -8,12 +8,15 @@ import contextlib
 import json
 import logging
 import math
+import os
 import re
 import socket
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -29,7 +32,9 @@ from connect_api.database import Database, ReadPoolExhausted, make_engine, make_
 from connect_api.events import repository as events_repository
 from connect_api.logs import RequestIdFilter
 from connect_api.serving import limited_protocol
+from tests.conftest import JWT_SECRET
 from tests.helpers import Api, problem
+from tests.test_processes import _free_port, _serve, _wait_ready
 
 log = logging.getLogger("connect_api.test")
 FRESH_ID = re.compile(r"[0-9a-f]{32}")
@@ -480,3 +485,49 @@ async def test_metrics_can_need_a_token(
             assert r.headers["www-authenticate"] == 'Bearer realm="metrics"'
         r = await client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
         assert r.status_code == 200 and "http_requests_total" in r.text
+
+
+# `serve` itself: its protocol and its JSON logs.
+
+
+def test_serve_logs_json_lines_with_request_ids(
+    database_url: str, app: FastAPI, tmp_path: Path
+) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "CONNECT_API_DATABASE_URL": database_url,
+        "CONNECT_API_JWT_SECRET": JWT_SECRET,
+        "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
+        "CONNECT_API_WEBHOOK_DISPATCH_SECONDS": "0",
+        "CONNECT_API_DRAIN_SECONDS": "0",
+        "CONNECT_API_LOG_FORMAT": "json",
+    }
+    port = _free_port()
+    logfile = tmp_path / "serve.log"
+    proc = _serve(env, port, logfile)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", proc)
+        r = httpx.get(f"http://127.0.0.1:{port}/v1/nowhere", headers={"X-Request-ID": "trace-7"})
+        assert r.status_code == 404 and r.json()["request_id"] == "trace-7"
+        too_long = asyncio.run(exchange(port, request("/" + "a" * 9_000)))
+        assert_problem(too_long, 414, "uri_too_long")
+        big = b"X-Big: " + b"a" * 17_000 + b"\r\n"
+        too_big = asyncio.run(exchange(port, request(headers=big)))
+        assert_problem(too_big, 431, "request_header_fields_too_large")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    lines = [json.loads(line) for line in logfile.read_text().splitlines() if line.startswith("{")]
+    assert lines, logfile.read_text()
+    assert all({"time", "level", "logger", "message", "request_id"} <= ln.keys() for ln in lines)
+    access = [ln for ln in lines if ln["logger"] == "uvicorn.access"]
+    assert {"request_id": "trace-7", "path": "/v1/nowhere", "status": 404}.items() <= next(
+        ln for ln in access if ln["request_id"] == "trace-7"
+    ).items()
+    refused = {
+        ln["message"].split()[0]: ln["request_id"] for ln in lines if " from (" in ln["message"]
+    }
+    assert refused == {
+        "uri_too_long": too_long[1]["x-request-id"],
+        "request_header_fields_too_large": too_big[1]["x-request-id"],
+    }

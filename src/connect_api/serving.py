@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from connect_api.errors import PROBLEM_JSON, TYPE_BASE
-from connect_api.logs import new_request_id
+from connect_api.logs import new_request_id, request_id
 
 log = logging.getLogger("connect_api")
 
@@ -131,7 +131,11 @@ class LimitedHttpProtocol(HttpToolsProtocol):
                 "request_id": rid,
             }
         ).encode()
-        log.warning("%s from %s: %s", refusal.code, self.client, refusal.detail)
+        token = request_id.set(rid)
+        try:
+            log.warning("%s from %s: %s", refusal.code, self.client, refusal.detail)
+        finally:
+            request_id.reset(token)
         head = [f"HTTP/1.1 {refusal.status} {phrase}\r\n".encode("ascii")]
         for name, value in self.server_state.default_headers:
             head += [name, b": ", value, b"\r\n"]
