@@ -13,6 +13,7 @@ import re
 import socket
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,25 @@ async def test_log_lines_during_a_request_carry_its_id(
     assert {getattr(rec, "request_id", None) for rec in during} == {"trace-42"}
     outside = [rec for rec in ours if rec.getMessage() == "outside any request"]
     assert [getattr(rec, "request_id", None) for rec in outside] == ["-"]
+
+
+async def test_browsers_may_send_and_read_the_request_id() -> None:
+    origin = "https://app.example.com"
+    app = create_app(Settings(database_url="postgresql://unused/db", cors_origins=[origin]))
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+        r = await client.options(
+            "/v1/me",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "Authorization, X-Request-ID",
+            },
+        )
+        assert r.status_code == 200, r.text  # before: 400, the header not allowed
+        assert FRESH_ID.fullmatch(r.headers["x-request-id"])
+        r = await client.get("/healthz", headers={"Origin": origin, "X-Request-ID": "b-1"})
+        assert r.headers["x-request-id"] == "b-1"
+        assert "X-Request-ID" in r.headers["access-control-expose-headers"]
 
 
 # Over-long request lines and headers, at the HTTP protocol.
@@ -520,6 +540,8 @@ def test_serve_logs_json_lines_with_request_ids(
     lines = [json.loads(line) for line in logfile.read_text().splitlines() if line.startswith("{")]
     assert lines, logfile.read_text()
     assert all({"time", "level", "logger", "message", "request_id"} <= ln.keys() for ln in lines)
+    assert all(datetime.fromisoformat(ln["time"]).utcoffset() == timedelta(0) for ln in lines)
+    assert not [ln for ln in lines if "color_message" in ln]  # no terminal escapes
     access = [ln for ln in lines if ln["logger"] == "uvicorn.access"]
     assert {"request_id": "trace-7", "path": "/v1/nowhere", "status": 404}.items() <= next(
         ln for ln in access if ln["request_id"] == "trace-7"
@@ -531,3 +553,61 @@ def test_serve_logs_json_lines_with_request_ids(
         "uri_too_long": too_long[1]["x-request-id"],
         "request_header_fields_too_large": too_big[1]["x-request-id"],
     }
+
+
+async def test_a_slow_export_download_is_not_cut_by_the_statement_timeout(
+    api: Api, settings: Settings, clock: ManualClock
+) -> None:
+    """The timeout is per statement: an export read from server-side cursors, whose client
+    takes its time, outlives it many times over."""
+    a = await api.member()
+    await api.sql(
+        """WITH others AS (
+               INSERT INTO members (handle, display_name, created_at)
+               SELECT 'bulk' || n, 'Bulk ' || n, now() FROM generate_series(1, 2500) n
+               RETURNING id, display_name)
+           INSERT INTO connections (member_id, other_id, created_at, other_name_key)
+           SELECT :a, id, now(), lower(display_name) FROM others""",
+        a=a,
+    )
+    async with own_app(settings, clock, db_statement_timeout_ms=200, send_timeout_seconds=60) as (
+        application,
+        _,
+    ):
+        body: list[bytes] = []
+        status: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            elif message.get("body"):
+                body.append(message["body"])
+                await asyncio.sleep(0.25)  # a slow reader
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/v1/me/export",
+            "raw_path": b"/v1/me/export",
+            "query_string": b"kind=connections",
+            "root_path": "",
+            "headers": [
+                (b"host", b"testserver"),
+                (b"authorization", f"Bearer {api.token(a)}".encode()),
+            ],
+            "client": ("127.0.0.1", 1),
+            "server": ("testserver", 80),
+            "state": {},
+        }
+        started = time.monotonic()
+        await asyncio.wait_for(application(scope, receive, send), 60)
+        assert status == [200]
+        assert time.monotonic() - started > 0.6  # several times the statement timeout
+        assert b"".join(body).count(b"\n") == 2501  # the header line and every connection

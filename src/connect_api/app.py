@@ -164,7 +164,7 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
             # What a browser client needs to read: limits, retries, new resources, replays.
             expose_headers=[
                 "RateLimit",
@@ -172,6 +172,7 @@ def create_app(
                 "Retry-After",
                 "Location",
                 "Idempotent-Replayed",
+                "X-Request-ID",
             ],
             max_age=600,
         )

@@ -39,6 +39,7 @@ class RequestIdFilter(logging.Filter):
     ``method``, ``path`` and ``status`` of their own, for JSON logs."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        record.__dict__.pop("color_message", None)  # uvicorn's, with terminal escapes
         if not hasattr(record, "request_id"):
             record.request_id = request_id.get() or "-"
         args = record.args
@@ -48,20 +49,21 @@ class RequestIdFilter(logging.Filter):
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-8s %(name)s [%(request_id)s] %(message)s"
-JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"
+JSON_FIELDS = "%(levelname)s %(name)s %(message)s %(request_id)s"
 
 
 def log_config(level: str, fmt: str) -> dict[str, Any]:
     """A :func:`logging.config.dictConfig` document for uvicorn's loggers and the app's: one
     stream handler on stderr, every record with its request id. ``fmt`` is ``text`` or
-    ``json`` (one JSON object a line: ``time``, ``level``, ``logger``, ``message``,
-    ``request_id``, and for access lines ``method``, ``path``, ``status``)."""
+    ``json`` (one JSON object a line: ``level``, ``logger``, ``message``,
+    ``request_id``, for access lines ``method``, ``path``, ``status``, and ``time``)."""
     formatter: dict[str, Any]
     if fmt == "json":
         formatter = {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": JSON_FIELDS,
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601, UTC, microseconds
         }
     else:
         formatter = {"format": TEXT_FORMAT}
