@@ -280,6 +280,12 @@ async def test_an_over_long_request_line_is_414_problem_json(served: int) -> Non
     )
 
 
+async def test_an_unreadable_request_is_a_400_problem_document(served: int) -> None:
+    # Before: uvicorn's plain-text "Invalid HTTP request received."
+    for garbage in (b"NOT HTTP AT ALL\r\n\r\n", b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"):
+        assert_problem(await exchange(served, garbage), 400, "bad_request")
+
+
 async def test_the_asgi_check_holds_the_same_url_limit(edged: tuple[FastAPI, AsyncClient]) -> None:
     """Behind a server whose own limit is larger (here uvicorn's h11), the app refuses the
     same targets."""

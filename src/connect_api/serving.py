@@ -21,7 +21,7 @@ from connect_api.logs import new_request_id, request_id
 log = logging.getLogger("connect_api")
 
 
-class _HeadTooLarge(Exception):
+class _Refusal(Exception):
     def __init__(self, status: int, code: str, detail: str) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail = status, code, detail
@@ -33,6 +33,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     ``max_header_bytes`` (names, values and their separators) 431
     ``request_header_fields_too_large``: problem+json with ``X-Request-ID`` and
     ``Connection: close``, instead of uvicorn's plain-text 400 (or, for headers, no limit).
+    A request the parser cannot read at all is a 400 ``bad_request`` problem document too.
 
     The limits are counted as the parser hands the head over, so no more than about one read
     past them is ever held. Without limits of its own (``connect-api serve --workers``) the
@@ -66,7 +67,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     def on_url(self, url: bytes) -> None:
         super().on_url(url)
         if len(self.url) > self._url_limit:
-            raise _HeadTooLarge(
+            raise _Refusal(
                 414,
                 "uri_too_long",
                 f"The request target is longer than {self._url_limit} bytes.",
@@ -82,8 +83,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._in_head = False
         super().on_headers_complete()
 
-    def _headers_too_large(self) -> _HeadTooLarge:
-        return _HeadTooLarge(
+    def _headers_too_large(self) -> _Refusal:
+        return _Refusal(
             431,
             "request_header_fields_too_large",
             f"The request headers are larger than {self._header_limit} bytes.",
@@ -99,7 +100,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
                 self._raw_head_bytes += len(data)
                 if self._raw_head_bytes > self._url_limit + self._header_limit + 1_024:
                     raise self._headers_too_large()
-        except _HeadTooLarge as refusal:
+        except _Refusal as refusal:
             self._refuse(refusal)
 
     def _feed(self, data: bytes) -> None:
@@ -107,18 +108,19 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            if isinstance(exc.__context__, _HeadTooLarge):
+            if isinstance(exc.__context__, _Refusal):
                 raise exc.__context__ from None
-            msg = "Invalid HTTP request received."
-            self.logger.warning(msg)
-            self.send_400_response(msg)
+            # uvicorn's own answer is plain text: this one is a problem document too.
+            raise _Refusal(
+                400, "bad_request", "The request is not valid HTTP/1.1 and cannot be read."
+            ) from None
         except httptools.HttpParserUpgrade:
             if self._should_upgrade():
                 self.handle_websocket_upgrade()
             else:
                 self._unsupported_upgrade_warning()
 
-    def _refuse(self, refusal: _HeadTooLarge) -> None:
+    def _refuse(self, refusal: _Refusal) -> None:
         rid = new_request_id()
         phrase = HTTPStatus(refusal.status).phrase
         body = json.dumps(
