@@ -69,6 +69,9 @@ def settings(database_url: str) -> Settings:
         # locks; on a loaded machine some wait longer for a connection than the 2 s a
         # deployment allows. The tests of that limit build an app of their own.
         db_pool_timeout=30,
+        # Likewise for a statement left waiting on those locks: the tests of the statement
+        # timeout build an app of their own.
+        db_statement_timeout_ms=60_000,
         expiry_sweep_seconds=0,
         webhook_dispatch_seconds=0,
         rate_limits_enabled=False,  # the tests of rate limits build an app of their own

@@ -28,7 +28,7 @@ from connect_api.database import (
     start_embedded,
     upgrade_to_head,
 )
-from connect_api.edge import BodyLimit, ServerErrors
+from connect_api.edge import BodyLimit, RequestIds, ServerErrors, UrlLimit
 from connect_api.errors import PROBLEM_JSON, Problem, install_error_handlers
 from connect_api.events.router import router as events_router
 from connect_api.exports.router import router as exports_router
@@ -138,7 +138,8 @@ def create_app(
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
         generate_unique_id_function=lambda route: route.name,
     )
-    metrics = Metrics()
+    token = settings.metrics_token
+    metrics = Metrics(token.get_secret_value() if token is not None else None)
     app.state.metrics = metrics
     install_error_handlers(app, metrics.refusals)
     # Routes are matched in order, one after another: the probes and the requests every page
@@ -163,7 +164,7 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
             # What a browser client needs to read: limits, retries, new resources, replays.
             expose_headers=[
                 "RateLimit",
@@ -171,6 +172,7 @@ def create_app(
                 "Retry-After",
                 "Location",
                 "Idempotent-Replayed",
+                "X-Request-ID",
             ],
             max_age=600,
         )
@@ -178,8 +180,11 @@ def create_app(
     app.add_middleware(ServerErrors, send_timeout=settings.send_timeout_seconds)
     if settings.rate_limits_enabled:
         app.add_middleware(RateLimits, settings=settings)
-    # Outermost, so nothing else runs for a body that is too large.
+    # Nothing else runs for a body or a request target that is too large.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(UrlLimit, max_bytes=settings.max_url_bytes)
+    # Outermost, so that every answer, even those refusals, carries the request's id.
+    app.add_middleware(RequestIds)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

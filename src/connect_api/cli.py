@@ -20,7 +20,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from connect_api.app import create_app
     from connect_api.database import start_embedded
-    from connect_api.serving import DrainingServer
+    from connect_api.logs import log_config
+    from connect_api.serving import DrainingServer, limited_protocol
 
     if settings.embedded:
         # uvicorn re-raises SIGTERM/SIGINT once it has shut down; exit normally then, so the
@@ -44,6 +45,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"connect-api: {exc}", file=sys.stderr)
             return 1
     host, port = args.host or settings.host, args.port or settings.port
+    logging = log_config(settings.log_level, settings.log_format)
     if args.workers > 1:
         uvicorn.run(
             "connect_api.app:create_app",
@@ -52,6 +54,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             port=port,
             workers=args.workers,
             log_level=settings.log_level,
+            log_config=logging,
+            # Workers are fresh processes: the protocol reads its limits from the settings.
+            http="connect_api.serving:LimitedHttpProtocol",
             proxy_headers=True,
         )
     else:
@@ -61,6 +66,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             host=host,
             port=port,
             log_level=settings.log_level,
+            log_config=logging,
+            http=limited_protocol(settings.max_url_bytes, settings.max_header_bytes),
             proxy_headers=True,
             timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         )

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     db_pool_timeout: float = Field(
         2, gt=0, description="Seconds to wait for a free connection; then 503, `Retry-After`."
     )
+    db_statement_timeout_ms: int = Field(
+        5_000,
+        ge=0,
+        description="Longest a database statement may run, in milliseconds, on both pools; "
+        "past it the request is 503 `service_unavailable`. 0: no limit.",
+    )
     db_read_pool_size: int = Field(
         10,
         ge=1,
@@ -120,6 +126,13 @@ class Settings(BaseSettings):
         24, gt=0, description="How long an `Idempotency-Key` and its first response are kept."
     )
     log_level: str = Field("info", description="Log level for `serve`.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="`serve`'s log lines: `text`, or `json` (one object a line)."
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="When set, `/metrics` needs `Authorization: Bearer <this>`; unset: open.",
+    )
     drain_seconds: float = Field(
         5, ge=0, description="After SIGTERM, how long `/readyz` answers 503 before `serve` stops."
     )
@@ -148,6 +161,15 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         65_536, ge=1_024, description="Largest request body, in bytes; larger is 413 unread."
+    )
+    max_url_bytes: int = Field(
+        8_192, ge=1_024, description="Longest request target (path and query); longer is 414."
+    )
+    max_header_bytes: int = Field(
+        16_384, ge=4_096, description="Most bytes of request headers; more is 431."
+    )
+    export_concurrency_per_caller: int = Field(
+        2, ge=0, description="Export downloads one member may have running at once; 0: any."
     )
 
     policy: PolicySettings = Field(default_factory=PolicySettings)

@@ -17,7 +17,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection as SyncConnection
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -85,6 +85,15 @@ def jwt_secret(settings: Settings) -> str | None:
     return settings.jwt_secret
 
 
+def _session_settings(settings: Settings) -> dict[str, str]:
+    """What every pooled connection sets for its session: its name, and the statement timeout
+    (a statement cancelled by it is answered 503, see faults.py)."""
+    return {
+        "application_name": "connect-api",
+        "statement_timeout": str(settings.db_statement_timeout_ms),
+    }
+
+
 def make_engine(url: str, settings: Settings) -> AsyncEngine:
     return create_async_engine(
         url,
@@ -97,7 +106,7 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
         pool_pre_ping=False,
         # Errors (and so logs) never carry the statement's values: messages, tags, secrets.
         hide_parameters=True,
-        connect_args={"server_settings": {"application_name": "connect-api"}},
+        connect_args={"server_settings": _session_settings(settings)},
     )
 
 
@@ -122,10 +131,7 @@ async def make_read_pool(url: str, settings: Settings, min_size: int = 1) -> asy
         min_size=min_size,
         max_size=settings.db_read_pool_size,
         reset=_keep_session,
-        server_settings={
-            "application_name": "connect-api",
-            "plan_cache_mode": "force_generic_plan",
-        },
+        server_settings={**_session_settings(settings), "plan_cache_mode": "force_generic_plan"},
     )
     assert pool is not None
     return pool
@@ -140,6 +146,8 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
         command.upgrade(cfg, "head")
 
     async with engine.begin() as conn:
+        # A migration may rewrite a large table: the request statement timeout is not for it.
+        await conn.execute(text("SET LOCAL statement_timeout = 0"))
         await conn.run_sync(_run)
 
 

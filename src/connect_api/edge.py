@@ -10,8 +10,69 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connect_api.errors import problem_response
 from connect_api.faults import unavailable
+from connect_api.logs import accept_request_id, request_id
 
 log = logging.getLogger("connect_api")
+
+
+class RequestIds:
+    """Outermost: give every request an id, the client's ``X-Request-ID`` when it is
+    acceptable (see :func:`~connect_api.logs.accept_request_id`) or a new one. It is echoed in
+    ``X-Request-ID`` on every response, put in every problem document (``request_id``) and in
+    every log line written while the request is served."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+        rid = accept_request_id(given)
+        scope.setdefault("state", {})["request_id"] = rid
+        echoed = (b"x-request-id", rid.encode("ascii"))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0] != b"x-request-id"]
+                message["headers"] = [*headers, echoed]
+            await send(message)
+
+        token = request_id.set(rid)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)
+
+
+def url_length(raw_path: bytes, query: bytes) -> int:
+    """The request target's length as the request line carries it: path, ``?`` and query."""
+    return len(raw_path) + (1 + len(query) if query else 0)
+
+
+class UrlLimit:
+    """Refuse a request target (path and query) longer than ``max_bytes`` with 414
+    ``uri_too_long``. The HTTP protocol (:mod:`connect_api.serving`) refuses the same while
+    reading the request line; this check holds the same limit behind any other server."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+            if url_length(raw, scope.get("query_string", b"")) > self.max_bytes:
+                response = problem_response(
+                    414,
+                    "uri_too_long",
+                    f"The request target is longer than {self.max_bytes} bytes.",
+                    headers={"Connection": "close"},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class PayloadTooLarge(HTTPException):

@@ -14,6 +14,8 @@ from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from connect_api.logs import request_id as current_request_id
+
 log = logging.getLogger("connect_api")
 
 PROBLEM_JSON = "application/problem+json"
@@ -109,6 +111,8 @@ class Problem(BaseModel):
                     "detail": "You can invite this member again after 2026-12-16T10:00:00Z.",
                     "code": "cooldown_active",
                     "until": "2026-12-16T10:00:00Z",
+                    "instance": "/v1/invitations",
+                    "request_id": "5f0c6d1e8a2b4c7d9e0f1a2b3c4d5e6f",
                 }
             ]
         },
@@ -120,6 +124,11 @@ class Problem(BaseModel):
     detail: str = Field(description="What went wrong in this case, for a person.")
     code: str = Field(description="Stable machine-readable code; switch on this.")
     instance: str | None = Field(None, description="The request path.")
+    request_id: str | None = Field(
+        None,
+        description="The request's id, as in the `X-Request-ID` response header and the "
+        "service's log lines: quote it when reporting a problem.",
+    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -151,6 +160,9 @@ def problem_response(
     }
     if instance:
         body["instance"] = instance
+    rid = current_request_id.get()
+    if rid is not None:
+        body["request_id"] = rid
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
@@ -162,6 +174,7 @@ _STATUS_CODES = {
     406: "not_acceptable",
     409: "conflict",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "validation_error",
     429: "throttled",
@@ -295,6 +308,7 @@ def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
                                 "status": e.status,
                                 "detail": e.__doc__.strip() if e.__doc__ else e.title,
                                 "code": e.code,
+                                "request_id": "5f0c6d1e8a2b4c7d9e0f1a2b3c4d5e6f",
                             },
                         }
                         for e in errs

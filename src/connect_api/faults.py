@@ -27,6 +27,12 @@ class Unavailable:
 POOL_EXHAUSTED = Unavailable(
     "service_unavailable", "The service is at capacity; retry after `Retry-After` seconds.", 1
 )
+STATEMENT_TIMEOUT = Unavailable(
+    "service_unavailable",
+    "The request took longer than the service allows its database work; retry after "
+    "`Retry-After` seconds.",
+    1,
+)
 DATABASE_UNAVAILABLE = Unavailable(
     "database_unavailable",
     "The database cannot be reached just now; retry after `Retry-After` seconds.",
@@ -54,7 +60,7 @@ def unavailable(exc: BaseException) -> Unavailable | None:
         state = getattr(item, "sqlstate", None)
         if isinstance(state, str):
             if state in _BUSY_SQLSTATES:
-                return POOL_EXHAUSTED
+                return STATEMENT_TIMEOUT
             if state.startswith("08") or state in _UNAVAILABLE_SQLSTATES:
                 return DATABASE_UNAVAILABLE
         if isinstance(item, PostgresConnectionError | OSError):

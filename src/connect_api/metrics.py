@@ -9,20 +9,44 @@ third of the CPU of a `GET /healthz` in a profile, on every request.
 
 from __future__ import annotations
 
+import hmac
+import logging
+import math
 import time
+from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from connect_api.errors import Problem, Unauthorized
+
+log = logging.getLogger("connect_api")
 
 # Not counted: the probes, the metrics themselves and the documentation.
 NOT_COUNTED = ("/healthz", "/readyz", "/metrics", "/docs", "/static-offline-docs", "/openapi")
 
+# The webhook outbox at scrape time: every pending delivery, those due now, and the oldest due
+# one's due time. One walk of the partial index on pending deliveries.
+OUTBOX_SQL = """
+SELECT count(*),
+       count(*) FILTER (WHERE next_attempt_at <= $1),
+       min(next_attempt_at) FILTER (WHERE next_attempt_at <= $1)
+FROM webhook_deliveries WHERE status = 'pending'
+"""
+# How long a scrape waits for a connection and for that statement.
+OUTBOX_TIMEOUT = 0.5
+
+
+class MetricsTokenRequired(Unauthorized):
+    """`/metrics` is protected (`CONNECT_API_METRICS_TOKEN`) and the bearer token is not it."""
+
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, token: str | None = None) -> None:
+        self.token = token
         # One registry per app, so several apps in one process (tests) never collide.
         self.registry = CollectorRegistry()
         self.refusals = Counter(
@@ -45,18 +69,108 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.pool_checked_out = Gauge(
+            "connect_api_db_pool_checked_out",
+            "Database connections in use, by pool (`transactions`, `reads`).",
+            ["pool"],
+            registry=self.registry,
+        )
+        self.pool_open = Gauge(
+            "connect_api_db_pool_open",
+            "Database connections open (in use or idle), by pool.",
+            ["pool"],
+            registry=self.registry,
+        )
+        self.pool_max = Gauge(
+            "connect_api_db_pool_max",
+            "Most database connections the pool may open, by pool.",
+            ["pool"],
+            registry=self.registry,
+        )
+        self.outbox_pending = Gauge(
+            "connect_api_webhook_deliveries_pending",
+            "Webhook deliveries not yet delivered nor failed (NaN: the database did not answer).",
+            registry=self.registry,
+        )
+        self.outbox_due = Gauge(
+            "connect_api_webhook_deliveries_due",
+            "Pending webhook deliveries whose attempt is due now.",
+            registry=self.registry,
+        )
+        self.outbox_lag = Gauge(
+            "connect_api_webhook_outbox_lag_seconds",
+            "How long the oldest due webhook delivery has been due; 0 when none is.",
+            registry=self.registry,
+        )
+
+    async def refresh(self, app: FastAPI) -> None:
+        """Read the pools' use and the webhook outbox for a scrape. The outbox is one short
+        statement on the hot-read pool; if the database does not answer in time, its gauges
+        are NaN and the scrape still succeeds."""
+        ctx: Any = getattr(app.state, "ctx", None)
+        if ctx is None:
+            return
+        engine_pool: Any = ctx.db.engine.pool
+        in_use = engine_pool.checkedout()
+        self.pool_checked_out.labels("transactions").set(in_use)
+        self.pool_open.labels("transactions").set(in_use + engine_pool.checkedin())
+        settings = ctx.settings
+        self.pool_max.labels("transactions").set(settings.db_pool_size + settings.db_max_overflow)
+        reads: Any = ctx.db.reads
+        self.pool_checked_out.labels("reads").set(reads.get_size() - reads.get_idle_size())
+        self.pool_open.labels("reads").set(reads.get_size())
+        self.pool_max.labels("reads").set(reads.get_max_size())
+        try:
+            async with reads.acquire(timeout=OUTBOX_TIMEOUT) as conn:
+                total, due, oldest = await conn.fetchrow(
+                    OUTBOX_SQL, ctx.clock.now(), timeout=OUTBOX_TIMEOUT
+                )
+        except Exception as exc:
+            log.warning("metrics: webhook outbox not read: %s", type(exc).__name__)
+            for gauge in (self.outbox_pending, self.outbox_due, self.outbox_lag):
+                gauge.set(math.nan)
+            return
+        self.outbox_pending.set(total)
+        self.outbox_due.set(due)
+        lag = 0.0 if oldest is None else (ctx.clock.now() - oldest).total_seconds()
+        self.outbox_lag.set(max(0.0, lag))
+
+    def _check(self, request: Request) -> None:
+        if self.token is None:
+            return
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        expected = self.token.encode("utf-8")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode("utf-8"), expected
+        ):
+            raise MetricsTokenRequired(
+                "`/metrics` needs `Authorization: Bearer` with the metrics token.",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+
     def install(self, app: FastAPI) -> None:
         router = APIRouter(tags=["operations"])
 
         @router.get(
             "/metrics",
             summary="Prometheus metrics",
-            description="Request counts and latencies by route, and refusals by problem "
-            "`code`, in the Prometheus text format.",
+            description="Request counts and latencies by route, refusals by problem `code`, "
+            "the database pools' use and the webhook outbox, in the Prometheus text format. "
+            "When `CONNECT_API_METRICS_TOKEN` is set, it needs `Authorization: Bearer <that "
+            "token>`; otherwise it is open.",
             response_class=PlainTextResponse,
-            responses={200: {"description": "Prometheus text exposition format."}},
+            responses={
+                200: {"description": "Prometheus text exposition format."},
+                401: {
+                    "model": Problem,
+                    "description": "`CONNECT_API_METRICS_TOKEN` is set and the request does "
+                    "not carry it as its bearer token. Code: `unauthorized`.",
+                },
+            },
         )
-        async def metrics() -> PlainTextResponse:
+        async def metrics(request: Request) -> PlainTextResponse:
+            self._check(request)
+            await self.refresh(request.app)
             return PlainTextResponse(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
         app.include_router(router)

@@ -1,15 +1,164 @@
-"""The server of `connect-api serve`: uvicorn, with a drain period before shutting down."""
+"""The server of `connect-api serve`: uvicorn, with a drain period before shutting down, and an
+HTTP protocol that answers an over-long request line or header block with problem+json."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from http import HTTPStatus
 from types import FrameType
+from typing import Any
 
+import httptools
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from connect_api.errors import PROBLEM_JSON, TYPE_BASE
+from connect_api.logs import new_request_id, request_id
 
 log = logging.getLogger("connect_api")
+
+
+class _Refusal(Exception):
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+class LimitedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with limits on the request head. A request target longer
+    than ``max_url_bytes`` is answered 414 ``uri_too_long``, and headers of more than
+    ``max_header_bytes`` (names, values and their separators) 431
+    ``request_header_fields_too_large``: problem+json with ``X-Request-ID`` and
+    ``Connection: close``, instead of uvicorn's plain-text 400 (or, for headers, no limit).
+    A request the parser cannot read at all is a 400 ``bad_request`` problem document too.
+
+    The limits are counted as the parser hands the head over, so no more than about one read
+    past them is ever held. Without limits of its own (``connect-api serve --workers``) the
+    class reads them from the settings."""
+
+    max_url_bytes: int | None = None
+    max_header_bytes: int | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cls = type(self)
+        if cls.max_url_bytes is None or cls.max_header_bytes is None:
+            from connect_api.config import Settings
+
+            settings = Settings()
+            cls.max_url_bytes, cls.max_header_bytes = (
+                settings.max_url_bytes,
+                settings.max_header_bytes,
+            )
+        self._url_limit: int = cls.max_url_bytes
+        self._header_limit: int = cls.max_header_bytes
+        self._header_bytes = 0
+        self._raw_head_bytes = 0
+        self._in_head = False
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_bytes = self._raw_head_bytes = 0
+        self._in_head = True
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        if len(self.url) > self._url_limit:
+            raise _Refusal(
+                414,
+                "uri_too_long",
+                f"The request target is longer than {self._url_limit} bytes.",
+            )
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value) + 4  # ": " and CRLF
+        if self._header_bytes > self._header_limit:
+            raise self._headers_too_large()
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
+
+    def _headers_too_large(self) -> _Refusal:
+        return _Refusal(
+            431,
+            "request_header_fields_too_large",
+            f"The request headers are larger than {self._header_limit} bytes.",
+        )
+
+    def data_received(self, data: bytes) -> None:
+        continued = self._in_head
+        try:
+            self._feed(data)
+            if continued and self._in_head:
+                # The whole read belongs to a head still incomplete. The parser keeps a header
+                # it is reading whole before it calls on_header: count what it holds too.
+                self._raw_head_bytes += len(data)
+                if self._raw_head_bytes > self._url_limit + self._header_limit + 1_024:
+                    raise self._headers_too_large()
+        except _Refusal as refusal:
+            self._refuse(refusal)
+
+    def _feed(self, data: bytes) -> None:
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            if isinstance(exc.__context__, _Refusal):
+                raise exc.__context__ from None
+            # uvicorn's own answer is plain text: this one is a problem document too.
+            raise _Refusal(
+                400, "bad_request", "The request is not valid HTTP/1.1 and cannot be read."
+            ) from None
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+
+    def _refuse(self, refusal: _Refusal) -> None:
+        rid = new_request_id()
+        phrase = HTTPStatus(refusal.status).phrase
+        body = json.dumps(
+            {
+                "type": TYPE_BASE + refusal.code,
+                "title": phrase,
+                "status": refusal.status,
+                "detail": refusal.detail,
+                "code": refusal.code,
+                "request_id": rid,
+            }
+        ).encode()
+        token = request_id.set(rid)
+        try:
+            log.warning("%s from %s: %s", refusal.code, self.client, refusal.detail)
+        finally:
+            request_id.reset(token)
+        head = [f"HTTP/1.1 {refusal.status} {phrase}\r\n".encode("ascii")]
+        for name, value in self.server_state.default_headers:
+            head += [name, b": ", value, b"\r\n"]
+        head += [
+            f"content-type: {PROBLEM_JSON}\r\n".encode("ascii"),
+            f"content-length: {len(body)}\r\n".encode("ascii"),
+            f"x-request-id: {rid}\r\n".encode("ascii"),
+            b"connection: close\r\n\r\n",
+            body,
+        ]
+        self.transport.write(b"".join(head))
+        self.transport.close()
+
+
+def limited_protocol(max_url_bytes: int, max_header_bytes: int) -> type[LimitedHttpProtocol]:
+    """The protocol class with these limits, for ``uvicorn.Config(http=...)``."""
+    return type(
+        "LimitedHttpProtocol",
+        (LimitedHttpProtocol,),
+        {"max_url_bytes": max_url_bytes, "max_header_bytes": max_header_bytes},
+    )
 
 
 class DrainingServer(uvicorn.Server):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 import anyio
@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from connect_api.deps import Ctx, CurrentPrincipal
-from connect_api.errors import Unprocessable, responses
+from connect_api.errors import DomainError, Unprocessable, responses
 from connect_api.exports import service
 from connect_api.exports.schemas import ExportDocument, ExportFormat, ExportKind
 
@@ -44,19 +44,69 @@ def _prefers_csv(accept: str | None) -> bool:
     return csv_q > json_q
 
 
-class _Download(StreamingResponse):
-    """A streamed body that closes the export's snapshot however the response ends:
-    finished, failed, or the client gone."""
+class TooManyExports(DomainError):
+    """The caller already has as many export downloads running as allowed. Retry after
+    `Retry-After`."""
 
-    def __init__(self, export: service.Export, content: AsyncIterator[bytes], **kw: Any) -> None:
+    status, code, title = 429, "too_many_exports", "Too many exports at once"
+
+
+class ExportSlots:
+    """How many export downloads each member has running in this process. Each holds a pooled
+    connection and a snapshot for as long as its client reads, so one member may run only a
+    few at once (``CONNECT_API_EXPORT_CONCURRENCY_PER_CALLER``)."""
+
+    def __init__(self) -> None:
+        self.running: dict[int, int] = {}
+
+    def take(self, member_id: int, cap: int) -> None:
+        held = self.running.get(member_id, 0)
+        if cap and held >= cap:
+            raise TooManyExports(
+                f"You already have {held} exports downloading; at most {cap} run at once. "
+                "Retry after `Retry-After` seconds.",
+                headers={"Retry-After": "1"},
+                limit=cap,
+            )
+        self.running[member_id] = held + 1
+
+    def give_back(self, member_id: int) -> None:
+        held = self.running.get(member_id, 0) - 1
+        if held > 0:
+            self.running[member_id] = held
+        else:
+            self.running.pop(member_id, None)
+
+
+def _slots(request: Request) -> ExportSlots:
+    state = request.app.state
+    slots: ExportSlots | None = getattr(state, "export_slots", None)
+    if slots is None:
+        slots = state.export_slots = ExportSlots()
+    return slots
+
+
+class _Download(StreamingResponse):
+    """A streamed body that closes the export's snapshot, and gives back its caller's export
+    place, however the response ends: finished, failed, or the client gone."""
+
+    def __init__(
+        self,
+        export: service.Export,
+        content: AsyncIterator[bytes],
+        release: Callable[[], None],
+        **kw: Any,
+    ) -> None:
         super().__init__(content, **kw)
         self._export = export
         self._content = content
+        self._release = release
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
+            self._release()
             with anyio.CancelScope(shield=True):
                 aclose = getattr(self._content, "aclose", None)
                 if aclose is not None:
@@ -82,7 +132,10 @@ class _Download(StreamingResponse):
         "array; a text cell that would start with `=`, `+`, `-`, `@`, a tab or a carriage "
         "return is prefixed with `'` so spreadsheets don't run it as a formula. Every list "
         "is newest first. The answer is a download (`Content-Disposition: attachment`) and "
-        "is not cached."
+        "is not cached.\n\n"
+        "**At most 2 at once** (`CONNECT_API_EXPORT_CONCURRENCY_PER_CALLER`, counted per "
+        "process): another download while two are running is `429 too_many_exports` with "
+        "`Retry-After`."
     ),
     response_model=None,
     responses={
@@ -94,7 +147,7 @@ class _Download(StreamingResponse):
                 "application/zip": {"schema": {"type": "string", "format": "binary"}},
             },
         },
-        **responses(),
+        **responses(TooManyExports),
     },
 )
 async def export_my_data(
@@ -114,7 +167,13 @@ async def export_my_data(
     as_csv = (
         fmt is ExportFormat.csv if fmt is not None else _prefers_csv(request.headers.get("accept"))
     )
-    export = await service.open_export(ctx, principal.member_id)
+    slots, member_id = _slots(request), principal.member_id
+    slots.take(member_id, ctx.settings.export_concurrency_per_caller)
+    try:
+        export = await service.open_export(ctx, member_id)
+    except BaseException:
+        slots.give_back(member_id)
+        raise
     stem = f"connect-export-{export.member.id}-{export.now:%Y%m%d}"
     if kind is not None:
         content, media, name = export.csv(kind), "text/csv; charset=utf-8", f"{stem}-{kind}.csv"
@@ -125,6 +184,7 @@ async def export_my_data(
     return _Download(
         export,
         content,
+        lambda: slots.give_back(member_id),
         media_type=media,
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
