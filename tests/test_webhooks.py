@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import socket
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import httpx
 import pytest
 from standardwebhooks import Webhook as Verifier
 
-from connect_api.webhooks.service import BACKOFF, dispatch_once
+from connect_api.config import Settings
+from connect_api.context import AppContext
+from connect_api.webhooks.service import dispatch_once, next_delay
 from tests.helpers import Api, Receiver, problem
+
+
+@contextlib.contextmanager
+def tuned(ctx: AppContext, **values: Any) -> Iterator[None]:
+    """Settings of the shared app changed for one test."""
+    before = {k: getattr(ctx.settings, k) for k in values}
+    for k, v in values.items():
+        setattr(ctx.settings, k, v)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            setattr(ctx.settings, k, v)
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 @pytest.fixture
@@ -83,36 +105,37 @@ async def test_event_type_filter(
     assert [e["type"] for e in inbox.events()] == ["invitation.accepted"]
 
 
-async def test_failures_are_retried_with_backoff_then_given_up(
+async def test_failures_are_retried_on_the_schedule_then_given_up(
     api: Api, receiver: tuple[Receiver, str], client: httpx.AsyncClient
 ) -> None:
     inbox, url = receiver
-    api.ctx.settings.webhook_max_attempts = 3
-    try:
+    with tuned(api.ctx, webhook_retry_schedule=[0, 5, 300], webhook_retry_jitter=0):
         hook = await _register(api, url)
         a, b = await api.members(2)
         await api.invited(a, b)
         inbox.answers = [500, 503]
 
-        assert await dispatch_once(api.ctx, client) == 1  # attempt 1: 500
-        api.clock.advance(BACKOFF[0] - timedelta(seconds=1))
+        assert await dispatch_once(api.ctx, client) == 1  # attempt 1, at once: 500
+        api.clock.advance(seconds=4)
         assert await dispatch_once(api.ctx, client) == 0  # not due yet
         api.clock.advance(seconds=1)
-        assert await dispatch_once(api.ctx, client) == 1  # attempt 2: 503
-        api.clock.advance(BACKOFF[1])
-        assert await dispatch_once(api.ctx, client) == 1  # attempt 3: 200
+        assert await dispatch_once(api.ctx, client) == 1  # attempt 2, 5 s later: 503
+        api.clock.advance(seconds=299)
+        assert await dispatch_once(api.ctx, client) == 0
+        api.clock.advance(seconds=1)
+        assert await dispatch_once(api.ctx, client) == 1  # attempt 3, 5 min later: 200
         ids = {headers["webhook-id"] for headers, _ in inbox.requests}
         assert len(inbox.requests) == 3 and len(ids) == 1  # one id for every attempt
         [delivery] = (await api.admin.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["items"]
         assert (delivery["status"], delivery["attempts"]) == ("delivered", 3)
 
-        # An endpoint that never answers 2xx: given up after the last attempt.
+        # An endpoint that never answers 2xx: given up after the schedule's last attempt.
         await api.invited(b, await api.member())
         inbox.answers = [500] * 5
-        for wait in (timedelta(0), BACKOFF[0], BACKOFF[1]):
-            api.clock.advance(wait)
+        for wait in (0, 5, 300):
+            api.clock.advance(seconds=wait)
             assert await dispatch_once(api.ctx, client) == 1
-        api.clock.advance(BACKOFF[2])
+        api.clock.advance(days=2)
         assert await dispatch_once(api.ctx, client) == 0
         failed = (await api.admin.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["items"][0]
         assert (failed["status"], failed["attempts"], failed["last_status_code"]) == (
@@ -120,8 +143,200 @@ async def test_failures_are_retried_with_backoff_then_given_up(
             3,
             500,
         )
-    finally:
-        api.ctx.settings.webhook_max_attempts = 8
+        assert failed["next_attempt_at"] is None
+
+
+def test_the_default_schedule_is_the_standard_webhooks_one_with_jitter(app_ctx: AppContext) -> None:
+    standard = [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert defaults.webhook_retry_schedule == standard
+    assert defaults.webhook_retry_jitter == 0.1
+    ctx = dataclasses.replace(app_ctx, settings=defaults)
+    for attempt in range(1, 10):  # after failed attempt n, the delay of attempt n + 1
+        delays = {next_delay(ctx, attempt, None) for _ in range(50)}
+        wanted = standard[attempt]
+        assert all(
+            timedelta(seconds=wanted * 0.9) <= d <= timedelta(seconds=wanted * 1.1)
+            for d in delays
+            if d is not None
+        ), (attempt, delays)
+        assert len(delays) > 1  # spread, not one value
+    assert next_delay(ctx, 10, None) is None  # ten attempts, then given up
+    # A Retry-After later than the schedule wins, up to the longest one honoured.
+    assert next_delay(ctx, 1, 3600.0) == timedelta(hours=1)
+    assert next_delay(ctx, 1, 10 * 86400.0) == timedelta(days=1)
+
+
+async def test_retry_after_is_honoured_on_429_502_503_504(
+    api: Api, receiver: tuple[Receiver, str], client: httpx.AsyncClient
+) -> None:
+    inbox, url = receiver
+    hook = await _register(api, url)
+    deliveries = f"/v1/webhooks/{hook['id']}/deliveries"
+    with tuned(
+        api.ctx,
+        webhook_retry_schedule=[0, 5, 5, 5, 5, 5],
+        webhook_retry_jitter=0,
+        webhook_retry_after_max_seconds=7200,
+    ):
+        a, b = await api.members(2)
+        await api.invited(a, b)
+        api.clock.set(api.clock.now().replace(microsecond=0))  # HTTP-dates are in seconds
+        # The second attempt comes 120 s from now; it is asked to wait an hour from then.
+        in_an_hour = format_datetime(api.clock.now() + timedelta(seconds=3720), usegmt=True)
+        inbox.answers = [
+            (503, {"retry-after": "120"}),
+            (429, {"retry-after": in_an_hour}),
+            (502, {"retry-after": "999999"}),  # capped at the longest honoured
+            (500, {"retry-after": "600"}),  # not a status that asks to wait: the schedule
+            (504, {"retry-after": "soon"}),  # unreadable: the schedule
+        ]
+        expected = [120, 3600, 7200, 5, 5]
+        for wait in expected:
+            assert await dispatch_once(api.ctx, client) == 1
+            [d] = (await api.admin.get(deliveries)).json()["items"]
+            assert _at(d["next_attempt_at"]) - api.clock.now() == timedelta(seconds=wait), d
+            api.clock.advance(seconds=wait - 1)
+            assert await dispatch_once(api.ctx, client) == 0  # no earlier than asked
+            api.clock.advance(seconds=1)
+        assert await dispatch_once(api.ctx, client) == 1
+        [d] = (await api.admin.get(deliveries)).json()["items"]
+        assert (d["status"], d["attempts"]) == ("delivered", 6)
+
+
+async def _disabled_events(api: Api) -> list[dict[str, Any]]:
+    r = await api.admin.get("/v1/events", params={"all": "true", "limit": 100})
+    return [e for e in r.json()["items"] if e["type"] == "webhook.disabled"]
+
+
+async def test_an_endpoint_that_answers_410_is_disabled(
+    api: Api, receiver: tuple[Receiver, str], client: httpx.AsyncClient
+) -> None:
+    inbox, url = receiver
+    hook = await _register(api, url)
+    a, b, c = await api.members(3)
+    await api.invited(a, b)
+    await api.invited(a, c)
+    inbox.answers = [410, 500]
+    with tuned(api.ctx, webhook_endpoint_concurrency=1):
+        assert await dispatch_once(api.ctx, client) == 1  # one at a time: the first says 410
+    read = (await api.admin.get(f"/v1/webhooks/{hook['id']}")).json()
+    assert (read["status"], read["disabled_reason"]) == ("disabled", "gone")
+    assert read["disabled_at"] is not None
+    items = (await api.admin.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["items"]
+    assert [(d["status"], d["last_status_code"], d["last_error"]) for d in items] == [
+        ("failed", None, "endpoint disabled"),  # the other one, given up with it
+        ("failed", 410, "HTTP 410"),
+    ]
+    [event] = await _disabled_events(api)
+    assert event["data"] == {"webhook_id": hook["id"], "reason": "gone"}
+
+    # Nothing more goes to it, nor is queued for it.
+    await api.invited(b, c)
+    api.clock.advance(days=1)
+    assert await dispatch_once(api.ctx, client) == 0
+    assert len(inbox.requests) == 1
+    assert len((await api.admin.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["items"]) == 2
+
+    # Enabled again by an admin: events from then on are delivered.
+    r = await api.admin.patch(f"/v1/webhooks/{hook['id']}", json={"enabled": True})
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["disabled_reason"], r.json()["disabled_at"]) == (
+        "enabled",
+        None,
+        None,
+    )
+    await api.invited(c, await api.member())
+    assert await dispatch_once(api.ctx, client) == 1
+    assert inbox.events()[-1]["type"] == "invitation.created"
+
+
+async def test_an_endpoint_failing_for_five_days_is_disabled_with_an_event(
+    api: Api, receiver: tuple[Receiver, str], client: httpx.AsyncClient
+) -> None:
+    inbox, url = receiver
+    hook = await _register(api, url)
+    other_inbox_url = url  # a second webhook, subscribed to the disabled events, hears of it
+    watcher = await _register(api, other_inbox_url, event_types=["webhook.disabled"])
+    a = await api.member()
+    start = api.clock.now()
+    inbox.answers = [500] * 100
+
+    async def fail_one_more() -> None:
+        await api.invited(a, await api.member())
+        assert await dispatch_once(api.ctx, client) >= 1
+
+    await fail_one_more()
+    read = (await api.admin.get(f"/v1/webhooks/{hook['id']}")).json()
+    assert read["status"] == "enabled" and _at(read["failing_since"]) == start
+
+    # A success in between starts the count again.
+    api.clock.advance(days=3)
+    inbox.answers = []
+    await fail_one_more()
+    assert (await api.admin.get(f"/v1/webhooks/{hook['id']}")).json()["failing_since"] is None
+
+    inbox.answers = [500] * 100
+    api.clock.advance(days=1)
+    restart = api.clock.now()
+    await fail_one_more()
+    api.clock.advance(days=4, hours=23)
+    await fail_one_more()
+    read = (await api.admin.get(f"/v1/webhooks/{hook['id']}")).json()
+    assert read["status"] == "enabled" and _at(read["failing_since"]) == restart
+    assert await _disabled_events(api) == []
+
+    api.clock.advance(hours=1)  # five days of nothing but failures
+    await fail_one_more()
+    read = (await api.admin.get(f"/v1/webhooks/{hook['id']}")).json()
+    assert (read["status"], read["disabled_reason"]) == ("disabled", "failing")
+    [event] = await _disabled_events(api)
+    assert event["data"] == {"webhook_id": hook["id"], "reason": "failing"}
+    pending = [
+        d
+        for d in (await api.admin.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["items"]
+        if d["status"] == "pending"
+    ]
+    assert pending == []
+    watched = (await api.admin.get(f"/v1/webhooks/{watcher['id']}/deliveries")).json()["items"]
+    assert len(watched) == 1  # the watcher's delivery of `webhook.disabled` is queued
+
+
+async def test_an_admin_disables_and_enables_a_webhook(
+    api: Api, receiver: tuple[Receiver, str], client: httpx.AsyncClient
+) -> None:
+    inbox, url = receiver
+    hook = await _register(api, url, description="before")
+    path = f"/v1/webhooks/{hook['id']}"
+    member = await api.member()
+    problem(await api.as_(member).patch(path, json={"enabled": False}), 403, "insufficient_scope")
+    problem(await api.admin.patch("/v1/webhooks/999999", json={"enabled": False}), 404, "not_found")
+    problem(await api.admin.patch(path, json={"url": "https://x.example"}), 422, "validation_error")
+    problem(await api.admin.patch(path, json={"event_types": ["nope"]}), 422, "validation_error")
+
+    a, b = await api.members(2)
+    await api.invited(a, b)
+    inbox.answers = [500]
+    await dispatch_once(api.ctx, client)
+    r = await api.admin.patch(path, json={"enabled": False, "description": "paused"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["status"], body["disabled_reason"], body["description"]) == (
+        "disabled",
+        "manual",
+        "paused",
+    )
+    [d] = (await api.admin.get(f"{path}/deliveries")).json()["items"]
+    assert d["status"] == "failed"
+    api.clock.advance(days=1)
+    assert await dispatch_once(api.ctx, client) == 0
+    assert await _disabled_events(api) == []  # only the dispatcher's own disabling is an event
+
+    r = await api.admin.patch(path, json={"enabled": True, "event_types": ["invitation.accepted"]})
+    assert (r.json()["status"], r.json()["event_types"]) == ("enabled", ["invitation.accepted"])
+    assert r.json()["failing_since"] is None
+    listed = (await api.admin.get("/v1/webhooks")).json()["items"]
+    assert listed[0]["status"] == "enabled"
 
 
 async def test_unreachable_endpoint_is_an_error_not_a_crash(
@@ -166,7 +381,7 @@ async def test_deleting_a_webhook_stops_its_retries(
     inbox.answers = [500]
     await dispatch_once(api.ctx, client)
     await api.admin.delete(f"/v1/webhooks/{hook['id']}")
-    api.clock.advance(BACKOFF[0])
+    api.clock.advance(hours=1)
     assert await dispatch_once(api.ctx, client) == 0
     assert len(inbox.requests) == 1
 

@@ -1,5 +1,5 @@
 """Prometheus metrics (prometheus-client): requests by route template, method and status, their
-latency, and refusals by problem code.
+latency, refusals by problem code, and how webhook deliveries went.
 
 Requests are counted by a pure ASGI layer that reads the route the router has already matched
 (``scope["route"]``). prometheus-fastapi-instrumentator, used before, matched every request
@@ -13,7 +13,7 @@ import time
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -45,14 +45,16 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.webhooks = WebhookMetrics(self.registry)
+
     def install(self, app: FastAPI) -> None:
         router = APIRouter(tags=["operations"])
 
         @router.get(
             "/metrics",
             summary="Prometheus metrics",
-            description="Request counts and latencies by route, and refusals by problem "
-            "`code`, in the Prometheus text format.",
+            description="Request counts and latencies by route, refusals by problem `code` "
+            "and webhook delivery outcomes, in the Prometheus text format.",
             response_class=PlainTextResponse,
             responses={200: {"description": "Prometheus text exposition format."}},
         )
@@ -61,6 +63,38 @@ class Metrics:
 
         app.include_router(router)
         app.add_middleware(RequestMetrics, metrics=self)
+
+
+class WebhookMetrics:
+    """What became of each webhook delivery attempt this process made, and endpoints disabled."""
+
+    OUTCOMES = ("delivered", "retrying", "given_up")
+    REASONS = ("gone", "failing")
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.attempts = Counter(
+            "connect_api_webhook_attempts",
+            "Webhook delivery attempts, by outcome: delivered, retrying (failed, another "
+            "attempt is scheduled) or given_up (failed for the last time).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.disabled = Counter(
+            "connect_api_webhook_endpoints_disabled",
+            "Webhook endpoints disabled by the dispatcher, by reason: gone (answered 410) or "
+            "failing (every delivery failed for too long).",
+            ["reason"],
+            registry=registry,
+        )
+        self.in_flight = Gauge(
+            "connect_api_webhook_attempts_in_flight",
+            "Webhook delivery attempts being sent right now.",
+            registry=registry,
+        )
+        for outcome in self.OUTCOMES:  # every series exists from the start, at 0
+            self.attempts.labels(outcome)
+        for reason in self.REASONS:
+            self.disabled.labels(reason)
 
 
 class RequestMetrics:
