@@ -13,12 +13,15 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from standardwebhooks import Webhook as Verifier
 
+from connect_api.app import create_app
+from connect_api.clock import ManualClock
 from connect_api.config import Settings
 from connect_api.context import AppContext
-from connect_api.webhooks.service import dispatch_once, next_delay
-from tests.helpers import Api, Receiver, problem
+from connect_api.webhooks.service import dispatch_once, next_delay, run_dispatcher
+from tests.helpers import Api, Receiver, problem, receiving
 
 
 @contextlib.contextmanager
@@ -351,6 +354,164 @@ async def test_unreachable_endpoint_is_an_error_not_a_crash(
     assert await dispatch_once(api.ctx, client) == 1
     [delivery] = (await api.admin.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["items"]
     assert delivery["status"] == "pending" and delivery["last_error"] == "could not connect"
+    assert delivery["last_status_code"] is None
+
+
+async def test_the_delivery_log_records_only_the_kind_of_failure(api: Api) -> None:
+    """Status codes, and otherwise a kind, never the socket's message (no errno, address or
+    port) nor the answer's body: the log is no probe of the network."""
+    async with receiving(delay=3) as (_, slow_url), receiving() as (answering, url):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            refused = f"http://127.0.0.1:{s.getsockname()[1]}/gone"
+        hooks = [await _register(api, u) for u in (refused, slow_url, url)]
+        answering.answers = [(500, {"x-internal": "db-7.corp:5432"})]
+        a, b = await api.members(2)
+        await api.invited(a, b)
+        async with httpx.AsyncClient() as client:
+            with tuned(api.ctx, webhook_timeout_seconds=1):
+                assert await dispatch_once(api.ctx, client) == 3
+        errors = []
+        for hook in hooks:
+            r = await api.admin.get(f"/v1/webhooks/{hook['id']}/deliveries")
+            [d] = r.json()["items"]
+            errors.append((d["last_status_code"], d["last_error"]))
+    assert errors == [(None, "could not connect"), (None, "timed out"), (500, "HTTP 500")]
+
+
+async def _until(check: Any, seconds: float) -> float:
+    """Wait until ``check()`` holds (or ``seconds`` pass); how long it took."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while not check() and loop.time() - start < seconds:  # noqa: ASYNC110 - polls a receiver
+        await asyncio.sleep(0.01)
+    return loop.time() - start
+
+
+async def test_a_slow_endpoint_does_not_hold_up_another(api: Api) -> None:
+    """One endpoint answers only after the timeout; another's deliveries and retries go on
+    meanwhile, each as soon as it is due."""
+    async with receiving(delay=4) as (slow, slow_url), receiving() as (fast, fast_url):
+        await _register(api, slow_url)
+        await _register(api, fast_url)
+        ctx = dataclasses.replace(
+            api.ctx,
+            settings=api.ctx.settings.model_copy(
+                update={
+                    "webhook_dispatch_seconds": 0.05,
+                    "webhook_timeout_seconds": 2.5,
+                    "webhook_retry_schedule": [0, 0, 0],
+                    "webhook_retry_jitter": 0,
+                }
+            ),
+        )
+        a, b, c = await api.members(3)
+        fast.answers = [500]  # its first attempt fails, and is retried at once
+        stop = asyncio.Event()
+        dispatcher = asyncio.create_task(run_dispatcher(ctx, stop))
+        try:
+            await api.invited(a, b)
+            took = await _until(lambda: len(fast.requests) == 2, 2.5)
+            assert len(fast.requests) == 2 and took < 1.5, took  # retried, not waiting
+            await api.invited(a, c)  # while the slow endpoint still holds its first attempt
+            took = await _until(lambda: len(fast.requests) == 3, 2.5)
+            assert len(fast.requests) == 3 and took < 1.0, took
+            assert len(slow.requests) == 2  # one attempt for each event, still unanswered
+        finally:
+            stop.set()
+            await dispatcher
+    assert [e["type"] for e in fast.events()] == ["invitation.created"] * 3
+
+
+async def test_deliveries_go_out_while_requests_hold_every_connection(
+    api: Api, settings: Settings, receiver: tuple[Receiver, str]
+) -> None:
+    """The dispatcher has a pool of its own: a process whose request pool is exhausted (every
+    connection held by an open transaction) still delivers."""
+    from sqlalchemy import text
+
+    inbox, url = receiver
+    await _register(api, url)
+    own = settings.model_copy(
+        update={
+            "db_pool_size": 2,
+            "db_max_overflow": 0,
+            "db_pool_timeout": 0.5,
+            "webhook_dispatch_seconds": 0.05,
+            "expiry_sweep_seconds": 0.05,
+            "db_background_pool_size": 1,
+        }
+    )
+    app = create_app(own, clock=ManualClock(api.clock.now()), migrate=False)
+    a, b = await api.members(2)
+    async with app.router.lifespan_context(app):
+        engine = app.state.ctx.db.engine
+        held = [await engine.connect() for _ in range(2)]
+        try:
+            for conn in held:
+                await conn.begin()
+                await conn.execute(text("SELECT 1"))
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://t"
+            ) as http:
+                r = await http.post(
+                    "/v1/invitations",
+                    json={"invitee_id": b},
+                    headers={"Authorization": f"Bearer {api.token(a)}"},
+                )
+            problem(r, 503, "service_unavailable")  # requests: no connection to be had
+            await api.invited(a, b)  # (through the test app, on a pool of its own)
+            await _until(lambda: bool(inbox.requests), 10)
+            assert [e["type"] for e in inbox.events()] == ["invitation.created"]  # still held
+        finally:
+            for conn in held:
+                await conn.close()
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+async def test_webhook_outcomes_are_counted_in_the_metrics(
+    api: Api, receiver: tuple[Receiver, str], client: httpx.AsyncClient
+) -> None:
+    inbox, url = receiver
+
+    async def scrape() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        r = await api.http.get("/metrics")
+        assert r.status_code == 200
+        return _samples(r.text)
+
+    def attempts(outcome: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return ("connect_api_webhook_attempts_total", (("outcome", outcome),))
+
+    gone = ("connect_api_webhook_endpoints_disabled_total", (("reason", "gone"),))
+    before = await scrape()
+    await _register(api, url)
+    a = await api.member()
+    with tuned(api.ctx, webhook_retry_schedule=[0, 5], webhook_retry_jitter=0):
+        inbox.answers = [500, 200, 500, 500, 410]
+        await api.invited(a, await api.member())
+        await dispatch_once(api.ctx, client)  # 500: retrying
+        api.clock.advance(seconds=5)
+        await dispatch_once(api.ctx, client)  # 200: delivered
+        await api.invited(a, await api.member())
+        await dispatch_once(api.ctx, client)  # 500: retrying
+        api.clock.advance(seconds=5)
+        await dispatch_once(api.ctx, client)  # 500: given up
+        await api.invited(a, await api.member())
+        await dispatch_once(api.ctx, client)  # 410: given up, and the endpoint disabled
+    after = await scrape()
+    delta = {k: after[k] - before.get(k, 0) for k in after}
+    assert delta[attempts("delivered")] == 1
+    assert delta[attempts("retrying")] == 2
+    assert delta[attempts("given_up")] == 2
+    assert delta[gone] == 1
+    assert after[("connect_api_webhook_attempts_in_flight", ())] == 0
 
 
 async def test_concurrent_dispatchers_send_each_delivery_once(
@@ -434,8 +595,28 @@ UNSAFE_URLS = [
     "http://127.1/h",
     "http://%31%32%37.0.0.1/h",
     "http://\u2460\u2461\u2466.0.0.1/h",  # circled digits: ①②⑦.0.0.1
+    "http://0/h",  # 0.0.0.0
+    "http://0177.0.0.1/h",
+    "http://0x7f.1/h",
+    "http://2852039166/h",  # 169.254.169.254
+    "http://0251.0376.0251.0376/h",  # 169.254.169.254
+    "http://169.254.169.254./h",
+    "http://[::ffff:169.254.169.254]/h",
+    "http://[::127.0.0.1]/h",
+    "http://[64:ff9b::7f00:1]/h",  # NAT64 of 127.0.0.1
+    "http://[2002:7f00:1::]/h",  # 6to4 of 127.0.0.1
+    "http://[fec0::1]/h",
+    "http://[ff02::1]/h",
+    "http://198.18.0.1/h",
+    "http://255.255.255.255/h",
+    "http://\uff11\uff12\uff17.\uff10.\uff10.\uff11/h",  # fullwidth digits
+    "http://127\u30020\u30020\u30021/h",  # ideographic full stops
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "HTTP://127.0.0.1/h",
     "https://user:secret@hooks.example.com/h",
     "https://token@hooks.example.com/h",
+    "http://hooks.example.com@127.0.0.1/h",
+    "http://127.0.0.1:80@hooks.example.com/h",
 ]
 
 
@@ -448,6 +629,13 @@ async def test_unsafe_webhook_urls_are_refused(api: Api, url: str) -> None:
         api.ctx.settings.webhook_allow_private_targets = True
     problem(r, 422, "webhook_url_not_allowed")
     assert (await api.admin.get("/v1/webhooks")).json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "gopher://127.0.0.1:6379/_INFO", "javascript:alert(1)", "//x.com"]
+)
+async def test_only_http_and_https_webhook_urls_are_accepted(api: Api, url: str) -> None:
+    problem(await api.admin.post("/v1/webhooks", json={"url": url}), 422, "validation_error")
 
 
 async def test_a_public_webhook_url_is_accepted(api: Api) -> None:

@@ -253,10 +253,10 @@ async def settle(ctx: AppContext, claim: Claimed, outcome: Outcome) -> None:
     async def store(session: AsyncSession) -> tuple[str, str | None] | None:
         now = ctx.clock.now()
         gone = outcome.status_code == 410
-        delay = None
+        delay = None if gone else next_delay(ctx, claim.attempt, outcome.retry_after)
         if outcome.error is None:
             status, due, result = DeliveryStatus.delivered, now, "delivered"
-        elif not gone and (delay := next_delay(ctx, claim.attempt, outcome.retry_after)):
+        elif delay is not None:
             status, due, result = DeliveryStatus.pending, now + delay, "retrying"
         else:
             status, due, result = DeliveryStatus.failed, now, "given_up"
