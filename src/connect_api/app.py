@@ -264,12 +264,26 @@ async def _sweep_expired(ctx: AppContext, stop: asyncio.Event) -> None:
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     """`connect-api worker`: the webhook dispatcher and the expiry sweep, no HTTP, until
     ``stop``."""
-    async with (
-        open_context(settings, SystemClock(), metrics=Metrics(), tokens=False) as ctx,
-        background(ctx),
-    ):
-        log.info("worker running")
-        await stop.wait()
+    metrics = Metrics()
+    exporter = None
+    if settings.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        exporter = start_http_server(
+            settings.worker_metrics_port, addr=settings.host, registry=metrics.registry
+        )
+    try:
+        async with (
+            open_context(settings, SystemClock(), metrics=metrics, tokens=False) as ctx,
+            background(ctx),
+        ):
+            log.info("worker running")
+            await stop.wait()
+    finally:
+        if exporter is not None:
+            server, thread = exporter
+            server.shutdown()
+            thread.join()
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

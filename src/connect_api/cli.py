@@ -114,6 +114,7 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per delivery
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -143,6 +143,9 @@ class Settings(BaseSettings):
         description="`serve` delivers webhooks and runs the expiry sweep itself; false (or "
         "`serve --no-dispatch`) leaves both to `connect-api worker`.",
     )
+    worker_metrics_port: int = Field(
+        0, ge=0, le=65535, description="Port for `worker`'s Prometheus metrics; 0: none."
+    )
     db_background_pool_size: int = Field(
         2,
         ge=1,
