@@ -45,6 +45,7 @@ BATCH = 50
 # Answers whose `Retry-After` says when to come back.
 RETRY_AFTER_STATUSES = frozenset({429, 502, 503, 504})
 DISABLED_EVENT = "webhook.disabled"
+BODY_READ = 16_384  # bytes of an answer's body read at most
 _jitter = random.SystemRandom()
 
 
@@ -176,8 +177,8 @@ async def _attempt(
 ) -> Outcome:
     """POST one delivery. Signed at the real time of sending. The host is resolved and checked
     first, and the request goes to the address checked. The whole attempt (resolving,
-    connecting, sending, the status line and headers) has ``deadline`` seconds; the body of the
-    answer is never read."""
+    connecting, sending, the answer) has ``deadline`` seconds; of the answer's body no more than
+    a few kilobytes are read, and none of it kept."""
     try:
         async with asyncio.timeout(deadline):
             try:
@@ -207,6 +208,13 @@ async def _attempt(
                     wait = retry_after_seconds(
                         response.headers.get("retry-after"), now or datetime.now(UTC)
                     )
+                # A short body is read (and dropped) so the connection can be reused; past
+                # that the connection is closed instead.
+                seen = 0
+                async for chunk in response.aiter_raw():
+                    seen += len(chunk)
+                    if seen > BODY_READ:
+                        break
     except (httpx.HTTPError, TimeoutError) as exc:
         return Outcome(None, _failure(exc))
     if 200 <= code < 300:
