@@ -1,4 +1,4 @@
-"""The real thing: `connect-api serve` processes over TCP against one database."""
+"""The real thing: `connect-api serve` (and `worker`) processes over TCP against one database."""
 
 from __future__ import annotations
 
