@@ -23,6 +23,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from connect_api.logs import log_config
     from connect_api.serving import DrainingServer, limited_protocol
 
+    if args.no_dispatch:
+        settings = settings.model_copy(update={"serve_dispatch": False})
+        os.environ["CONNECT_API_SERVE_DISPATCH"] = "false"  # for --workers' fresh processes
     if settings.embedded:
         # uvicorn re-raises SIGTERM/SIGINT once it has shut down; exit normally then, so the
         # embedded PostgreSQL is stopped by its exit hook instead of being left running.
@@ -109,6 +112,33 @@ def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """The webhook dispatcher and the expiry sweep without HTTP, until SIGTERM or SIGINT."""
+    import logging
+
+    from connect_api.app import run_worker
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per delivery
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(settings, stop)
+
+    try:
+        asyncio.run(main())
+    except SchemaNotAtHead as exc:
+        print(f"connect-api: {exc}", file=sys.stderr)
+        return 1
+    print("worker stopped", file=sys.stderr)
+    return 0
+
+
 def _cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     from connect_api.auth import TokenService
     from connect_api.clock import SystemClock
@@ -151,7 +181,7 @@ def _cmd_expire(args: argparse.Namespace, settings: Settings) -> int:
         from connect_api.app import create_app
         from connect_api.invitations.service import expire_due
 
-        app = create_app(settings.model_copy(update={"expiry_sweep_seconds": 0}))
+        app = create_app(settings.model_copy(update={"serve_dispatch": False}))
         total = 0
         async with app.router.lifespan_context(app):
             ctx = app.state.ctx
@@ -186,7 +216,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (default: CONNECT_API_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: CONNECT_API_PORT or 8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--no-dispatch",
+        action="store_true",
+        help="neither deliver webhooks nor run the expiry sweep here (run `connect-api worker`)",
+    )
     serve.set_defaults(func=_serve)
+
+    worker = sub.add_parser(
+        "worker",
+        help="deliver webhooks and run the expiry sweep, without serving HTTP",
+        description="The webhook dispatcher and the expiry sweep alone, until SIGTERM or "
+        "SIGINT (attempts in flight get the webhook timeout to finish). Any number may run, "
+        "beside `serve --no-dispatch` processes.",
+    )
+    worker.set_defaults(func=_cmd_worker)
 
     migrate = sub.add_parser("migrate", help="upgrade the database schema to head")
     migrate.set_defaults(func=_cmd_migrate)
