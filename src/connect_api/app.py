@@ -45,6 +45,7 @@ from connect_api.notes.router import router as notes_router
 from connect_api.ops.router import router as ops_router
 from connect_api.ratelimits import RateLimits
 from connect_api.relationships.router import router as relationships_router
+from connect_api.supervisor import Supervisor
 from connect_api.webhooks import service as webhook_service
 from connect_api.webhooks.router import router as webhooks_router
 
@@ -182,6 +183,10 @@ async def open_context(
     url = settings.database_url
     if url is None:
         url = await asyncio.to_thread(start_embedded, settings)
+    # The embedded server is ours to restart when it dies; /healthz and /readyz ask it.
+    supervisor = Supervisor.for_url(settings, url)
+    if supervisor is not None:
+        await supervisor.ensure_up()  # a worker may start while another one restarts it
     engine = make_engine(url, settings)
     try:
         do_migrate = settings.embedded if migrate is None else migrate
@@ -203,9 +208,14 @@ async def open_context(
         await make_read_pool(url, settings),
         acquire_timeout=settings.db_pool_timeout,
     )
+    watch = asyncio.create_task(supervisor.run(db)) if supervisor is not None else None
     try:
-        yield AppContext(settings, db, clock, token_service, metrics)
+        yield AppContext(settings, db, clock, token_service, metrics, supervisor)
     finally:
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
         await db.dispose()
 
 
@@ -312,7 +322,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for route, path in doc.get("paths", {}).items():
         for op in path.values():
             for code, resp in op.get("responses", {}).items():
-                if code.isdigit() and int(code) >= 400 and route != "/readyz":
+                if code.isdigit() and int(code) >= 400 and route not in ("/readyz", "/healthz"):
                     examples = resp.get("content", {}).get("application/json", {}).get("examples")
                     media: dict[str, Any] = {"schema": problem_ref}
                     if examples:

@@ -13,24 +13,28 @@ from pathlib import Path
 
 from connect_api.config import Settings
 from connect_api.database import SchemaNotAtHead, jwt_secret
+from connect_api.supervisor import failed_marker, refresh_handle
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from connect_api.app import create_app
     from connect_api.database import start_embedded
-    from connect_api.logs import log_config
-    from connect_api.serving import DrainingServer, limited_protocol
 
     if args.no_dispatch:
         settings = settings.model_copy(update={"serve_dispatch": False})
         os.environ["CONNECT_API_SERVE_DISPATCH"] = "false"  # for --workers' fresh processes
-    if settings.embedded:
-        # uvicorn re-raises SIGTERM/SIGINT once it has shut down; exit normally then, so the
-        # embedded PostgreSQL is stopped by its exit hook instead of being left running.
+    embedded = settings.embedded
+    if embedded:
+        # uvicorn re-raises SIGTERM/SIGINT once it has shut down; exit normally then (or with
+        # 1 if the embedded PostgreSQL died for good), so that it is stopped by its exit hook
+        # instead of being left running.
+        data_dir = settings.data_dir
+
+        def _exit_quietly(signum: int, frame: object) -> None:
+            raise SystemExit(_embedded_status(data_dir))
+
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _exit_quietly)
+        failed_marker(data_dir).unlink(missing_ok=True)
         url = start_embedded(settings)
         print(f"embedded PostgreSQL running; data in {settings.pgdata}", file=sys.stderr)
         asyncio.run(_migrate(url, settings))
@@ -48,6 +52,26 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"connect-api: {exc}", file=sys.stderr)
             return 1
     host, port = args.host or settings.host, args.port or settings.port
+    try:
+        _run_server(args, settings, host, port)
+    finally:
+        if embedded:
+            refresh_handle(settings.pgdata)  # a worker may have restarted it
+    return _embedded_status(settings.data_dir) if embedded else 0
+
+
+def _embedded_status(data_dir: Path) -> int:
+    """1 if the embedded PostgreSQL could not be restarted, else 0."""
+    return 1 if failed_marker(data_dir).exists() else 0
+
+
+def _run_server(args: argparse.Namespace, settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from connect_api.app import create_app
+    from connect_api.logs import log_config
+    from connect_api.serving import DrainingServer, limited_protocol
+
     logging = log_config(settings.log_level, settings.log_format)
     if args.workers > 1:
         uvicorn.run(
@@ -75,11 +99,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         )
         DrainingServer(config, app, settings.drain_seconds).run()
-    return 0
-
-
-def _exit_quietly(signum: int, frame: object) -> None:
-    raise SystemExit(0)
 
 
 async def _check_schema(settings: Settings) -> None:

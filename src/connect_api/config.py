@@ -64,6 +64,15 @@ class Settings(BaseSettings):
         Path(".connect-api"),
         description="Where the embedded PostgreSQL and the generated JWT secret live.",
     )
+    embedded_restart_attempts: int = Field(
+        5,
+        ge=0,
+        description="Attempts to restart a dead embedded PostgreSQL (backoff 0.5 s doubling, "
+        "at most 8 s) before `/healthz` turns 503 and `serve` exits 1.",
+    )
+    embedded_check_seconds: float = Field(
+        0.5, gt=0, description="How often each `serve` process checks the embedded postmaster."
+    )
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(8000, ge=0, le=65535, description="Port `serve` listens on.")
     db_pool_size: int = Field(10, ge=1, description="Database connections kept per process.")

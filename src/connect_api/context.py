@@ -13,6 +13,7 @@ from connect_api.database import Database
 
 if TYPE_CHECKING:
     from connect_api.metrics import Metrics
+    from connect_api.supervisor import Supervisor
 
 
 @dataclass
@@ -22,3 +23,5 @@ class AppContext:
     clock: Clock
     tokens: TokenService
     metrics: Metrics | None = None
+    # Watches the embedded PostgreSQL (None with DATABASE_URL: its operator restarts it).
+    supervisor: Supervisor | None = None
