@@ -169,7 +169,7 @@ async def _load(
 ) -> Load:
     """``CLIENTS`` keep-alive clients send invitations and accept them, ``PAIRS`` of each;
     ``fault`` is awaited once a fifth of the pairs are done (it kills the database, and may
-    start it again)."""
+    start it again). A pair answered 503 is tried again later; the run ends after 45 s."""
     load = Load()
     pairs = [(a, b) for i, a in enumerate(members) for b in members[i + 1 :]][:PAIRS]
     queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
@@ -177,6 +177,7 @@ async def _load(
         queue.put_nowait(pair)
     done = 0
     faulted = asyncio.Event()
+    deadline = time.monotonic() + 45  # a database that never comes back ends the run too
 
     async def send(client: httpx.AsyncClient, path: str, member: int, body: Any) -> Any:
         started = time.monotonic()
@@ -202,7 +203,7 @@ async def _load(
         nonlocal done
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
-            while not queue.empty():
+            while not queue.empty() and time.monotonic() < deadline:
                 a, b = queue.get_nowait()
                 r = await send(client, "/v1/invitations", a, {"invitee_id": b})
                 if r is not None and r.status_code == 503:
@@ -432,6 +433,23 @@ def test_an_embedded_postgres_that_cannot_come_back_fails_health_and_serve(
             r = httpx.get(url + "/readyz", timeout=5)
             assert r.status_code == 503
             assert proc.wait(timeout=30) == 1, log.read_text()
+    finally:
+        _stop_leftover(pgdata)
+    assert "could not be restarted" in log.read_text()
+
+
+def test_serve_with_workers_exits_1_when_the_embedded_postgres_cannot_come_back(
+    tmp_path: Path,
+) -> None:
+    env = _env(tmp_path, CONNECT_API_EMBEDDED_RESTART_ATTEMPTS="2")
+    pgdata = tmp_path / "data" / "pgdata"
+    log = tmp_path / "serve.log"
+    try:
+        with serving(env, log, workers=2) as (_url, proc):
+            with (pgdata / "postgresql.conf").open("a") as conf:
+                conf.write("\nthis is not a setting\n")
+            _kill_postmaster(pgdata)
+            assert proc.wait(timeout=40) == 1, log.read_text()
     finally:
         _stop_leftover(pgdata)
     assert "could not be restarted" in log.read_text()
