@@ -25,10 +25,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from connect_api.auth import TokenService
 from connect_api.config import Settings
-from connect_api.supervisor import postmaster_alive, postmaster_pid
+from connect_api.supervisor import Supervisor, postmaster_alive, postmaster_pid
 from tests.conftest import JWT_SECRET
 from tests.test_processes import _free_port
 
@@ -453,3 +454,26 @@ def test_serve_with_workers_exits_1_when_the_embedded_postgres_cannot_come_back(
     finally:
         _stop_leftover(pgdata)
     assert "could not be restarted" in log.read_text()
+
+
+async def test_probes_say_what_the_supervisor_knows(
+    app: FastAPI, http: httpx.AsyncClient, settings: Settings, database_url: str
+) -> None:
+    # The test database is named by DATABASE_URL, not the data directory's: nobody restarts it.
+    assert Supervisor.for_url(settings, database_url) is None
+    assert app.state.supervisor is None
+    supervisor = Supervisor(settings)
+    app.state.supervisor = supervisor
+    try:
+        supervisor.state = "restarting"
+        r = await http.get("/readyz")
+        assert r.status_code == 503 and r.json()["detail"] == "database restarting"
+        assert (await http.get("/healthz")).status_code == 200  # alive: it is coming back
+        supervisor.state = "failed"
+        r = await http.get("/healthz")
+        assert r.status_code == 503, r.text
+        assert r.json()["detail"] == "embedded database could not be restarted"
+        assert (await http.get("/readyz")).status_code == 503
+    finally:
+        app.state.supervisor = None
+    assert (await http.get("/readyz")).status_code == 200

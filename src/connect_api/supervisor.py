@@ -142,12 +142,13 @@ class Supervisor:
         self.attempts = settings.embedded_restart_attempts
         self.interval = settings.embedded_check_seconds
         self.state: State = "up"
-        self.restarts = 0
 
     @classmethod
     def for_url(cls, settings: Settings, url: str) -> Supervisor | None:
         """A supervisor if ``url`` is the embedded server of the data directory, else None: a
         server named by ``DATABASE_URL`` is its operator's to restart."""
+        if settings.embedded:  # this process started it: a failure of a previous run is over
+            failed_marker(settings.data_dir).unlink(missing_ok=True)
         if settings.embedded or url == embedded_url(settings.pgdata):
             return cls(settings)
         return None
@@ -223,7 +224,6 @@ class Supervisor:
             if not await self.restart():
                 self.fail()
                 return
-            self.restarts += 1
             # Connections to the dead server are of no use: new ones from now on.
             await db.engine.dispose()
             await db.reads.expire_connections()
