@@ -477,3 +477,40 @@ async def test_probes_say_what_the_supervisor_knows(
     finally:
         app.state.supervisor = None
     assert (await http.get("/readyz")).status_code == 200
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_serve_as_init_reaps_the_killed_postmaster_and_restarts_it(tmp_path: Path) -> None:
+    """In a container `serve` is PID 1: the postmaster, orphaned by pg_ctl, is its child, and
+    once killed stays a zombie (so its pid still exists) until `serve` reaps it. A child
+    subreaper stands in for PID 1 here."""
+    env = _env(tmp_path)
+    pgdata = tmp_path / "data" / "pgdata"
+    log = tmp_path / "serve.log"
+    port = _free_port()
+    as_init = (
+        "import ctypes, sys; ctypes.CDLL(None).prctl(36, 1, 0, 0, 0);"  # PR_SET_CHILD_SUBREAPER
+        "from connect_api.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    cmd = [sys.executable, "-c", as_init, "serve", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        from tests.test_processes import _wait_ready
+
+        _wait_ready(url, proc)
+        pid = postmaster_pid(pgdata)
+        assert pid is not None
+        assert int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) == proc.pid
+        _kill_postmaster(pgdata)
+        deadline = time.monotonic() + 30
+        while not (postmaster_alive(pgdata) and postmaster_pid(pgdata) != pid):
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        _wait_ready(url, proc, timeout=30)
+        assert not Path(f"/proc/{pid}").exists()  # reaped
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        _stop_leftover(pgdata)
+    assert proc.returncode == 0, log.read_text()

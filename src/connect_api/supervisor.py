@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import fcntl
 import logging
 import multiprocessing
@@ -89,6 +90,14 @@ def _zombie(pgdata: Path) -> bool:
     except OSError:
         return False
     return bool(stat) and stat[stat.rindex(")") + 2 :].startswith("Z")
+
+
+def _reap(pgdata: Path) -> None:
+    """Reap the dead postmaster if it is this process's child (never blocks)."""
+    pid = postmaster_pid(pgdata)
+    if pid is not None:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 def embedded_url(pgdata: Path) -> str | None:
@@ -187,10 +196,12 @@ class Supervisor:
     async def restart(self) -> bool:
         """Bring the server back; False once every attempt failed."""
         # A killed postmaster stays a zombie until init reaps it; its postmaster.pid keeps a
-        # new server from starting until then (it names a process that still exists).
+        # new server from starting until then (it names a process that still exists). In a
+        # container `serve` is init itself: the orphaned postmaster is its child, to reap.
         for _ in range(300):
             if not _zombie(self.pgdata):
                 break
+            _reap(self.pgdata)
             await asyncio.sleep(0.1)
         delay = 0.5
         for attempt in range(1, self.attempts + 1):
