@@ -461,9 +461,10 @@ async def test_probes_say_what_the_supervisor_knows(
 ) -> None:
     # The test database is named by DATABASE_URL, not the data directory's: nobody restarts it.
     assert Supervisor.for_url(settings, database_url) is None
-    assert app.state.supervisor is None
+    ctx = app.state.ctx
+    assert ctx.supervisor is None
     supervisor = Supervisor(settings)
-    app.state.supervisor = supervisor
+    ctx.supervisor = supervisor
     try:
         supervisor.state = "restarting"
         r = await http.get("/readyz")
@@ -475,7 +476,7 @@ async def test_probes_say_what_the_supervisor_knows(
         assert r.json()["detail"] == "embedded database could not be restarted"
         assert (await http.get("/readyz")).status_code == 503
     finally:
-        app.state.supervisor = None
+        ctx.supervisor = None
     assert (await http.get("/readyz")).status_code == 200
 
 
