@@ -12,7 +12,7 @@ with the invitation endpoint), and after every step:
 - the step committed exactly the events its change should emit (none for a refusal, one per
   change, addressed to whom the spec allows).
 
-The numbers of the rules are made small (cap 3, 3 invitations an hour...) so that the
+The numbers of the rules are made small (cap 3, 4 invitations an hour, 3 pending...) so that the
 interesting rules are hit often. ``CONNECT_API_STATE_MACHINE_STEPS`` asks for more steps
 (default 1,000); ``CONNECT_API_STATE_MACHINE_SEED`` replays a run (the seed is printed, and
 attached to a failure).
@@ -52,23 +52,21 @@ from connect_api.config import PolicySettings, Settings
 from connect_api.context import AppContext
 from connect_api.invitations import service as invitation_service
 from tests.conftest import JWT_SECRET, scratch_database
-from tests.helpers import Api
+from tests.helpers import Api, problem
 
 T = TypeVar("T")
 
 STEPS = int(os.environ.get("CONNECT_API_STATE_MACHINE_STEPS", "1000"))
 STEPS_PER_RUN = 50
-# Hypothesis runs some programs that end before their first rule: ask for half as many more.
-RUNS = math.ceil(1.5 * STEPS / STEPS_PER_RUN)
 POOL = 6  # member slots; an erased member's slot keeps its id (a target that is gone)
 
 RULES = PolicySettings(
     connection_cap=3,
     message_max_length=20,
     cooldown_days=1,
-    invitations_per_hour=3,
-    invitations_per_week=6,
-    pending_outgoing_max=4,
+    invitations_per_hour=4,
+    invitations_per_week=8,
+    pending_outgoing_max=3,
     restriction_reports=2,
     restriction_min_decided=4,
     restriction_window_days=5,
@@ -307,18 +305,22 @@ class Model:
             self.restricted_until[a] = self.now + RULES.restriction
 
     def cut(self, a: int, b: int) -> tuple[bool, int, list[int]]:
-        """What a block between a and b removes: (connection, follows, pending invitations)."""
+        """What a block of b by a removes: (connection, follows, pending invitations)."""
         pair = frozenset((a, b))
         disconnected = pair in self.connections
         self.connections.discard(pair)
         gone = self.follows & {(a, b), (b, a)}
         self.follows -= gone
-        withdrawn = sorted(
-            i.id for i in self.between(a, b) if i.status == "pending"
-        )  # overdue ones too: the row is pending
-        for i in withdrawn:
-            self.invitations[i].deleted = True
-        return disconnected, len(gone), withdrawn
+        ended = sorted(i.id for i in self.between(a, b) if i.status == "pending")
+        for i in ended:
+            inv = self.invitations[i]
+            if inv.inviter == a and inv.pending(self.now):
+                # The blocker takes their invitation back: still sent (it counts in the
+                # throttles), and withdrawn (the cooldown follows, spec 2.4).
+                inv.status, inv.responded_at = "withdrawn", self.now
+            else:
+                inv.deleted = True  # theirs, or one past its time
+        return disconnected, len(gone), ended
 
     def erase(self, m: int) -> set[int]:
         former = {next(iter(c - {m})) for c in self.connections if m in c}
@@ -368,7 +370,7 @@ slots = st.integers(0, POOL - 1)
 inviters = st.sampled_from([0, 0, 0, 1, 1, 2, 3, 4, 5])
 others = st.integers(1, POOL - 1)  # the target's slot, counted on from the actor's
 picks = st.integers(0, 1_000_000)
-messages = st.sampled_from([None, "hello", "x" * (RULES.message_max_length + 1)])
+messages = st.sampled_from([None, "hello", "hi", None, "x" * (RULES.message_max_length + 1)])
 
 
 class ConnectMachine(RuleBasedStateMachine):
@@ -720,6 +722,14 @@ class ConnectMachine(RuleBasedStateMachine):
         self.expect(event("connection.removed", {me}, member_id=me, other_id=other))
         self.step("remove:removed")
 
+    @precondition(lambda self: self.model.connections)
+    @rule(pick=picks, first=st.booleans())
+    def remove_one(self, pick: int, first: bool) -> None:
+        """Remove a connection that exists (from either end)."""
+        pairs = sorted(sorted(c) for c in self.model.connections)
+        me, other = pairs[pick % len(pairs)] if first else pairs[pick % len(pairs)][::-1]
+        self._remove_connection(self.slots.index(me), self.slots.index(other))
+
     @rule(a=slots, d=others)
     def follow(self, a: int, d: int) -> None:
         self._follow(a, (a + d) % POOL)
@@ -740,6 +750,12 @@ class ConnectMachine(RuleBasedStateMachine):
         m.follows.add((me, other))
         self.expect(event("follow.created", {me, other}, follower_id=me, followee_id=other))
         self.step("follow:created")
+
+    @precondition(lambda self: self.model.follows)
+    @rule(pick=picks)
+    def unfollow_one(self, pick: int) -> None:
+        me, other = sorted(self.model.follows)[pick % len(self.model.follows)]
+        self._unfollow(self.slots.index(me), self.slots.index(other))
 
     @rule(a=slots, d=others)
     def unfollow(self, a: int, d: int) -> None:
@@ -794,6 +810,12 @@ class ConnectMachine(RuleBasedStateMachine):
             )
         )
         self.step("block:blocked" + (":disconnected" if disconnected else ""))
+
+    @precondition(lambda self: self.model.blocks)
+    @rule(pick=picks)
+    def unblock_one(self, pick: int) -> None:
+        me, other = sorted(self.model.blocks)[pick % len(self.model.blocks)]
+        self._unblock(self.slots.index(me), self.slots.index(other))
 
     @rule(a=slots, d=others)
     def unblock(self, a: int, d: int) -> None:
@@ -972,16 +994,12 @@ def harness(database_url: str) -> Iterator[Harness]:
             h.close()
 
 
-def test_state_machine(harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:
-    global HARNESS
-    HARNESS = harness
-    chosen = os.environ.get("CONNECT_API_STATE_MACHINE_SEED")
-    run_seed = int(chosen) if chosen else random.SystemRandom().getrandbits(32)
-    print(f"state machine seed: {run_seed} (CONNECT_API_STATE_MACHINE_SEED={run_seed} replays)")
-    test = get_state_machine_test(
+def machine_test(steps: int) -> Any:
+    """One round: enough programs of ``STEPS_PER_RUN`` steps for ``steps`` steps."""
+    return get_state_machine_test(
         ConnectMachine,
         settings=hsettings(
-            max_examples=RUNS,
+            max_examples=math.ceil(steps / STEPS_PER_RUN),
             stateful_step_count=STEPS_PER_RUN + 1,  # and one for the initial members
             deadline=None,
             database=None,  # the seed replays a run; nothing kept between runs
@@ -990,15 +1008,29 @@ def test_state_machine(harness: Harness, capsys: pytest.CaptureFixture[str]) -> 
             verbosity=Verbosity.normal,
         ),
     )
+
+
+def test_state_machine(harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:
+    global HARNESS
+    HARNESS = harness
+    chosen = os.environ.get("CONNECT_API_STATE_MACHINE_SEED")
+    run_seed = int(chosen) if chosen else random.SystemRandom().getrandbits(32)
+    print(f"state machine seed: {run_seed} (CONNECT_API_STATE_MACHINE_SEED={run_seed} replays)")
     STATS.steps, STATS.runs = 0, 0
     STATS.per_run.clear()
     STATS.outcomes.clear()
     started = time.monotonic()
+    # Hypothesis ends some programs early (while it explores), so the number of steps a round
+    # runs varies: rounds go on, each with the next seed, until enough steps have run.
+    round_seed = run_seed
     try:
-        seed(run_seed)(test)()
+        while STATS.steps < STEPS and round_seed < run_seed + 10:
+            seed(round_seed)(machine_test(STEPS - STATS.steps))()
+            round_seed += 1
     except BaseException as exc:
         exc.add_note(
-            f"state machine seed: {run_seed}; rerun with CONNECT_API_STATE_MACHINE_SEED={run_seed}"
+            f"state machine seed: {round_seed}; rerun with "
+            f"CONNECT_API_STATE_MACHINE_SEED={round_seed}"
         )
         raise
     finally:
@@ -1013,3 +1045,35 @@ def test_state_machine(harness: Harness, capsys: pytest.CaptureFixture[str]) -> 
         for outcome, n in sorted(STATS.outcomes.items()):
             print(f"  {outcome}: {n}")
     assert STATS.steps >= STEPS, f"only {STATS.steps} steps ran; {STEPS} asked for"
+
+
+# --- what the machine found --------------------------------------------------------------------
+
+
+async def test_blocking_and_unblocking_the_invitee_is_no_way_round_throttle_and_cooldown(
+    api: Api,
+) -> None:
+    """An inviter who blocks the invitee takes their invitation back: it counts as sent, and
+    the cooldown after a withdrawal applies (spec 2.4, 2.5). Deleting it instead let an inviter
+    send the same member any number of invitations an hour, each one notifying them."""
+    api.rules.invitations_per_hour = 2
+    a, b, c = await api.members(3)
+    first = await api.invited(a, b)
+    assert (await api.as_(a).put(f"/v1/blocks/{b}")).status_code == 201
+    assert (await api.as_(a).delete(f"/v1/blocks/{b}")).status_code == 204
+    # Taken back by its inviter: a withdrawal, with its cooldown.
+    r = await api.as_(a).get(f"/v1/invitations/{first}")
+    assert r.status_code == 200 and r.json()["status"] == "withdrawn", r.text
+    body = problem(await api.invite(a, b), 409, "cooldown_active")
+    assert _parse(body["until"]) == api.clock.now() + api.rules.cooldown
+    # And it was sent: one more this hour, then the throttle.
+    assert (await api.invite(a, c)).status_code == 201
+    problem(await api.invite(a, await api.member()), 429, "invitation_throttled")
+    created = await api.sql("SELECT count(*) FROM events WHERE type = 'invitation.created'")
+    assert created == [(2,)]
+    # The blocked member's invitation to the blocker is simply gone, as before.
+    d = await api.member()
+    theirs = await api.invited(d, c)
+    assert (await api.as_(c).put(f"/v1/blocks/{d}")).status_code == 201
+    assert await api.sql("SELECT id FROM invitations WHERE id = :i", i=theirs) == []
+    await api.assert_consistent()
