@@ -715,6 +715,57 @@ class ConnectMachine(RuleBasedStateMachine):
         restricted = not was_restricted and m.restricted(inv.inviter)
         self.step(f"decline:{inv.reason}" + (":restricted" if restricted else ""))
 
+    @rule(
+        a=slots,
+        everything=st.booleans(),
+        listed=st.lists(picks, min_size=1, max_size=4),
+        reason=st.sampled_from(["ignore", "dont_know", "spam"]),
+    )
+    def decline_in_bulk(self, a: int, everything: bool, listed: list[int], reason: str) -> None:
+        """Clear an inbox in one call: every pending invitation, or listed ones (of anyone's,
+        and an id that never was)."""
+        me, m = self.member(a), self.model
+        waiting = sorted({i.invitee for i in m.invitations.values() if i.pending(m.now)})
+        if everything and waiting and a % 3:
+            me = waiting[a % len(waiting)]  # mostly someone with an inbox to clear
+        if everything:
+            body: dict[str, Any] = {"all": True, "reason": reason}
+        else:
+            known = sorted(m.invitations) or [999_999]
+            ids = [known[p % len(known)] for p in listed]
+            if listed[0] % 4 == 0:
+                ids.append(999_999)  # no such invitation
+            body = {"ids": list(dict.fromkeys(ids)), "reason": reason}
+        r = self.call(me, "post", "/v1/invitations/received/decline", body)
+        if me not in m.live:
+            return self.step("bulk:" + self.refused(r, {"invalid_token"}, "bulk, erased"))
+        self.ok(r, (200,), f"decline in bulk {body}")
+        mine = {i.id: i for i in m.existing() if i.invitee == me and not m.blocked(i.inviter, me)}
+        if everything:
+            declined = sorted(i for i, inv in mine.items() if inv.pending(m.now))
+            not_declined: list[dict[str, Any]] = []
+        else:
+            declined = [i for i in body["ids"] if i in mine and mine[i].pending(m.now)]
+            not_declined = [
+                {"id": i, "code": "not_found" if i not in mine else "invitation_not_pending"}
+                for i in body["ids"]
+                if i not in declined
+            ]
+        assert r.json() == {"declined": declined, "not_declined": not_declined}, r.text
+        restricted_before = {i for i in m.live if m.restricted(i)}
+        for i in declined:
+            m.decline(m.invitations[i], reason)
+            self.expect(
+                event(
+                    "invitation.declined",
+                    {me},
+                    **invitation_data(m.invitations[i]),
+                    reason=reason,
+                )
+            )
+        restricted = {i for i in m.live if m.restricted(i)} - restricted_before
+        self.step(f"bulk:{len(declined)}" + (":restricted" if restricted else ""))
+
     @precondition(lambda self: self.model.invitations)
     @rule(
         pick=picks,
