@@ -120,3 +120,28 @@ async def test_requests_are_counted_by_route_template(api: Api, http: AsyncClien
     )
     assert float(line.rsplit(" ", 1)[1]) >= 3
     assert f"/v1/members/{member}" not in text and "/healthz" not in text
+
+
+async def test_a_method_not_allowed_lists_every_method_of_the_path(
+    http: AsyncClient, app: FastAPI
+) -> None:
+    """A 405's `Allow` names every method the document has for the path (several routes may
+    share a path: `PUT`, `GET` and `DELETE /v1/notes/{member_id}`), and no other."""
+    doc = app.openapi()
+    methods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+    checked = 0
+    for template, item in doc["paths"].items():
+        path = re.sub(r"\{[^}]+\}", "1", template)
+        documented = {m.upper() for m in item}
+        assert documented < methods, template
+        for method in sorted(methods - documented):
+            r = await http.request(method, path)
+            where = f"{method} {template}"
+            assert r.status_code == 405, where
+            allowed = {m.strip() for m in r.headers["allow"].split(",")}
+            assert allowed == documented, where
+            if method != "HEAD":
+                assert r.headers["content-type"] == "application/problem+json", where
+                assert r.json()["code"] == "method_not_allowed", where
+            checked += 1
+    assert checked > 100
