@@ -145,3 +145,61 @@ async def test_a_method_not_allowed_lists_every_method_of_the_path(
                 assert r.json()["code"] == "method_not_allowed", where
             checked += 1
     assert checked > 100
+
+
+def _parameters(doc: dict, name: str) -> list[tuple[str, dict]]:
+    return [
+        (f"{method.upper()} {path}", param["schema"])
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        for param in op.get("parameters", [])
+        if param["name"] == name and param["in"] == "query"
+    ]
+
+
+async def test_cursors_are_declared_as_the_decoder_reads_them(
+    http: AsyncClient, api: Api, app: FastAPI
+) -> None:
+    from connect_api.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+
+    declared = _parameters(app.openapi(), "cursor") + _parameters(app.openapi(), "after")
+    assert len(declared) >= 10
+    for where, schema in declared:
+        schema = next(s for s in schema.get("anyOf", [schema]) if s.get("type") == "string")
+        assert schema["pattern"] == CURSOR_PATTERN, where
+        assert schema["maxLength"] == CURSOR_MAX_LENGTH, where
+    me = await api.member()
+    for cursor in ("ab=c", "a+b", "a/b", "%%", "a b"):
+        r = await api.as_(me).get("/v1/blocks", params={"cursor": cursor})
+        assert r.status_code == 422 and r.json()["code"] == "invalid_cursor", cursor
+    r = await api.as_(me).get("/v1/blocks", params={"cursor": "A" * (CURSOR_MAX_LENGTH + 1)})
+    assert r.status_code == 422, r.text
+
+
+async def test_the_longest_cursor_the_service_mints_is_one_it_accepts(api: Api) -> None:
+    """A cursor carries its list's filters and the last row's sort key: with the longest
+    name, `q` and `tag` there are, it still fits the declared pattern and length."""
+    from connect_api.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+
+    name = "\U0001d400" * 99 + '"'  # 4 bytes of UTF-8 each, 12 as a JSON escape
+    me = await api.member()
+    others = [await api.member(name=name) for _ in range(2)]
+    tag = "\U0001d400" * 40
+    for other in others:
+        await api.connect(me, other)
+        r = await api.as_(me).put(f"/v1/tags/{other}", json={"tags": [tag]})
+        assert r.status_code == 200, r.text
+    url = f"/v1/members/{me}/connections"
+    for params in (
+        {"sort": "name", "q": name[:100], "tag": tag},
+        {"sort": "recent", "q": name[:100], "tag": tag},
+        {"sort": "name"},
+    ):
+        first = await api.as_(me).get(url, params={**params, "limit": 1})
+        assert first.status_code == 200, first.text
+        cursor = first.json()["next_cursor"]
+        assert cursor is not None and len(cursor) <= CURSOR_MAX_LENGTH, (params, len(cursor))
+        assert re.fullmatch(CURSOR_PATTERN, cursor), cursor
+        second = await api.as_(me).get(url, params={**params, "limit": 1, "cursor": cursor})
+        assert second.status_code == 200, second.text
+        assert second.json()["items"][0]["member"]["id"] != first.json()["items"][0]["member"]["id"]

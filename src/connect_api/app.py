@@ -301,6 +301,17 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             thread.join()
 
 
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without the ``null`` of an optional Python type: a query string
+    or a header cannot be null, a parameter is left out instead."""
+    branches = schema.get("anyOf")
+    if not branches or {"type": "null"} not in branches or len(branches) != 2:
+        return schema
+    (kept,) = [b for b in branches if b != {"type": "null"}]
+    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+    return {**kept, **rest}
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """The generated document, with errors typed as problem+json and the validation schema ours."""
     if app.openapi_schema:
@@ -321,6 +332,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schemas.pop("ValidationError", None)
     for route, path in doc.get("paths", {}).items():
         for op in path.values():
+            for param in op.get("parameters", []):
+                param["schema"] = _not_null(param["schema"])
             for code, resp in op.get("responses", {}).items():
                 if code.isdigit() and int(code) >= 400 and route not in ("/readyz", "/healthz"):
                     examples = resp.get("content", {}).get("application/json", {}).get("examples")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated
 
@@ -21,6 +20,7 @@ from connect_api.pagination import (
     Page,
     decode_cursor,
     encode_cursor,
+    filter_digest,
 )
 from connect_api.text import CleanStr
 
@@ -59,9 +59,9 @@ async def list_connections(
 ) -> Response:
     tag_key = normalise(tag).key if tag is not None else None
     # A cursor names its sort and filters, so it can't be replayed on another list.
-    kind = f"c{sort.value[0]}:{q or ''}"
-    if tag_key is not None:
-        kind = f"c{sort.value[0]}t:" + json.dumps([q or "", tag_key])
+    kind = f"c{sort.value[0]}:"
+    if q is not None or tag_key is not None:
+        kind += filter_digest(q, tag_key)
     after = None
     if cursor:
         after = decode_cursor(cursor, kind, datetime if sort is ConnectionSort.recent else str, int)
