@@ -203,3 +203,19 @@ async def test_the_longest_cursor_the_service_mints_is_one_it_accepts(api: Api) 
         second = await api.as_(me).get(url, params={**params, "limit": 1, "cursor": cursor})
         assert second.status_code == 200, second.text
         assert second.json()["items"][0]["member"]["id"] != first.json()["items"][0]["member"]["id"]
+
+
+def test_relationship_ids_are_declared_as_a_list_of_member_ids(app: FastAPI) -> None:
+    from connect_api.relationships.router import MAX_IDS
+
+    (param,) = [
+        p
+        for p in app.openapi()["paths"]["/v1/relationships"]["get"]["parameters"]
+        if p["name"] == "ids"
+    ]
+    assert param["required"] is True
+    assert (param["in"], param["style"], param["explode"]) == ("query", "form", False)
+    schema = param["schema"]
+    assert schema["type"] == "array"
+    assert (schema["minItems"], schema["maxItems"]) == (1, MAX_IDS)
+    assert schema["items"] == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
