@@ -164,7 +164,7 @@ def create_app(
     app.add_middleware(UrlLimit, max_bytes=settings.max_url_bytes)
     # Outermost, so that every answer, even those refusals, carries the request's id.
     app.add_middleware(RequestIds)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     return app
 
 
@@ -312,7 +312,26 @@ def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {**kept, **rest}
 
 
-def _openapi(app: FastAPI) -> dict[str, Any]:
+_BIGINT_MAX = 2**63 - 1
+
+
+def _integer_bounds(node: Any) -> None:
+    """Integer bounds as integers. FastAPI's document model holds them as floats, and the
+    float nearest 2^63 - 1 (a BIGINT id's bound) is 2^63, an id the service refuses."""
+    if isinstance(node, list):
+        for item in node:
+            _integer_bounds(item)
+    elif isinstance(node, dict):
+        if node.get("type") == "integer":
+            for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                value = node.get(key)
+                if isinstance(value, float) and value.is_integer():
+                    node[key] = min(int(value), _BIGINT_MAX)
+        for value in node.values():
+            _integer_bounds(value)
+
+
+def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
     """The generated document, with errors typed as problem+json and the validation schema ours."""
     if app.openapi_schema:
         return app.openapi_schema
@@ -330,6 +349,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
+    _integer_bounds(doc)
+    # The message's limit is a setting (`message_too_long` past it), below the model's own cap.
+    message = schemas["InvitationCreate"]["properties"]["message"]["anyOf"][0]
+    message["maxLength"] = min(message["maxLength"], settings.policy.message_max_length)
     for route, path in doc.get("paths", {}).items():
         for op in path.values():
             for param in op.get("parameters", []):
