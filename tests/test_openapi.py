@@ -337,3 +337,21 @@ async def test_text_fields_are_refused_exactly_when_the_document_says(
 
 
 _counter = iter(range(10**6, 10**7))
+
+
+async def test_ids_in_bodies_are_json_schema_integers(api: Api) -> None:
+    """`integer` in JSON Schema is any number without a fraction: `2.0` is the id 2. `true`
+    and `"2"` are not integers."""
+    a, b = await api.members(2)
+    r = await api.as_(a).post("/v1/invitations", json={"invitee_id": float(b)})
+    assert r.status_code == 201 and r.json()["invitee"]["id"] == b, r.text
+    for bad in (True, str(b), b + 0.5):
+        r = await api.as_(a).post("/v1/invitations", json={"invitee_id": bad})
+        assert r.status_code == 422, bad
+    inbox = [await api.invited(other, b) for other in await api.members(2)]
+    r = await api.as_(b).post("/v1/invitations/received/decline", json={"ids": [float(inbox[0])]})
+    assert r.status_code == 200 and r.json()["declined"] == [inbox[0]], r.text
+    # Exactly one of `ids` and `all` (the document's `oneOf`), and neither as `null`.
+    for body in ({"ids": [inbox[1]], "all": None}, {"ids": None, "all": True}):
+        r = await api.as_(b).post("/v1/invitations/received/decline", json=body)
+        assert r.status_code == 422, body

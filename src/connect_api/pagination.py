@@ -20,7 +20,7 @@ T = TypeVar("T")
 # the longest one it can mint (a list's filters travel as a digest; the longest sort key, a
 # 100-character display name, is at most 600 bytes of JSON). The document declares these, and
 # `decode_cursor` refuses anything else as `invalid_cursor`.
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
 CURSOR_MAX_LENGTH = 1024
 _CURSOR = re.compile(CURSOR_PATTERN)
 
