@@ -355,3 +355,37 @@ async def test_ids_in_bodies_are_json_schema_integers(api: Api) -> None:
     for body in ({"ids": [inbox[1]], "all": None}, {"ids": None, "all": True}):
         r = await api.as_(b).post("/v1/invitations/received/decline", json=body)
         assert r.status_code == 422, body
+
+
+def test_links_lead_to_operations_with_what_they_need(app: FastAPI) -> None:
+    doc = app.openapi()
+    ops = {op["operationId"]: op for item in doc["paths"].values() for op in item.values()}
+
+    def walk(schema: dict, pointer: str) -> dict:
+        for part in pointer.strip("/").split("/"):
+            schema = _resolve(doc, schema)
+            schema = next(s for s in schema.get("anyOf", [schema]) if s.get("type") != "null")
+            schema = _resolve(doc, schema["properties"][part])
+        return schema
+
+    count = 0
+    for op in ops.values():
+        for code, resp in op["responses"].items():
+            for name, link in resp.get("links", {}).items():
+                where = f"{op['operationId']} {code} {name}"
+                target = ops[link["operationId"]]
+                names = {p["name"]: p for p in target.get("parameters", [])}
+                source = resp["content"]["application/json"]["schema"]
+                for param, expression in link.get("parameters", {}).items():
+                    assert param in names, where
+                    if expression.startswith("$request.path."):
+                        assert expression.rsplit(".", 1)[1] in names, where
+                        continue
+                    assert expression.startswith("$response.body#"), where
+                    walk(source, expression.split("#", 1)[1])
+                for field, expression in link.get("requestBody", {}).items():
+                    body = target["requestBody"]["content"]["application/json"]["schema"]
+                    assert field in _resolve(doc, body)["properties"], where
+                    walk(source, expression.split("#", 1)[1])
+                count += 1
+    assert count >= 30
