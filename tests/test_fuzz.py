@@ -51,11 +51,11 @@ class Known:
     status: int
     code: str | None  # the problem's `code` (None: the answer is not a problem document)
     reason: str
-    operation: str | None = None  # only this operation; None: any
+    operations: tuple[str, ...] = ()  # only these operations; empty: any
 
     def covers(self, check: str, operation: str, status: int | None, code: str | None) -> bool:
         same = (self.check, self.status, self.code) == (check, status, code)
-        return same and self.operation in (None, operation)
+        return same and (not self.operations or operation in self.operations)
 
 
 DOCUMENTED = (
@@ -89,7 +89,23 @@ DOCUMENTED = (
         "Not yet fixed, and not this document's to fix alone: the webhook update reads "
         '`enabled` as pydantic\'s lax bool, so `"true"` or `1` pass where the schema says '
         "boolean. The webhook schemas belong to the webhook work.",
-        operation="PATCH /v1/webhooks/{webhook_id}",
+        operations=("PATCH /v1/webhooks/{webhook_id}",),
+    ),
+    Known(
+        "ST302",
+        404,
+        "not_found",
+        "A `POST /v1/members` retried with its Idempotency-Key replays the first `201`, also "
+        "when that member has been erased since: the links from it then find no member.",
+        operations=(
+            "GET /v1/members/{member_id}",
+            "DELETE /v1/members/{member_id}",
+            "GET /v1/members/{member_id}/connections",
+            "GET /v1/members/{member_id}/followers",
+            "GET /v1/members/{member_id}/following",
+            "PUT /v1/follows/{member_id}",
+            "PUT /v1/blocks/{member_id}",
+        ),
     ),
 )
 
