@@ -83,6 +83,14 @@ DOCUMENTED = (
     Known("ST202", 400, "cannot_block_self", "As for invitations: yourself is a valid id."),
     Known("ST202", 400, "cannot_follow_self", "As for invitations: yourself is a valid id."),
     Known(
+        "ST202",
+        422,
+        "tag_too_long",
+        "A tag is at most 40 characters as given (declared) and also once case-folded and "
+        "composed, as it is stored (said in words): `ß` folds to `ss`, so 21 of them are 42.",
+        operations=("PUT /v1/tags/{member_id}", "GET /v1/members/{member_id}/connections"),
+    ),
+    Known(
         "ST201",
         200,
         None,
