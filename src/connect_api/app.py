@@ -429,7 +429,6 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
             for code, resp in op.get("responses", {}).items():
                 if links := LINKS.get((op["operationId"], code)):
                     resp["links"] = links
-            for code, resp in op.get("responses", {}).items():
                 if code.isdigit() and int(code) >= 400 and route not in ("/readyz", "/healthz"):
                     examples = resp.get("content", {}).get("application/json", {}).get("examples")
                     media: dict[str, Any] = {"schema": problem_ref}
