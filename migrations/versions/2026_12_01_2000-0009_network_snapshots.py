@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("mutuals", sa.Integer(), nullable=False),
         sa.Column("shared_groups", sa.Integer(), nullable=False),
         sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("listed", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["candidate_id"],
             ["members.id"],

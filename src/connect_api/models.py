@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Enum,
@@ -411,6 +412,9 @@ class NetworkCandidate(Base):
     mutuals: Mapped[int] = mapped_column(Integer)
     shared_groups: Mapped[int] = mapped_column(Integer)
     score: Mapped[int] = mapped_column(Integer)
+    # Among the top by mutual connections: listed in the second degree (the others were kept
+    # for their suggestion score only).
+    listed: Mapped[bool] = mapped_column(Boolean)
 
     __table_args__ = (
         Index(

@@ -84,16 +84,20 @@ scored AS MATERIALIZED (
     WHERE NOT EXISTS (SELECT 1 FROM connections c
                       WHERE c.member_id = :me AND c.other_id = coalesce(p.id, g.id))
 ),
-kept AS (
-    (SELECT id FROM scored WHERE mutuals > 0 ORDER BY mutuals DESC, id LIMIT :k)
-    UNION
-    (SELECT id FROM scored ORDER BY score DESC, mutuals DESC, id LIMIT :k)
+listed AS (
+    SELECT id FROM scored WHERE mutuals > 0 ORDER BY mutuals DESC, id LIMIT :k
+),
+ranked AS (
+    SELECT id FROM scored ORDER BY score DESC, mutuals DESC, id LIMIT :k
 ),
 written AS (
     INSERT INTO network_candidates
-        (member_id, version, candidate_id, mutuals, shared_groups, score)
-    SELECT :me, :version, s.id, s.mutuals, s.shared, s.score
-    FROM scored s JOIN kept k ON k.id = s.id
+        (member_id, version, candidate_id, mutuals, shared_groups, score, listed)
+    SELECT :me, :version, s.id, s.mutuals, s.shared, s.score, l.id IS NOT NULL
+    FROM scored s
+    LEFT JOIN listed l ON l.id = s.id
+    LEFT JOIN ranked r ON r.id = s.id
+    WHERE l.id IS NOT NULL OR r.id IS NOT NULL
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM scored WHERE mutuals > 0) AS reached,
@@ -233,7 +237,7 @@ LEFT JOIN LATERAL (
     FROM network_candidates n
     WHERE n.member_id = $1
       AND n.version = coalesce($2::bigint, me.version)
-      AND n.mutuals > 0
+      AND n.listed
       AND ($3::int IS NULL OR n.mutuals < $3
            OR (n.mutuals = $3 AND n.candidate_id > $4::bigint))
       AND (SELECT true FROM connections c
