@@ -140,8 +140,9 @@ async def second_degree(
 
 async def suggestions(ctx: AppContext, caller_id: int, *, limit: int) -> Suggestions:
     rules, now = ctx.settings.policy, ctx.clock.now()
-    # Most batches are all kept: the checks of the statement leave few the rule refuses.
-    batch = limit + limit // 2 + 5
+    # Most batches are all kept: the checks of the statement leave few the rule refuses, and
+    # each candidate in a batch costs its live counts.
+    batch = limit + max(5, limit // 4)
     picked: list[network.Candidate] = []
     after: tuple[int, int, int] | None = None
     computed_at: datetime | None = None
