@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -18,6 +19,34 @@ from connect_api.clock import ManualClock
 from connect_api.context import AppContext
 
 _handles = itertools.count(1)
+
+
+JWT_SECRET = "test-secret-" + "x" * 52  # 64 bytes: long enough for HS512 too
+
+# What every `connect-api serve` or `worker` a test starts runs with, unless the test says
+# otherwise: the test secret, quiet logs, and no background jobs, drain or request limits.
+_SERVE_DEFAULTS = {
+    "jwt_secret": JWT_SECRET,
+    "log_level": "warning",
+    "expiry_sweep_seconds": "0",
+    "webhook_dispatch_seconds": "0",
+    "drain_seconds": "0",
+    "rate_limits_enabled": "false",
+}
+
+
+def serve_env(database_url: str | None, **settings: str) -> dict[str, str]:
+    """The environment of a service process a test starts: this one's, on ``database_url``
+    (``None``: the embedded PostgreSQL of the ``data_dir`` setting), with the defaults above
+    and ``settings`` over them (setting names without the ``CONNECT_API_`` prefix)."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CONNECT_API_DATABASE_URL")
+    }
+    if database_url is not None:
+        env["CONNECT_API_DATABASE_URL"] = database_url
+    for name, value in (_SERVE_DEFAULTS | settings).items():
+        env["CONNECT_API_" + name.upper()] = value
+    return env
 
 
 class As:

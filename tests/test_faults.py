@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 import time
 from collections import Counter
@@ -23,8 +22,7 @@ from connect_api.clock import ManualClock
 from connect_api.config import Settings
 from connect_api.context import AppContext
 from connect_api.database import Database, make_engine, make_read_pool
-from tests.conftest import JWT_SECRET
-from tests.helpers import Api, export_scope, problem
+from tests.helpers import Api, export_scope, problem, serve_env
 from tests.test_processes import _free_port, _serve, _wait_ready
 
 
@@ -230,22 +228,14 @@ async def test_fifty_stalled_downloads_leave_other_members_answered(
         x=exporter,
     )
     send_timeout, pool_timeout = 5.0, 2.0
-    env = {
-        **os.environ,
-        "CONNECT_API_DATABASE_URL": database_url,
-        "CONNECT_API_JWT_SECRET": JWT_SECRET,
-        "CONNECT_API_LOG_LEVEL": "warning",
-        "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
-        "CONNECT_API_WEBHOOK_DISPATCH_SECONDS": "0",
-        "CONNECT_API_RATE_LIMITS_ENABLED": "false",
-        "CONNECT_API_DRAIN_SECONDS": "0",
-        "CONNECT_API_SEND_TIMEOUT_SECONDS": str(send_timeout),
-        "CONNECT_API_DB_POOL_TIMEOUT": str(pool_timeout),
+    env = serve_env(
+        database_url,
+        send_timeout_seconds=str(send_timeout),
+        db_pool_timeout=str(pool_timeout),
         # One member may hold only two downloads at once; 50 from one member stand in here for
         # 50 members' (the pool is the subject).
-        "CONNECT_API_EXPORT_CONCURRENCY_PER_CALLER": "50",
-    }
-    env.pop("DATABASE_URL", None)
+        export_concurrency_per_caller="50",
+    )
     port = _free_port()
     proc = _serve(env, port, tmp_path / "server.log")
     url = f"http://127.0.0.1:{port}"

@@ -4,7 +4,6 @@ through, in one process, through Redis, and across two `serve` processes sharing
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import socket
 from collections import Counter
@@ -20,8 +19,7 @@ from connect_api.app import create_app
 from connect_api.clock import ManualClock
 from connect_api.config import Settings
 from connect_api.ratelimits import cost_class
-from tests.conftest import JWT_SECRET
-from tests.helpers import Api, problem
+from tests.helpers import Api, problem, serve_env
 from tests.test_processes import serving_two
 
 REDIS = ("127.0.0.1", 6379)
@@ -119,17 +117,12 @@ def test_cost_classes() -> None:
 
 @pytest.fixture
 def two_limited_servers(database_url: str, app: object, tmp_path: Path) -> Iterator[list[str]]:
-    env = {
-        **os.environ,
-        "CONNECT_API_DATABASE_URL": database_url,
-        "CONNECT_API_JWT_SECRET": JWT_SECRET,
-        "CONNECT_API_LOG_LEVEL": "warning",
-        "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
-        "CONNECT_API_DRAIN_SECONDS": "0",
-        "CONNECT_API_WEBHOOK_DISPATCH_SECONDS": "0",
-        "CONNECT_API_RATE_LIMIT_READ": "20/minute",
-        "CONNECT_API_REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/0",
-    }
+    env = serve_env(
+        database_url,
+        rate_limits_enabled="true",
+        rate_limit_read="20/minute",
+        redis_url=f"redis://{REDIS[0]}:{REDIS[1]}/0",
+    )
     with serving_two(env, tmp_path) as urls:
         yield urls
 
