@@ -25,6 +25,12 @@ The probes are written as scalar subqueries everywhere for the same reason: writ
 ``EXISTS``, the generic plan merge-joined the two members' connection ranges, reading all
 30,000 of a viewer at the cap for every id (``EXPLAIN ANALYZE EXECUTE`` on the seeded
 100,000-member network: 231 ms for 100 ids, 225 ms of it there).
+- the preview of mutual connections (the first :data:`PREVIEW` in name order), only where
+  the count found some: the walk of ``GET /v1/members/{id}/mutual-connections``
+  (:func:`network.repository.mutual_walk`), stopping after :data:`PREVIEW` rows: the smaller
+  side's ``ix_connections_member_name`` range in order, each row probed in the larger side's
+  primary key, or the two name-ordered ranges merge-joined between sides of like size. The
+  count is :data:`network.repository.MUTUAL_COUNT`, the very expression the list's total is;
 - the invitation history of the pair: two ranges of ``ix_invitations_pair``;
 - the caller's own pending invitations and recent sends: their ranges of
   ``ix_invitations_pending_inviter`` and ``ix_invitations_inviter_created``, once.
@@ -41,7 +47,12 @@ from datetime import datetime
 
 from connect_api.database import Database
 from connect_api.invitations.repository import pair_invitation
+from connect_api.network.repository import MUTUAL_COUNT, mutual_walk
 from connect_api.policy import InviterFacts, PairInvitation
+
+# How many mutual connections the look-up names per member: the first in the order of
+# `GET /v1/members/{id}/mutual-connections` (display name as PostgreSQL lowers it, then id).
+PREVIEW = 3
 
 LOOK_UP = """
 WITH me AS MATERIALIZED (
@@ -101,7 +112,13 @@ SELECT me.connection_count, me.restricted_until, me.pending, me.oldest_expiry,
                                    WHERE x.member_id = o.other_id AND x.other_id = y.other_id)
                             LIMIT 1)
                   END)
-       END AS third
+       END AS third,
+       CASE WHEN $6 AND f.mutual > 0 THEN ARRAY(
+           SELECT ROW(m.id, m.handle, m.display_name, m.headline)
+           FROM members m
+           WHERE m.id = ANY (f.firsts)
+           ORDER BY lower(m.display_name), m.id)
+       END AS preview
 FROM me
 LEFT JOIN them t ON true
 LEFT JOIN LATERAL (
@@ -112,21 +129,7 @@ LEFT JOIN LATERAL (
             AS following,
         EXISTS (SELECT 1 FROM follows x WHERE x.follower_id = t.id AND x.followee_id = $1)
             AS followed_by,
-        CASE WHEN me.connection_count * 8 < t.connection_count THEN (
-                SELECT count(*) FROM connections a
-                WHERE a.member_id = $1
-                  AND (SELECT true FROM connections b
-                       WHERE b.member_id = t.id AND b.other_id = a.other_id))
-             WHEN t.connection_count * 8 < me.connection_count THEN (
-                SELECT count(*) FROM connections b
-                WHERE b.member_id = t.id
-                  AND (SELECT true FROM connections a
-                       WHERE a.member_id = $1 AND a.other_id = b.other_id))
-             ELSE (
-                SELECT count(*) FROM connections a
-                JOIN connections b ON b.other_id = a.other_id
-                WHERE a.member_id = $1 AND b.member_id = t.id)
-        END AS mutual,
+        CASE WHEN $6 THEN mu.n ELSE {count} END AS mutual, mu.firsts,
         (SELECT count(*) FROM group_members g
          WHERE g.member_id = $1
            AND (SELECT true FROM group_members h
@@ -140,10 +143,27 @@ LEFT JOIN LATERAL (
                OR (i.inviter_id = t.id AND i.invitee_id = $1)
             ORDER BY i.created_at DESC, i.id DESC
         ) AS history
+    FROM (SELECT count(*) AS n,
+                 array_agg(w.other_id) FILTER (WHERE w.rn <= {preview_size}) AS firsts
+          FROM (SELECT x.other_id, row_number() OVER (ORDER BY x.other_name_key, x.other_id) AS rn
+                FROM ({walk}) x
+                WHERE $6) w) mu
     WHERE t.id IS NOT NULL
 ) f ON true
 ORDER BY t.ord
-"""
+""".format(  # noqa: S608 - every piece is a constant of this module; values are parameters
+    count=MUTUAL_COUNT.format(a="$1", b="t.id", na="me.connection_count", nb="t.connection_count"),
+    walk=mutual_walk("$1", "t.id", "me.connection_count", "t.connection_count", None),
+    preview_size=PREVIEW,
+)
+
+
+@dataclass(frozen=True)
+class PreviewMember:
+    id: int
+    handle: str
+    display_name: str
+    headline: str | None
 
 
 @dataclass(frozen=True)
@@ -157,6 +177,7 @@ class PairFacts:
     shared_groups: int
     history: tuple[PairInvitation, ...]  # every invitation between the two, newest first
     third_degree: bool  # only looked for when neither connected nor with a mutual
+    preview: tuple[PreviewMember, ...]  # the first mutual connections in name order
 
 
 async def look_up(
@@ -167,10 +188,12 @@ async def look_up(
     now: datetime,
     sends_since: datetime,
     sends_limit: int,
+    preview: bool = True,
 ) -> tuple[InviterFacts, dict[int, PairFacts]] | None:
-    """The caller's facts as an inviter, and those of each visible member among ``ids``;
+    """The caller's facts as an inviter, and those of each visible member among ``ids``
+    (with up to :data:`PREVIEW` of your mutual connections each, unless ``preview`` is off);
     ``None`` when the caller's member row does not exist."""
-    rows = await db.fetch(LOOK_UP, me, list(ids), now, sends_since, sends_limit)
+    rows = await db.fetch(LOOK_UP, me, list(ids), now, sends_since, sends_limit, preview)
     if not rows:
         return None
     first = rows[0]
@@ -189,5 +212,6 @@ async def look_up(
             shared_groups=r[11],
             history=tuple(pair_invitation(h) for h in r[12]),
             third_degree=bool(r[13]),
+            preview=tuple(PreviewMember(*m) for m in r[14] or ()),
         )
     return caller, pairs

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from connect_api.deps import Ctx, CurrentPrincipal
 from connect_api.errors import Unprocessable, responses
+from connect_api.members.schemas import MemberSummary
 from connect_api.relationships import service
 from connect_api.relationships.schemas import (
     PendingInvitationRead,
@@ -56,6 +57,12 @@ def to_read(r: service.Relationship) -> RelationshipRead:
         following=r.following,
         followed_by=r.followed_by,
         mutual_connections=r.mutual_connections,
+        mutual_preview=[
+            MemberSummary(
+                id=m.id, handle=m.handle, display_name=m.display_name, headline=m.headline
+            )
+            for m in r.mutual_preview
+        ],
         shared_groups=r.shared_groups,
         can_invite=r.invite.allowed,
         reason=r.invite.reason,
@@ -70,7 +77,8 @@ def to_read(r: service.Relationship) -> RelationshipRead:
     description=(
         "For up to 100 members at once, everything a frontend needs to draw the Connect button "
         "and its neighbourhood: degree, connection, pending invitation, follows both ways, "
-        "mutual connections, shared groups, and whether an invitation would succeed now. "
+        "mutual connections (how many, and the first three by name), shared groups, and "
+        "whether an invitation would succeed now. "
         "`can_invite` and `reason` come from the very rule the invitation endpoint applies, so "
         "the button never promises what the endpoint would refuse.\n\n"
         "Members you may not see (a block either way, erased, unknown ids) come back as "
@@ -92,8 +100,15 @@ async def get_relationships(
             examples=["42,7,1001"],
         ),
     ],
+    mutual_preview: Annotated[
+        bool,
+        Query(
+            description="Name up to three mutual connections per member (`mutual_preview`); "
+            "`false` leaves every `mutual_preview` empty, for lists that show only the count."
+        ),
+    ] = True,
 ) -> Response:
-    found = await service.look_up(ctx, principal.member_id, parse_ids(ids))
+    found = await service.look_up(ctx, principal.member_id, parse_ids(ids), preview=mutual_preview)
     # Serialised once, by pydantic-core, straight to bytes (the route is on every page view).
     body = RelationshipsRead(items=[to_read(r) for r in found]).model_dump_json()
     return Response(body, media_type="application/json")

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connect_api.members.schemas import MemberSummary
 from connect_api.policy import Action
 
 
@@ -31,6 +32,26 @@ class RelationshipRead(BaseModel):
                     "following": True,
                     "followed_by": False,
                     "mutual_connections": 12,
+                    "mutual_preview": [
+                        {
+                            "id": 42,
+                            "handle": "ada",
+                            "display_name": "Ada Lovelace",
+                            "headline": "Analyst of engines",
+                        },
+                        {
+                            "id": 7,
+                            "handle": "bob.b",
+                            "display_name": "Bob Babbage",
+                            "headline": None,
+                        },
+                        {
+                            "id": 1001,
+                            "handle": "cat",
+                            "display_name": "Cat Clarke",
+                            "headline": "Writes about distance",
+                        },
+                    ],
                     "shared_groups": 1,
                     "can_invite": True,
                     "reason": None,
@@ -46,6 +67,7 @@ class RelationshipRead(BaseModel):
                     "following": False,
                     "followed_by": False,
                     "mutual_connections": 0,
+                    "mutual_preview": [],
                     "shared_groups": 0,
                     "can_invite": False,
                     "reason": "not_found",
@@ -68,7 +90,16 @@ class RelationshipRead(BaseModel):
     )
     following: bool = Field(description="You follow them.")
     followed_by: bool = Field(description="They follow you.")
-    mutual_connections: int
+    mutual_connections: int = Field(
+        description="How many of your connections are also connected to them: the `total` "
+        "of `GET /v1/members/{id}/mutual-connections`."
+    )
+    mutual_preview: list[MemberSummary] = Field(
+        description="The first three of those mutual connections in the order of "
+        "`GET /v1/members/{id}/mutual-connections` (display name, case-insensitively, then "
+        'id), for "Ada, Bob and 10 other mutual connections" without a second call. Empty '
+        "when there are none, when unavailable, or when asked with `mutual_preview=false`."
+    )
     shared_groups: int
     can_invite: bool = Field(
         description="Whether `POST /v1/invitations` to them would succeed now (when they have "

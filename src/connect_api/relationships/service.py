@@ -35,6 +35,7 @@ class Relationship:
     following: bool
     followed_by: bool
     mutual_connections: int
+    mutual_preview: tuple[relationships.PreviewMember, ...]
     shared_groups: int
     invite: policy.InviteAnswer
     action: policy.Action
@@ -50,13 +51,16 @@ def _unavailable(member_id: int, reason: str) -> Relationship:
         following=False,
         followed_by=False,
         mutual_connections=0,
+        mutual_preview=(),
         shared_groups=0,
         invite=policy.InviteAnswer(False, reason),
         action="unavailable",
     )
 
 
-async def look_up(ctx: AppContext, caller_id: int, ids: list[int]) -> list[Relationship]:
+async def look_up(
+    ctx: AppContext, caller_id: int, ids: list[int], *, preview: bool = True
+) -> list[Relationship]:
     rules, now = ctx.settings.policy, ctx.clock.now()
     found = await relationships.look_up(
         ctx.db,
@@ -65,6 +69,7 @@ async def look_up(ctx: AppContext, caller_id: int, ids: list[int]) -> list[Relat
         now=now,
         sends_since=now - policy.WEEK,
         sends_limit=policy.sends_needed(rules),
+        preview=preview,
     )
     if found is None:
         raise member_gone()
@@ -120,6 +125,7 @@ async def look_up(ctx: AppContext, caller_id: int, ids: list[int]) -> list[Relat
                 following=f.following,
                 followed_by=f.followed_by,
                 mutual_connections=f.mutual_connections,
+                mutual_preview=f.preview,
                 shared_groups=f.shared_groups,
                 invite=invite,
                 action=policy.button_action(

@@ -1,0 +1,1 @@
+"""The network around the caller: mutual connections (and, later, second degree)."""
