@@ -18,8 +18,9 @@ sorting anything:
   none in common, each range once (60,000 index entries, a few milliseconds), never 30,000
   probes.
 
-The total is counted as the look-up counts mutual connections (:data:`MUTUAL_COUNT`), so the
-count on the button and the total of the list are the same number.
+The total is :data:`MUTUAL_COUNT`, the look-up's count without a preview (with one, the
+look-up counts the same set on its name-ordered walk): the members connected to both, so the
+button's count and the list's total are the same number in the same snapshot.
 
 Blocks. A block removes the connection between the two members in the transaction that
 places it (spec 2.7, ``blocks.service.block``), so a member a block hides from the caller is
