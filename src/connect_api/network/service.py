@@ -31,11 +31,11 @@ async def mutual_connections(
     after: tuple[str, int] | None,
 ) -> tuple[list[network.Mutual], int, tuple[str, int] | None]:
     """One page in name order, the total, and the position after the page (``None``: last)."""
-    if caller_id == member_id:
-        raise MutualConnectionsSelf("Mutual connections are between you and another member.")
     found = await network.page(ctx.db, caller_id, member_id, limit=limit + 1, after=after)
     if not found.caller_exists:
-        raise member_gone()
+        raise member_gone()  # first, as on every route: even when asking about oneself
+    if caller_id == member_id:
+        raise MutualConnectionsSelf("Mutual connections are between you and another member.")
     if not found.visible:
         raise hidden()
     rows = found.rows
