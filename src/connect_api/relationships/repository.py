@@ -29,11 +29,12 @@ The probes are written as scalar subqueries everywhere for the same reason: writ
   the count's own walk: with the preview asked for (``$6``), the members connected to both
   are walked in name order (:func:`network.repository.mutual_walk` without a limit: the
   smaller side's ``ix_connections_member_name`` range probed in the larger side's primary
-  key, or the two name-ordered ranges merge-joined between sides of like size), counted and
-  numbered as they come (``row_number()`` over an input already in that order, no sort), and
-  the first three ids kept; their names are then read from ``members``. Counting first and
-  then walking again for three names cost 30-50% more for 100 ids; one walk costs 10-25%
-  more than no preview, most of it the three ``members`` reads per id. Without the preview
+  key, or the two name-ordered ranges merge-joined between sides of like size), counted, and
+  gathered in that order (``array_agg(… ORDER BY name key, id)`` over an input already in it:
+  the plan has no sort) to keep the first three ids; their names are then read from
+  ``members``. Counting first and then walking again for three names cost 30-50% more for
+  100 ids; one walk costs 10-25% more than no preview, most of it the three ``members``
+  reads per id. Without the preview
   the walk stops at its one-time filter and the count is
   :data:`network.repository.MUTUAL_COUNT` on the primary key, as before;
 - the invitation history of the pair: two ranges of ``ix_invitations_pair``;
@@ -149,10 +150,10 @@ LEFT JOIN LATERAL (
             ORDER BY i.created_at DESC, i.id DESC
         ) AS history
     FROM (SELECT count(*) AS n,
-                 array_agg(w.other_id) FILTER (WHERE w.rn <= {preview_size}) AS firsts
-          FROM (SELECT x.other_id, row_number() OVER (ORDER BY x.other_name_key, x.other_id) AS rn
-                FROM ({walk}) x
-                WHERE $6) w) mu
+                 (array_agg(x.other_id ORDER BY x.other_name_key, x.other_id))[1:{preview_size}]
+                     AS firsts
+          FROM ({walk}) x
+          WHERE $6) mu
     WHERE t.id IS NOT NULL
 ) f ON true
 ORDER BY t.ord
