@@ -31,8 +31,9 @@ The probes are written as scalar subqueries everywhere for the same reason: writ
   smaller side's ``ix_connections_member_name`` range probed in the larger side's primary
   key, or the two name-ordered ranges merge-joined between sides of like size), counted, and
   gathered in that order (``array_agg(… ORDER BY name key, id)`` over an input already in it:
-  the plan has no sort) to keep the first three ids; their names are then read from
-  ``members``. Counting first and then walking again for three names cost 30-50% more for
+  the plan has no sort) to keep the first three ids; the members so named are then read
+  from ``members`` once for the whole look-up (``people``, on the first row), however many
+  previews name them. Counting first and then walking again for three names cost 30-50% more for
   100 ids; one walk costs 10-25% more than no preview, most of it the three ``members``
   reads per id. Without the preview
   the walk stops at its one-time filter and the count is
@@ -80,7 +81,8 @@ them AS MATERIALIZED (
     WHERE t.id <> $1
       AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $1 AND b.blocked_id = t.id)
       AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = t.id AND b.blocked_id = $1)
-)
+),
+r AS MATERIALIZED (
 SELECT me.connection_count, me.restricted_until, me.pending, me.oldest_expiry,
        me.recent_sends,
        t.id AS them_id, t.connection_count AS them_connections, f.connected_at,
@@ -119,12 +121,7 @@ SELECT me.connection_count, me.restricted_until, me.pending, me.oldest_expiry,
                             LIMIT 1)
                   END)
        END AS third,
-       CASE WHEN $6 AND f.mutual > 0 THEN ARRAY(
-           SELECT ROW(m.id, m.handle, m.display_name, m.headline)
-           FROM members m
-           WHERE m.id = ANY (f.firsts)
-           ORDER BY lower(m.display_name), m.id)
-       END AS preview
+       f.firsts, t.ord
 FROM me
 LEFT JOIN them t ON true
 LEFT JOIN LATERAL (
@@ -156,7 +153,17 @@ LEFT JOIN LATERAL (
           WHERE $6) mu
     WHERE t.id IS NOT NULL
 ) f ON true
-ORDER BY t.ord
+)
+SELECT r.connection_count, r.restricted_until, r.pending, r.oldest_expiry, r.recent_sends,
+       r.them_id, r.them_connections, r.connected_at, r.following, r.followed_by, r.mutual,
+       r.shared_groups, r.history, r.third, r.firsts,
+       CASE WHEN row_number() OVER (ORDER BY r.ord) = 1 THEN ARRAY(
+           SELECT ROW(m.id, m.handle, m.display_name, m.headline)
+           FROM members m
+           WHERE m.id = ANY (ARRAY(SELECT DISTINCT u.id FROM r, unnest(r.firsts) AS u(id))))
+       END AS people
+FROM r
+ORDER BY r.ord
 """.format(  # noqa: S608 - every piece is a constant of this module; values are parameters
     count=MUTUAL_COUNT.format(a="$1", b="t.id", na="me.connection_count", nb="t.connection_count"),
     walk=mutual_walk("$1", "t.id", "me.connection_count", "t.connection_count", None),
@@ -204,6 +211,8 @@ async def look_up(
         return None
     first = rows[0]
     caller = InviterFacts(first[0], first[1], first[2], first[3], tuple(first[4]))
+    # Every member named in a preview, read once (the first row carries them).
+    people = {p[0]: PreviewMember(*p) for p in first[15] or ()}
     pairs = {}
     for r in rows:
         if r[5] is None:
@@ -218,6 +227,6 @@ async def look_up(
             shared_groups=r[11],
             history=tuple(pair_invitation(h) for h in r[12]),
             third_degree=bool(r[13]),
-            preview=tuple(PreviewMember(*m) for m in r[14] or ()),
+            preview=tuple(people[i] for i in r[14] or ()),
         )
     return caller, pairs
