@@ -68,6 +68,10 @@ TAGS = [
         "description": "Everything between the caller and other members: what the Connect "
         "button says and does.",
     },
+    {
+        "name": "network",
+        "description": "The network around the caller: mutual connections with a member.",
+    },
     {"name": "follows", "description": "One-way subscriptions to a member's activity."},
     {
         "name": "notes",
