@@ -10,13 +10,11 @@ import asyncio
 import contextlib
 import os
 import secrets
-import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import make_url, text
@@ -27,7 +25,7 @@ from connect_api.clock import ManualClock
 from connect_api.config import PolicySettings, Settings
 from connect_api.context import AppContext
 from connect_api.database import start_embedded
-from tests.helpers import Api, Receiver
+from tests.helpers import Api, Receiver, receiving
 
 JWT_SECRET = "test-secret-" + "x" * 52  # 64 bytes: long enough for HS512 too
 
@@ -167,16 +165,5 @@ def empty_database_module(database_url: str) -> Iterator[str]:
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
-    app = Receiver()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.01)
-    try:
-        yield app, f"http://127.0.0.1:{port}/hooks"
-    finally:
-        server.should_exit = True
-        await task
+    async with receiving() as served:
+        yield served

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import json
+import socket
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +35,9 @@ class As:
 
     async def put(self, url: str, json: Any = None, **kw: Any) -> httpx.Response:
         return await self.http.put(url, json=json, headers=self.headers, **kw)
+
+    async def patch(self, url: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return await self.http.patch(url, json=json, headers=self.headers, **kw)
 
     async def delete(self, url: str, **kw: Any) -> httpx.Response:
         return await self.http.delete(url, headers=self.headers, **kw)
@@ -175,9 +182,12 @@ def problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
 class Receiver:
     """A real HTTP endpoint on 127.0.0.1 that records deliveries and answers as told."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.answers: list[int] = []  # status codes to give, in order; then 200
+        # What to answer, in order (a status code, or one with headers); then 200.
+        self.answers: list[int | tuple[int, dict[str, str]]] = []
+        self.delay = delay  # seconds before each answer
+        self.times: list[float] = []  # when each request arrived (loop time)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -190,9 +200,42 @@ class Receiver:
                 break
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         self.requests.append((headers, body))
-        status = self.answers.pop(0) if self.answers else 200
-        await send({"type": "http.response.start", "status": status, "headers": []})
+        self.times.append(asyncio.get_running_loop().time())
+        answer = self.answers.pop(0) if self.answers else 200
+        status, extra = answer if isinstance(answer, tuple) else (answer, {})
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(k.encode(), v.encode()) for k, v in extra.items()],
+            }
+        )
         await send({"type": "http.response.body", "body": b"ok"})
 
     def events(self) -> list[dict[str, Any]]:
         return [json.loads(body) for _, body in self.requests]
+
+
+@contextlib.asynccontextmanager
+async def receiving(delay: float = 0) -> AsyncIterator[tuple[Receiver, str]]:
+    """A :class:`Receiver` served by uvicorn on a free port, and its URL."""
+    import uvicorn
+
+    app = Receiver(delay)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="error", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.01)
+    try:
+        yield app, f"http://127.0.0.1:{port}/hooks"
+    finally:
+        server.should_exit = True
+        await task

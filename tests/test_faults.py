@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
+import time
+from collections import Counter
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +23,9 @@ from connect_api.clock import ManualClock
 from connect_api.config import Settings
 from connect_api.context import AppContext
 from connect_api.database import Database, make_engine, make_read_pool
+from tests.conftest import JWT_SECRET
 from tests.helpers import Api, problem
+from tests.test_processes import _free_port, _serve, _wait_ready
 
 
 class Boom(Exception):
@@ -203,3 +209,101 @@ async def test_database_errors_carry_no_parameters(api: Api) -> None:
             await conn.execute(text("SELECT CAST(:value AS integer)"), {"value": secret})
     assert secret not in str(caught.value)
     assert "parameters hidden" in str(caught.value)
+
+
+async def test_fifty_stalled_downloads_leave_other_members_answered(
+    api: Api, database_url: str, tmp_path: Path
+) -> None:
+    """50 clients ask for a large export and never read it (finding: 20 such downloads held
+    every pooled connection, and another member's requests waited ~31 s for a 500). Against
+    a real `serve`: the other member is answered 2xx or 503 within the pool timeout and a
+    margin, never 500, and served again once the send timeout has cut the stalled ones."""
+    exporter, other = await api.members(2)
+    # A large export: 4,000 connections with long headlines and notes (~4 MB of JSON).
+    await api.sql(
+        "INSERT INTO members (handle, display_name, headline, created_at)"
+        " SELECT 'bulk' || n, 'Bulk member ' || n, repeat('h', 200), now()"
+        " FROM generate_series(1, 4000) n"
+    )
+    await api.sql(
+        "INSERT INTO connections (member_id, other_id, created_at, other_name_key)"
+        " SELECT :x, m.id, now(), lower(m.display_name) FROM members m WHERE m.handle LIKE 'bulk%'"
+        " UNION ALL"
+        " SELECT m.id, :x, now(), 'member' FROM members m WHERE m.handle LIKE 'bulk%'",
+        x=exporter,
+    )
+    await api.sql(
+        "INSERT INTO notes (author_id, member_id, body, how_we_met, created_at, updated_at)"
+        " SELECT :x, m.id, repeat('n', 500), repeat('w', 100), now(), now()"
+        " FROM members m WHERE m.handle LIKE 'bulk%'",
+        x=exporter,
+    )
+    await api.sql(
+        "UPDATE members SET connection_count = CASE WHEN id = :x THEN 4000 ELSE 1 END"
+        " WHERE id = :x OR handle LIKE 'bulk%'",
+        x=exporter,
+    )
+    send_timeout, pool_timeout = 5.0, 2.0
+    env = {
+        **os.environ,
+        "CONNECT_API_DATABASE_URL": database_url,
+        "CONNECT_API_JWT_SECRET": JWT_SECRET,
+        "CONNECT_API_LOG_LEVEL": "warning",
+        "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
+        "CONNECT_API_WEBHOOK_DISPATCH_SECONDS": "0",
+        "CONNECT_API_RATE_LIMITS_ENABLED": "false",
+        "CONNECT_API_DRAIN_SECONDS": "0",
+        "CONNECT_API_SEND_TIMEOUT_SECONDS": str(send_timeout),
+        "CONNECT_API_DB_POOL_TIMEOUT": str(pool_timeout),
+        # One member may hold only two downloads at once; 50 from one member stand in here for
+        # 50 members' (the pool is the subject).
+        "CONNECT_API_EXPORT_CONCURRENCY_PER_CALLER": "50",
+    }
+    env.pop("DATABASE_URL", None)
+    port = _free_port()
+    proc = _serve(env, port, tmp_path / "server.log")
+    url = f"http://127.0.0.1:{port}"
+    stalled: list[socket.socket] = []
+    try:
+        await asyncio.to_thread(_wait_ready, url, proc)
+        request = (
+            f"GET /v1/me/export HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {api.token(exporter)}\r\n\r\n"
+        ).encode()
+        for _ in range(50):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # and never read it
+            s.connect(("127.0.0.1", port))
+            s.sendall(request)
+            stalled.append(s)
+        headers = {"Authorization": f"Bearer {api.token(other)}"}
+        answers: list[tuple[str, int, float]] = []
+        async with AsyncClient(base_url=url, timeout=60, headers=headers) as client:
+            started = time.monotonic()
+            while time.monotonic() - started < send_timeout + 4 * pool_timeout:
+                for path in (
+                    "/v1/me",
+                    "/v1/invitations/received",
+                    f"/v1/members/{other}/connections",
+                ):
+                    t0 = time.monotonic()
+                    r = await client.get(path)
+                    answers.append((path, r.status_code, time.monotonic() - t0))
+                    if r.status_code == 503:
+                        assert r.headers["retry-after"], r.text
+                        problem(r, 503, r.json()["code"])
+        codes = Counter(code for _, code, _ in answers)
+        slowest = max(elapsed for _, _, elapsed in answers)
+        print(f"\n50 stalled exports: other member's answers {dict(codes)}, slowest {slowest:.2f}s")
+        assert set(codes) <= {200, 503}, answers  # before: 500 after ~31 s
+        assert slowest < pool_timeout + 2, answers
+        # The stalled downloads really held the pool for a while (else this tests nothing)...
+        assert codes[503] > 0, answers
+        # ...and once the send timeout cut them, every route answers again.
+        assert [code for _, code, _ in answers[-3:]] == [200, 200, 200], answers[-6:]
+        assert proc.poll() is None
+    finally:
+        for s in stalled:
+            s.close()
+        proc.terminate()
+        proc.wait(timeout=30)

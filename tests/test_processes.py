@@ -1,10 +1,11 @@
-"""The real thing: `connect-api serve` processes over TCP against one database."""
+"""The real thing: `connect-api serve` (and `worker`) processes over TCP against one database."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -40,9 +41,18 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) ->
     raise AssertionError(f"{url} not ready in {timeout}s")
 
 
-def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+def _serve(env: dict[str, str], port: int, log: Path, *extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "connect_api", "serve", "--port", str(port)],
+        [sys.executable, "-m", "connect_api", "serve", "--port", str(port), *extra],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "connect_api", "worker"],
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
@@ -150,3 +160,61 @@ async def test_serve_delivers_webhooks_in_the_background(
     assert [e["type"] for e in inbox.events()] == ["invitation.created"]
     await asyncio.sleep(1.5)  # and only once, though two processes dispatch
     assert len(inbox.requests) == 1
+
+
+async def test_a_worker_delivers_webhooks_beside_serve_no_dispatch(
+    api: Api, database_url: str, receiver: tuple[Receiver, str], tmp_path: Path
+) -> None:
+    """`serve --no-dispatch` only serves; `connect-api worker` delivers, with no HTTP, and
+    stops cleanly on SIGTERM."""
+    inbox, url = receiver
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "CONNECT_API_DATABASE_URL": database_url,
+        "CONNECT_API_JWT_SECRET": JWT_SECRET,
+        "CONNECT_API_LOG_LEVEL": "info",
+        "CONNECT_API_DRAIN_SECONDS": "0",
+        "CONNECT_API_WEBHOOK_DISPATCH_SECONDS": "0.2",
+        "CONNECT_API_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver is on 127.0.0.1
+        "CONNECT_API_WORKER_METRICS_PORT": str(metrics_port := _free_port()),
+    }
+    assert (await api.admin.post("/v1/webhooks", json={"url": url})).status_code == 201
+    a, b = await api.members(2)
+    port = _free_port()
+    server = _serve(env, port, tmp_path / "serve.log", "--no-dispatch")
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        await asyncio.to_thread(_wait_ready, f"http://127.0.0.1:{port}", server)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            r = await client.post(
+                "/v1/invitations",
+                json={"invitee_id": b},
+                headers={"Authorization": f"Bearer {api.token(a)}"},
+            )
+            assert r.status_code == 201
+        await asyncio.sleep(1.5)  # five of its dispatch intervals: serve sends nothing
+        assert inbox.requests == []
+
+        log = tmp_path / "worker.log"
+        worker = _worker(env, log)
+        for _ in range(300):
+            if inbox.requests or worker.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert [e["type"] for e in inbox.events()] == ["invitation.created"], log.read_text()
+        delivered = 'connect_api_webhook_attempts_total{outcome="delivered"} 1.0'
+        async with httpx.AsyncClient(timeout=10) as client:
+            for _ in range(50):  # counted once the answer is stored, just after it came
+                scraped = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+                if delivered in scraped:
+                    break
+                await asyncio.sleep(0.1)
+        assert delivered in scraped
+        worker.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(worker.wait, 20) == 0
+        assert "worker stopped" in log.read_text()
+    finally:
+        for proc in (server, worker):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                await asyncio.to_thread(proc.wait, 20)

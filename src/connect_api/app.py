@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -44,6 +46,7 @@ from connect_api.notes.router import router as notes_router
 from connect_api.ops.router import router as ops_router
 from connect_api.ratelimits import RateLimits
 from connect_api.relationships.router import router as relationships_router
+from connect_api.supervisor import Supervisor
 from connect_api.webhooks import service as webhook_service
 from connect_api.webhooks.router import router as webhooks_router
 
@@ -100,38 +103,16 @@ def create_app(
     settings = settings or Settings()
     clock = clock or SystemClock()
 
+    token = settings.metrics_token
+    metrics = Metrics(token.get_secret_value() if token is not None else None)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = settings.database_url
-        if url is None:
-            url = await asyncio.to_thread(start_embedded, settings)
-        engine = make_engine(url, settings)
-        do_migrate = settings.embedded if migrate is None else migrate
-        if do_migrate:
-            await upgrade_to_head(engine)
-        else:
-            await ensure_at_head(engine)
-        tokens = TokenService(settings, jwt_secret(settings), clock)
-        db = Database(
-            engine,
-            await make_read_pool(url, settings),
-            acquire_timeout=settings.db_pool_timeout,
-        )
-        ctx = AppContext(settings, db, clock, tokens)
-        app.state.ctx = ctx
-        background = []
-        if settings.expiry_sweep_seconds > 0:
-            background.append(asyncio.create_task(_sweep_expired(ctx)))
-        if settings.webhook_dispatch_seconds > 0:
-            background.append(asyncio.create_task(webhook_service.run_dispatcher(ctx)))
-        try:
-            yield
-        finally:
-            for task in background:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await db.dispose()
+        async with open_context(settings, clock, migrate=migrate, metrics=metrics) as ctx:
+            app.state.ctx = ctx
+            jobs = background(ctx) if settings.serve_dispatch else contextlib.nullcontext()
+            async with jobs:
+                yield
 
     app = FastAPIOffline(
         title="connect-api",
@@ -143,8 +124,6 @@ def create_app(
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
         generate_unique_id_function=lambda route: route.name,
     )
-    token = settings.metrics_token
-    metrics = Metrics(token.get_secret_value() if token is not None else None)
     app.state.metrics = metrics
     install_error_handlers(app, metrics.refusals)
     # Routes are matched in order, one after another: the probes and the requests every page
@@ -169,7 +148,7 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
             # What a browser client needs to read: limits, retries, new resources, replays.
             expose_headers=[
@@ -195,17 +174,137 @@ def create_app(
     return app
 
 
-async def _sweep_expired(ctx: AppContext) -> None:
+@contextlib.asynccontextmanager
+async def open_context(
+    settings: Settings,
+    clock: Clock,
+    *,
+    migrate: bool | None = None,
+    metrics: Metrics | None = None,
+    tokens: bool = True,
+) -> AsyncIterator[AppContext]:
+    """Open the database (starting the embedded one if none is configured), check or upgrade
+    its schema, and hand out what every request can reach. ``tokens=False`` (the worker, which
+    serves no requests) needs no token keys."""
+    url = settings.database_url
+    if url is None:
+        url = await asyncio.to_thread(start_embedded, settings)
+    # The embedded server is ours to restart when it dies; /healthz and /readyz ask it.
+    supervisor = Supervisor.for_url(settings, url)
+    if supervisor is not None:
+        await supervisor.ensure_up()  # a worker may start while another one restarts it
+    engine = make_engine(url, settings)
+    try:
+        do_migrate = settings.embedded if migrate is None else migrate
+        if do_migrate:
+            await upgrade_to_head(engine)
+        else:
+            await ensure_at_head(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    if tokens:
+        token_service = TokenService(settings, jwt_secret(settings), clock)
+    else:  # never asked to check a token: a throwaway key
+        token_service = TokenService(
+            settings.model_copy(update={"jwt_algorithm": "HS256"}), secrets.token_urlsafe(48)
+        )
+    db = Database(
+        engine,
+        await make_read_pool(url, settings),
+        acquire_timeout=settings.db_pool_timeout,
+    )
+    watch = asyncio.create_task(supervisor.run(db)) if supervisor is not None else None
+    try:
+        yield AppContext(settings, db, clock, token_service, metrics, supervisor)
+    finally:
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+        await db.dispose()
+
+
+@contextlib.asynccontextmanager
+async def background(ctx: AppContext) -> AsyncIterator[None]:
+    """Run the expiry sweep and the webhook dispatcher (those of them whose interval is not 0)
+    while the block runs, on a database pool of their own
+    (``CONNECT_API_DB_BACKGROUND_POOL_SIZE``): requests holding every connection of the main
+    pool cannot starve them. On the way out they are stopped, attempts in flight given up to the
+    webhook timeout to finish."""
+    settings = ctx.settings
+    if settings.expiry_sweep_seconds <= 0 and settings.webhook_dispatch_seconds <= 0:
+        yield
+        return
+    engine = make_engine(
+        ctx.db.engine.url.render_as_string(hide_password=False),
+        settings.model_copy(
+            update={
+                "db_pool_size": settings.db_background_pool_size,
+                "db_max_overflow": 0,
+                # Background work waits its turn rather than failing.
+                "db_pool_timeout": max(settings.db_pool_timeout, 30),
+            }
+        ),
+    )
+    # The hot-read pool is the main one's: nothing in the background uses it.
+    jobs_ctx = dataclasses.replace(ctx, db=Database(engine, ctx.db.reads, acquire_timeout=30))
+    stop = asyncio.Event()
+    tasks = []
+    if settings.expiry_sweep_seconds > 0:
+        tasks.append(asyncio.create_task(_sweep_expired(jobs_ctx, stop)))
+    if settings.webhook_dispatch_seconds > 0:
+        tasks.append(asyncio.create_task(webhook_service.run_dispatcher(jobs_ctx, stop)))
+    try:
+        yield
+    finally:
+        stop.set()
+        _, late = await asyncio.wait(tasks, timeout=settings.webhook_timeout_seconds + 5)
+        for task in late:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await engine.dispose()
+
+
+async def _sweep_expired(ctx: AppContext, stop: asyncio.Event) -> None:
     """Mark invitations expired as their time comes (so their events go out), and forget
     idempotency keys past their lifetime."""
-    while True:
+    while not stop.is_set():
         try:
-            while await ctx.db.run(invitation_service.expire_due, ctx) > 0:
+            while await ctx.db.run(invitation_service.expire_due, ctx) > 0 and not stop.is_set():
                 pass
             await ctx.db.run(idempotency_service.purge_expired, ctx)
         except Exception:
             log.exception("expiry sweep failed; will retry")
-        await asyncio.sleep(ctx.settings.expiry_sweep_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), ctx.settings.expiry_sweep_seconds)
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """`connect-api worker`: the webhook dispatcher and the expiry sweep, no HTTP, until
+    ``stop``."""
+    metrics = Metrics()
+    exporter = None
+    if settings.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        exporter = start_http_server(
+            settings.worker_metrics_port, addr=settings.host, registry=metrics.registry
+        )
+    try:
+        async with (
+            open_context(settings, SystemClock(), metrics=metrics, tokens=False) as ctx,
+            background(ctx),
+        ):
+            log.info("worker running")
+            await stop.wait()
+    finally:
+        if exporter is not None:
+            server, thread = exporter
+            server.shutdown()
+            thread.join()
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -229,7 +328,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for route, path in doc.get("paths", {}).items():
         for op in path.values():
             for code, resp in op.get("responses", {}).items():
-                if code.isdigit() and int(code) >= 400 and route != "/readyz":
+                if code.isdigit() and int(code) >= 400 and route not in ("/readyz", "/healthz"):
                     examples = resp.get("content", {}).get("application/json", {}).get("examples")
                     media: dict[str, Any] = {"schema": problem_ref}
                     if examples:

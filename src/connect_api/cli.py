@@ -13,21 +13,28 @@ from pathlib import Path
 
 from connect_api.config import Settings
 from connect_api.database import SchemaNotAtHead, jwt_secret
+from connect_api.supervisor import failed_marker, refresh_handle
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from connect_api.app import create_app
     from connect_api.database import start_embedded
-    from connect_api.logs import log_config
-    from connect_api.serving import DrainingServer, limited_protocol
 
-    if settings.embedded:
-        # uvicorn re-raises SIGTERM/SIGINT once it has shut down; exit normally then, so the
-        # embedded PostgreSQL is stopped by its exit hook instead of being left running.
+    if args.no_dispatch:
+        settings = settings.model_copy(update={"serve_dispatch": False})
+        os.environ["CONNECT_API_SERVE_DISPATCH"] = "false"  # for --workers' fresh processes
+    embedded = settings.embedded
+    if embedded:
+        # uvicorn re-raises SIGTERM/SIGINT once it has shut down; exit normally then (or with
+        # 1 if the embedded PostgreSQL died for good), so that it is stopped by its exit hook
+        # instead of being left running.
+        data_dir = settings.data_dir
+
+        def _exit_quietly(signum: int, frame: object) -> None:
+            raise SystemExit(_embedded_status(data_dir))
+
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _exit_quietly)
+        failed_marker(data_dir).unlink(missing_ok=True)
         url = start_embedded(settings)
         print(f"embedded PostgreSQL running; data in {settings.pgdata}", file=sys.stderr)
         asyncio.run(_migrate(url, settings))
@@ -45,6 +52,26 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"connect-api: {exc}", file=sys.stderr)
             return 1
     host, port = args.host or settings.host, args.port or settings.port
+    try:
+        _run_server(args, settings, host, port)
+    finally:
+        if embedded:
+            refresh_handle(settings.pgdata)  # a worker may have restarted it
+    return _embedded_status(settings.data_dir) if embedded else 0
+
+
+def _embedded_status(data_dir: Path) -> int:
+    """1 if the embedded PostgreSQL could not be restarted, else 0."""
+    return 1 if failed_marker(data_dir).exists() else 0
+
+
+def _run_server(args: argparse.Namespace, settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from connect_api.app import create_app
+    from connect_api.logs import log_config
+    from connect_api.serving import DrainingServer, limited_protocol
+
     logging = log_config(settings.log_level, settings.log_format)
     if args.workers > 1:
         uvicorn.run(
@@ -72,11 +99,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         )
         DrainingServer(config, app, settings.drain_seconds).run()
-    return 0
-
-
-def _exit_quietly(signum: int, frame: object) -> None:
-    raise SystemExit(0)
 
 
 async def _check_schema(settings: Settings) -> None:
@@ -106,6 +128,33 @@ def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     url = settings.database_url or start_embedded(settings)
     asyncio.run(_migrate(url, settings))
     print("schema at head", file=sys.stderr)
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """The webhook dispatcher and the expiry sweep without HTTP, until SIGTERM or SIGINT."""
+    import logging
+
+    from connect_api.app import run_worker
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per delivery
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(settings, stop)
+
+    try:
+        asyncio.run(main())
+    except SchemaNotAtHead as exc:
+        print(f"connect-api: {exc}", file=sys.stderr)
+        return 1
+    print("worker stopped", file=sys.stderr)
     return 0
 
 
@@ -151,7 +200,7 @@ def _cmd_expire(args: argparse.Namespace, settings: Settings) -> int:
         from connect_api.app import create_app
         from connect_api.invitations.service import expire_due
 
-        app = create_app(settings.model_copy(update={"expiry_sweep_seconds": 0}))
+        app = create_app(settings.model_copy(update={"serve_dispatch": False}))
         total = 0
         async with app.router.lifespan_context(app):
             ctx = app.state.ctx
@@ -186,7 +235,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (default: CONNECT_API_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: CONNECT_API_PORT or 8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--no-dispatch",
+        action="store_true",
+        help="neither deliver webhooks nor run the expiry sweep here (run `connect-api worker`)",
+    )
     serve.set_defaults(func=_serve)
+
+    worker = sub.add_parser(
+        "worker",
+        help="deliver webhooks and run the expiry sweep, without serving HTTP",
+        description="The webhook dispatcher and the expiry sweep alone, until SIGTERM or "
+        "SIGINT (attempts in flight get the webhook timeout to finish). Any number may run, "
+        "beside `serve --no-dispatch` processes.",
+    )
+    worker.set_defaults(func=_cmd_worker)
 
     migrate = sub.add_parser("migrate", help="upgrade the database schema to head")
     migrate.set_defaults(func=_cmd_migrate)

@@ -64,6 +64,15 @@ class Settings(BaseSettings):
         Path(".connect-api"),
         description="Where the embedded PostgreSQL and the generated JWT secret live.",
     )
+    embedded_restart_attempts: int = Field(
+        5,
+        ge=0,
+        description="Attempts to restart a dead embedded PostgreSQL (backoff 0.5 s doubling, "
+        "at most 8 s) before `/healthz` turns 503 and `serve` exits 1.",
+    )
+    embedded_check_seconds: float = Field(
+        0.5, gt=0, description="How often each `serve` process checks the embedded postmaster."
+    )
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(8000, ge=0, le=65535, description="Port `serve` listens on.")
     db_pool_size: int = Field(10, ge=1, description="Database connections kept per process.")
@@ -101,7 +110,7 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = Field(30, ge=0, description="Clock skew allowed on `exp`.")
 
     expiry_sweep_seconds: float = Field(
-        300, ge=0, description="How often `serve` marks old pending invitations expired; 0: never."
+        300, ge=0, description="How often old pending invitations are marked expired; 0: never."
     )
     cors_origins: list[str] = Field(
         default_factory=list,
@@ -109,13 +118,54 @@ class Settings(BaseSettings):
         '`["https://app.example.com"]`; empty: no CORS headers.',
     )
     webhook_dispatch_seconds: float = Field(
-        1, ge=0, description="How often `serve` looks for webhook deliveries due; 0: never."
+        1, ge=0, description="How often webhook deliveries due are looked for; 0: never."
     )
     webhook_timeout_seconds: float = Field(
-        10, gt=0, description="How long a webhook endpoint has to answer one delivery."
+        10, gt=0, description="How long a webhook endpoint has to answer one delivery, in all."
     )
-    webhook_max_attempts: int = Field(
-        8, ge=1, description="Attempts per delivery before it is marked failed."
+    webhook_retry_schedule: list[float] = Field(
+        default_factory=lambda: [0.0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+        min_length=1,
+        description="Seconds before each attempt of a delivery, after the previous one failed "
+        "(the first counts from the event), as a JSON list; its length is the number of "
+        "attempts. Default: the Standard Webhooks schedule.",
+    )
+    webhook_retry_jitter: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Random spread of each retry delay, as a fraction: 0.1 is up to 10 % "
+        "earlier or later.",
+    )
+    webhook_retry_after_max_seconds: float = Field(
+        86400,
+        ge=0,
+        description="Longest `Retry-After` of a 429, 502, 503 or 504 answer that is honoured.",
+    )
+    webhook_disable_after_days: float = Field(
+        5,
+        gt=0,
+        description="An endpoint whose deliveries have all failed for this long is disabled.",
+    )
+    webhook_concurrency: int = Field(
+        50, ge=1, description="Deliveries a process has in flight at once, to all endpoints."
+    )
+    webhook_endpoint_concurrency: int = Field(
+        10, ge=1, description="Deliveries a process has in flight at once to one endpoint."
+    )
+    serve_dispatch: bool = Field(
+        True,
+        description="`serve` delivers webhooks and runs the expiry sweep itself; false (or "
+        "`serve --no-dispatch`) leaves both to `connect-api worker`.",
+    )
+    worker_metrics_port: int = Field(
+        0, ge=0, le=65535, description="Port for `worker`'s Prometheus metrics; 0: none."
+    )
+    db_background_pool_size: int = Field(
+        2,
+        ge=1,
+        description="Database connections of the webhook dispatcher and the expiry sweep, "
+        "apart from the pool requests use.",
     )
     webhook_allow_private_targets: bool = Field(
         False,
@@ -182,6 +232,13 @@ class Settings(BaseSettings):
         from limits import parse
 
         parse(value)  # "20/minute", "5 per second", "1000/hour"…: refuses anything else
+        return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule(cls, value: list[float]) -> list[float]:
+        if any(not 0 <= v <= 366 * 86400 for v in value):
+            raise ValueError("each delay is between 0 and a year, in seconds")
         return value
 
     @field_validator("database_url")

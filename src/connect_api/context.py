@@ -1,13 +1,19 @@
-"""What every request can reach: settings, the database, the clock and the token service."""
+"""What every request can reach: settings, the database, the clock, the token service and the
+metrics."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from connect_api.auth import TokenService
 from connect_api.clock import Clock
 from connect_api.config import Settings
 from connect_api.database import Database
+
+if TYPE_CHECKING:
+    from connect_api.metrics import Metrics
+    from connect_api.supervisor import Supervisor
 
 
 @dataclass
@@ -16,3 +22,6 @@ class AppContext:
     db: Database
     clock: Clock
     tokens: TokenService
+    metrics: Metrics | None = None
+    # Watches the embedded PostgreSQL (None with DATABASE_URL: its operator restarts it).
+    supervisor: Supervisor | None = None

@@ -1,5 +1,5 @@
 """Prometheus metrics (prometheus-client): requests by route template, method and status, their
-latency, and refusals by problem code.
+latency, refusals by problem code, and how webhook deliveries went.
 
 Requests are counted by a pure ASGI layer that reads the route the router has already matched
 (``scope["route"]``). prometheus-fastapi-instrumentator, used before, matched every request
@@ -102,6 +102,7 @@ class Metrics:
             "How long the oldest due webhook delivery has been due; 0 when none is.",
             registry=self.registry,
         )
+        self.webhooks = WebhookMetrics(self.registry)
 
     async def refresh(self, app: FastAPI) -> None:
         """Read the pools' use and the webhook outbox for a scrape. The outbox is one short
@@ -155,9 +156,9 @@ class Metrics:
             "/metrics",
             summary="Prometheus metrics",
             description="Request counts and latencies by route, refusals by problem `code`, "
-            "the database pools' use and the webhook outbox, in the Prometheus text format. "
-            "When `CONNECT_API_METRICS_TOKEN` is set, it needs `Authorization: Bearer <that "
-            "token>`; otherwise it is open.",
+            "the database pools' use, the webhook outbox and webhook delivery outcomes, in the "
+            "Prometheus text format. When `CONNECT_API_METRICS_TOKEN` is set, it needs "
+            "`Authorization: Bearer <that token>`; otherwise it is open.",
             response_class=PlainTextResponse,
             responses={
                 200: {"description": "Prometheus text exposition format."},
@@ -175,6 +176,38 @@ class Metrics:
 
         app.include_router(router)
         app.add_middleware(RequestMetrics, metrics=self)
+
+
+class WebhookMetrics:
+    """What became of each webhook delivery attempt this process made, and endpoints disabled."""
+
+    OUTCOMES = ("delivered", "retrying", "given_up")
+    REASONS = ("gone", "failing")
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.attempts = Counter(
+            "connect_api_webhook_attempts",
+            "Webhook delivery attempts, by outcome: delivered, retrying (failed, another "
+            "attempt is scheduled) or given_up (failed for the last time).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.disabled = Counter(
+            "connect_api_webhook_endpoints_disabled",
+            "Webhook endpoints disabled by the dispatcher, by reason: gone (answered 410) or "
+            "failing (every delivery failed for too long).",
+            ["reason"],
+            registry=registry,
+        )
+        self.in_flight = Gauge(
+            "connect_api_webhook_attempts_in_flight",
+            "Webhook delivery attempts being sent right now.",
+            registry=registry,
+        )
+        for outcome in self.OUTCOMES:  # every series exists from the start, at 0
+            self.attempts.labels(outcome)
+        for reason in self.REASONS:
+            self.disabled.labels(reason)
 
 
 class RequestMetrics:

@@ -301,6 +301,15 @@ class Webhook(Base):
     event_types: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)))
     description: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(TZ)
+    # Since when every attempt has failed (null after a success); disabled past a limit.
+    failing_since: Mapped[datetime | None] = mapped_column(TZ)
+    disabled_at: Mapped[datetime | None] = mapped_column(TZ)
+    # `gone` (answered 410), `failing` (failed too long) or `manual` (an admin's PATCH).
+    disabled_reason: Mapped[str | None] = mapped_column(String(16))
+
+    @property
+    def status(self) -> str:
+        return "enabled" if self.disabled_at is None else "disabled"
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import socket
 from http import HTTPStatus
 from types import FrameType
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import httptools
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from connect_api.errors import PROBLEM_JSON, TYPE_BASE
@@ -165,9 +168,14 @@ class DrainingServer(uvicorn.Server):
     """On SIGTERM (or SIGINT), first drain: ``/readyz`` answers 503 for ``drain`` seconds while
     requests are still accepted and served, so that a load balancer stops sending new ones; then
     stop accepting, and give the requests in flight ``timeout_graceful_shutdown`` seconds to
-    finish. A second signal during the drain stops at once."""
+    finish. A second signal during the drain stops at once.
+
+    During the drain every response says ``Connection: close``: a kept-alive connection is
+    closed by the server right after a whole response, rather than idle at the stop, when a
+    request the client sends just then would be cut unread."""
 
     def __init__(self, config: uvicorn.Config, app: FastAPI, drain: float) -> None:
+        config.app = _CloseWhileDraining(app, self)
         super().__init__(config)
         self.app = app
         self.drain = drain
@@ -182,3 +190,61 @@ class DrainingServer(uvicorn.Server):
         log.warning("draining for %ss: /readyz answers 503, requests are still served", self.drain)
         loop = asyncio.get_event_loop()
         loop.call_soon_threadsafe(loop.call_later, self.drain, super().handle_exit, sig, None)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop listening without cutting what the kernel already accepted: take every
+        connection still waiting in the listen backlog (closing a listening socket resets
+        them, with their requests unread) and serve it like the others, then stop as uvicorn
+        does: idle connections are closed, requests in flight are finished."""
+        loop = asyncio.get_running_loop()
+        listeners = []
+        for server in self.servers:
+            for sock in server.sockets:
+                listener = socket.socket(fileno=os.dup(sock.fileno()))
+                listener.setblocking(False)
+                listeners.append(listener)
+            server.close()  # the loop accepts no more; the duplicates keep the sockets open
+        waiting: list[socket.socket] = []
+        for listener in listeners:
+            while True:
+                try:
+                    waiting.append(listener.accept()[0])
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:
+                    break
+            listener.close()  # from here on, a connection attempt is refused
+        for conn in waiting:
+            await loop.connect_accepted_socket(self._protocol, conn)
+        if waiting:
+            log.info("serving %d connection(s) taken from the backlog at shutdown", len(waiting))
+        # A few turns of the loop, so that a request that reached a connection just accepted
+        # is read (and so finished) rather than found idle, closed, and cut with a reset.
+        await asyncio.sleep(0.1)
+        await super().shutdown(sockets)
+
+    def _protocol(self) -> asyncio.Protocol:
+        # What uvicorn's own listener makes for each connection (see uvicorn.Server.startup).
+        protocol: asyncio.Protocol = self.config.http_protocol_class(  # type: ignore[call-arg]
+            config=self.config, server_state=self.server_state, app_state=self.lifespan.state
+        )
+        return protocol
+
+
+class _CloseWhileDraining:
+    def __init__(self, app: ASGIApp, server: DrainingServer) -> None:
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_closing(message: Message) -> None:
+            if message["type"] == "http.response.start" and self.server.draining:
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive, send_closing)

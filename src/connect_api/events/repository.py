@@ -61,7 +61,7 @@ async def record_many(
 
 async def publish(session: AsyncSession, now: datetime) -> int | None:
     """Give committed, unpublished events their feed positions and queue them for every
-    webhook that wants them, in one transaction. ``None`` if another process is publishing
+    enabled webhook that wants them, in one transaction. ``None`` if another process is publishing
     right now (it will cover them, or the next call will)."""
     locked = await session.scalar(select(func.pg_try_advisory_xact_lock(_PUBLISHER_LOCK)))
     if not locked:
@@ -88,6 +88,7 @@ async def publish(session: AsyncSession, now: datetime) -> int | None:
                     literal(now, type_=WebhookDelivery.next_attempt_at.type),
                 )
                 .join(Event, and_(Event.id.in_(ids), wanted))
+                .where(Webhook.disabled_at.is_(None))
                 .order_by(Event.id),
             )
         )

@@ -29,7 +29,7 @@ class EventRead(BaseModel):
     id: int
     type: str = Field(
         description="`invitation.created|accepted|declined|withdrawn|expired`, "
-        "`connection.removed`, …"
+        "`connection.removed`, …, and for admins (`all=true`) `webhook.disabled`"
     )
     occurred_at: datetime
     data: dict[str, Any]

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from connect_api.database import schema_revisions
 from connect_api.deps import Ctx
+from connect_api.supervisor import Supervisor
 
 router = APIRouter(tags=["operations"])
 
@@ -19,8 +20,27 @@ class Health(BaseModel):
     detail: str | None = None
 
 
-@router.get("/healthz", summary="Liveness: the process answers", response_model=Health)
-async def healthz() -> Health:
+def _supervisor(request: Request) -> Supervisor | None:
+    ctx = getattr(request.app.state, "ctx", None)
+    supervisor: Supervisor | None = getattr(ctx, "supervisor", None)
+    return supervisor
+
+
+@router.get(
+    "/healthz",
+    summary="Liveness: the process answers (and its embedded database could be kept running)",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "The embedded database is gone for good."}},
+)
+async def healthz(request: Request) -> Health | JSONResponse:
+    supervisor = _supervisor(request)
+    if supervisor is not None and supervisor.state == "failed":
+        return JSONResponse(
+            Health(
+                status="unavailable", detail="embedded database could not be restarted"
+            ).model_dump(),
+            503,
+        )
     return Health(status="ok")
 
 
@@ -33,6 +53,10 @@ async def healthz() -> Health:
 async def readyz(ctx: Ctx, request: Request) -> Health | JSONResponse:
     if getattr(request.app.state, "draining", False):
         return JSONResponse(Health(status="unavailable", detail="shutting down").model_dump(), 503)
+    supervisor = _supervisor(request)
+    if supervisor is not None and supervisor.state != "up":
+        detail = "database restarting" if supervisor.state == "restarting" else "database gone"
+        return JSONResponse(Health(status="unavailable", detail=detail).model_dump(), 503)
     try:
         current, head = await schema_revisions(ctx.db.engine)
     except Exception:  # any failure to reach the database means "not ready"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,8 +38,10 @@ async def list_after(session: AsyncSession, after: int, limit: int) -> list[Webh
     )
 
 
-async def get(session: AsyncSession, webhook_id: int) -> Webhook | None:
-    return await session.get(Webhook, webhook_id)
+async def get(
+    session: AsyncSession, webhook_id: int, *, for_update: bool = False
+) -> Webhook | None:
+    return await session.get(Webhook, webhook_id, with_for_update=for_update)
 
 
 async def delete_one(session: AsyncSession, webhook_id: int) -> bool:
@@ -63,10 +66,73 @@ async def deliveries(
     return list(await session.scalars(stmt))
 
 
+async def set_disabled(
+    session: AsyncSession, webhook_id: int, *, reason: str, now: datetime
+) -> bool:
+    """Disable a webhook (unless it already is) and give up its pending deliveries; whether
+    this call disabled it."""
+    done = await session.execute(
+        update(Webhook)
+        .where(Webhook.id == webhook_id, Webhook.disabled_at.is_(None))
+        .values(disabled_at=now, disabled_reason=reason)
+        .returning(Webhook.id)
+    )
+    if done.first() is None:
+        return False
+    await session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.webhook_id == webhook_id,
+            WebhookDelivery.status == DeliveryStatus.pending,
+        )
+        .values(status=DeliveryStatus.failed, next_attempt_at=now, last_error=DISABLED)
+    )
+    return True
+
+
+async def set_enabled(session: AsyncSession, webhook_id: int) -> None:
+    """Enable a webhook again, with a clean record: it has the whole time allowed to fail anew."""
+    await session.execute(
+        update(Webhook)
+        .where(Webhook.id == webhook_id)
+        .values(disabled_at=None, disabled_reason=None, failing_since=None)
+    )
+
+
+async def note_success(session: AsyncSession, webhook_id: int) -> None:
+    await session.execute(
+        update(Webhook)
+        .where(Webhook.id == webhook_id, Webhook.failing_since.is_not(None))
+        .values(failing_since=None)
+    )
+
+
+async def note_failure(session: AsyncSession, webhook_id: int, now: datetime) -> datetime | None:
+    """Since when the webhook has been failing (``now`` if it was not); ``None`` once it is
+    disabled or gone."""
+    await session.execute(
+        update(Webhook)
+        .where(
+            Webhook.id == webhook_id,
+            Webhook.failing_since.is_(None),
+            Webhook.disabled_at.is_(None),
+        )
+        .values(failing_since=now)
+    )
+    return await session.scalar(
+        select(Webhook.failing_since).where(Webhook.id == webhook_id, Webhook.disabled_at.is_(None))
+    )
+
+
+# What a delivery given up because its endpoint was disabled records as its last error.
+DISABLED = "endpoint disabled"
+
+
 @dataclass(frozen=True)
 class Claimed:
     delivery_id: int
     attempt: int
+    webhook_id: int
     url: str
     secret: str
     event_id: int
@@ -76,24 +142,58 @@ class Claimed:
 
 
 async def claim_due(
-    session: AsyncSession, now: datetime, lease_until: datetime, limit: int
+    session: AsyncSession,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    *,
+    in_flight: Mapping[int, int] | None = None,
+    per_endpoint: int | None = None,
 ) -> list[Claimed]:
     """Take up to ``limit`` due deliveries for an attempt: count the attempt and push the due
-    time to the end of the lease, so a process that dies mid-attempt leaves them to retry."""
-    due = (
-        select(WebhookDelivery.id)
+    time to the end of the lease, so a process that dies mid-attempt leaves them to retry.
+
+    At most ``per_endpoint`` deliveries per webhook are in flight, counting the ones
+    ``in_flight`` already has (webhook id: count), so one slow endpoint cannot take every slot.
+    Deliveries whose webhook has been disabled meanwhile are given up instead."""
+    in_flight = in_flight or {}
+    cap = per_endpoint or limit
+    full = [w for w, n in in_flight.items() if n >= cap]
+    candidates = (
+        select(WebhookDelivery.id, WebhookDelivery.webhook_id, Webhook.disabled_at)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
         .where(
             WebhookDelivery.status == DeliveryStatus.pending,
             WebhookDelivery.next_attempt_at <= now,
         )
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
+        .limit(limit * 4)
+        .with_for_update(of=WebhookDelivery, skip_locked=True)
     )
+    if full:
+        candidates = candidates.where(WebhookDelivery.webhook_id.not_in(full))
+    room: dict[int, int] = {}
+    chosen: list[int] = []
+    stale: list[int] = []
+    for delivery_id, webhook_id, disabled_at in (await session.execute(candidates)).all():
+        if disabled_at is not None:
+            stale.append(delivery_id)
+            continue
+        left = room.setdefault(webhook_id, cap - in_flight.get(webhook_id, 0))
+        if left > 0 and len(chosen) < limit:
+            chosen.append(delivery_id)
+            room[webhook_id] = left - 1
+    if stale:
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(stale))
+            .values(status=DeliveryStatus.failed, last_error=DISABLED)
+        )
+    if not chosen:
+        return []
     claimed = (
         update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(due))
+        .where(WebhookDelivery.id.in_(chosen))
         .values(
             attempts=WebhookDelivery.attempts + 1,
             next_attempt_at=lease_until,
@@ -111,6 +211,7 @@ async def claim_due(
         select(
             claimed.c.id,
             claimed.c.attempts,
+            claimed.c.webhook_id,
             Webhook.url,
             Webhook.secret,
             Event.id,
@@ -135,9 +236,10 @@ async def record_attempt(
     status_code: int | None,
     error: str | None,
     now: datetime,
-) -> None:
-    """Store how attempt ``attempt`` went, unless a later attempt has been claimed since."""
-    await session.execute(
+) -> bool:
+    """Store how attempt ``attempt`` went, unless a later attempt has been claimed since (or the
+    delivery was given up meanwhile); whether it was stored."""
+    result = await session.execute(
         update(WebhookDelivery)
         .where(
             tuple_(WebhookDelivery.id, WebhookDelivery.attempts) == tuple_(delivery_id, attempt),
@@ -150,4 +252,6 @@ async def record_attempt(
             last_error=error,
             delivered_at=now if status is DeliveryStatus.delivered else None,
         )
+        .returning(WebhookDelivery.id)
     )
+    return result.first() is not None

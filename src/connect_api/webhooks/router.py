@@ -18,7 +18,13 @@ from connect_api.pagination import (
     encode_cursor,
 )
 from connect_api.webhooks import service
-from connect_api.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookCreated, WebhookRead
+from connect_api.webhooks.schemas import (
+    DeliveryRead,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookRead,
+    WebhookUpdate,
+)
 from connect_api.webhooks.targets import WebhookUrlNotAllowed
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -35,8 +41,11 @@ WebhookId = Annotated[int, Path(gt=0, le=2**63 - 1, description="The webhook's i
         "`{type, timestamp, data}`, signed per the Standard Webhooks spec "
         "(`webhook-id`, `webhook-timestamp`, `webhook-signature` headers) with the `secret` "
         "returned here, once. Only committed changes are delivered. A delivery is retried "
-        "with backoff (5 s, 30 s, 2 min, 10 min, 30 min, 2 h, 6 h, 12 h) until the endpoint "
-        "answers 2xx; every attempt of one event carries the same `webhook-id`."
+        "on the Standard Webhooks schedule (at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, "
+        "10 h, 14 h, 20 h and 24 h, each ±10 %) until the endpoint answers 2xx; a 429, 502, "
+        "503 or 504 with `Retry-After` is retried no sooner than it asks. Every attempt of one "
+        "event carries the same `webhook-id`. An endpoint that answers 410 Gone, or whose "
+        "every delivery has failed for 5 days, is disabled (a `webhook.disabled` event)."
     ),
     response_model=WebhookCreated,
     responses=responses(InsufficientScope, WebhookUrlNotAllowed),
@@ -64,6 +73,35 @@ async def list_webhooks(
         items=[WebhookRead.model_validate(w) for w in rows],
         next_cursor=encode_cursor("wh", rows[-1].id) if more else None,
     )
+
+
+@router.get(
+    "/{webhook_id}",
+    summary="One webhook (admin)",
+    description="With its state: `enabled`, or `disabled` and why.",
+    response_model=WebhookRead,
+    responses=responses(InsufficientScope, NotFound),
+)
+async def get_webhook(webhook_id: WebhookId, ctx: Ctx, principal: AdminPrincipal) -> WebhookRead:
+    return WebhookRead.model_validate(await ctx.db.read(service.get, ctx, webhook_id))
+
+
+@router.patch(
+    "/{webhook_id}",
+    summary="Change a webhook, enable or disable it (admin)",
+    description=(
+        "`enabled: true` enables a disabled webhook again: events from then on are delivered "
+        "(those of the time it was disabled are not queued for it; read them from "
+        "`GET /v1/events?all=true`). `enabled: false` disables it and gives up its pending "
+        "deliveries. `event_types` and `description` can be changed too."
+    ),
+    response_model=WebhookRead,
+    responses=responses(InsufficientScope, NotFound),
+)
+async def update_webhook(
+    webhook_id: WebhookId, body: WebhookUpdate, ctx: Ctx, principal: AdminPrincipal
+) -> WebhookRead:
+    return WebhookRead.model_validate(await ctx.db.run(service.update, ctx, webhook_id, body))
 
 
 @router.delete(

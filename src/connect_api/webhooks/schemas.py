@@ -20,7 +20,10 @@ EventType = Literal[
     "member.blocked",
     "member.unblocked",
     "member.erased",
+    "webhook.disabled",
 ]
+
+DisabledReason = Literal["gone", "failing", "manual"]
 
 
 class WebhookCreate(BaseModel):
@@ -49,14 +52,62 @@ class WebhookCreate(BaseModel):
     description: Annotated[str, AfterValidator(no_nul)] | None = Field(None, max_length=200)
 
 
+class WebhookUpdate(BaseModel):
+    """The fields to change; those left out stay as they are."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"enabled": True}, {"description": "paused for a move"}]},
+    )
+
+    enabled: bool | None = Field(
+        None,
+        description="`true` enables a disabled webhook again (its failure record cleared); "
+        "`false` disables it (`disabled_reason: manual`), giving up its pending deliveries.",
+    )
+    event_types: list[EventType] | None = Field(
+        None, min_length=1, description="Only these event types; `null` for every type."
+    )
+    description: Annotated[str, AfterValidator(no_nul)] | None = Field(None, max_length=200)
+
+
 class WebhookRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "url": "https://hooks.example.com/connect",
+                    "event_types": None,
+                    "description": "notifications service",
+                    "created_at": "2026-11-25T10:00:00Z",
+                    "status": "disabled",
+                    "disabled_reason": "gone",
+                    "disabled_at": "2026-11-30T08:12:00Z",
+                    "failing_since": "2026-11-30T08:12:00Z",
+                }
+            ]
+        },
+    )
 
     id: int
     url: str
     event_types: list[str] | None
     description: str | None
     created_at: datetime
+    status: Literal["enabled", "disabled"] = Field(
+        description="`disabled`: nothing is delivered to it, nor queued for it, until it is "
+        "enabled again (`PATCH` with `enabled: true`)."
+    )
+    disabled_reason: DisabledReason | None = Field(
+        description="Why it is disabled: `gone` (it answered 410 Gone), `failing` (every "
+        "delivery failed for `CONNECT_API_WEBHOOK_DISABLE_AFTER_DAYS`) or `manual`."
+    )
+    disabled_at: datetime | None
+    failing_since: datetime | None = Field(
+        description="Since when every attempt has failed; `null` after a success."
+    )
 
 
 class WebhookCreated(WebhookRead):
