@@ -39,8 +39,22 @@ def parse_ids(raw: str) -> list[int]:
     return ids
 
 
-def to_read(r: service.Relationship) -> RelationshipRead:
+def to_read(
+    r: service.Relationship, people: dict[int, MemberSummary] | None = None
+) -> RelationshipRead:
+    """``people``: the summaries made so far, shared by every item of one answer (the same
+    few members often appear in many previews)."""
     inv = r.invitation
+    people = {} if people is None else people
+
+    def summary(m: service.PreviewMember) -> MemberSummary:
+        made = people.get(m.id)
+        if made is None:
+            made = people[m.id] = MemberSummary(
+                id=m.id, handle=m.handle, display_name=m.display_name, headline=m.headline
+            )
+        return made
+
     return RelationshipRead(
         member_id=r.member_id,
         degree=r.degree,  # type: ignore[arg-type]
@@ -57,12 +71,7 @@ def to_read(r: service.Relationship) -> RelationshipRead:
         following=r.following,
         followed_by=r.followed_by,
         mutual_connections=r.mutual_connections,
-        mutual_preview=[
-            MemberSummary(
-                id=m.id, handle=m.handle, display_name=m.display_name, headline=m.headline
-            )
-            for m in r.mutual_preview
-        ],
+        mutual_preview=[summary(m) for m in r.mutual_preview],
         shared_groups=r.shared_groups,
         can_invite=r.invite.allowed,
         reason=r.invite.reason,
@@ -110,5 +119,6 @@ async def get_relationships(
 ) -> Response:
     found = await service.look_up(ctx, principal.member_id, parse_ids(ids), preview=mutual_preview)
     # Serialised once, by pydantic-core, straight to bytes (the route is on every page view).
-    body = RelationshipsRead(items=[to_read(r) for r in found]).model_dump_json()
+    people: dict[int, MemberSummary] = {}
+    body = RelationshipsRead(items=[to_read(r, people) for r in found]).model_dump_json()
     return Response(body, media_type="application/json")

@@ -17,6 +17,8 @@ from connect_api.models import InvitationStatus
 from connect_api.policy import effective_status
 from connect_api.relationships import repository as relationships
 
+PreviewMember = relationships.PreviewMember  # a member named in a preview of mutual connections
+
 
 @dataclass(frozen=True)
 class PendingInvitation:
@@ -35,7 +37,7 @@ class Relationship:
     following: bool
     followed_by: bool
     mutual_connections: int
-    mutual_preview: tuple[relationships.PreviewMember, ...]
+    mutual_preview: tuple[PreviewMember, ...]
     shared_groups: int
     invite: policy.InviteAnswer
     action: policy.Action
