@@ -2,7 +2,7 @@
 
 One statement answers a page (the checks, the total and the rows), on the hot-read pool
 (``Database.fetch``) on one generic plan, as the relationships look-up does; the look-up's
-preview runs the same walk (:func:`mutual_walk`) inside its own statement.
+preview takes the same walks, counted, inside its own statement (:func:`mutual_tally`).
 
 The order is the one of ``GET /v1/members/{id}/connections?sort=name``: the mutual's
 ``lower(display_name)`` (``connections.other_name_key``), then id. Both members' connections
@@ -16,7 +16,8 @@ sorting anything:
   as soon as ``limit`` rows came out: two members at the cap with a third of their
   connections in common read about three entries of each range per row of the page; with
   none in common, each range once (60,000 index entries, a few milliseconds), never 30,000
-  probes.
+  probes;
+- and nothing is walked when the total is 0.
 
 The total is :data:`MUTUAL_COUNT`, the look-up's count without a preview (with one, the
 look-up counts the same set on its name-ordered walk): the members connected to both, so the
@@ -58,14 +59,12 @@ MUTUAL_COUNT = """CASE WHEN {na} * 8 < {nb} THEN (
 
 
 def mutual_walk(
-    a: str, b: str, na: str, nb: str, limit: str | None, after: tuple[str, str] | None = None
+    a: str, b: str, na: str, nb: str, limit: str, after: tuple[str, str] | None = None
 ) -> str:
     """Rows ``(other_id, name_key)``: at most ``limit`` members connected to both ``a`` and
     ``b`` (SQL expressions; ``na``, ``nb`` their connection counts), first in name order, after
     the position ``after`` (name key, id) when given. Three branches, of which the counts let
     exactly one run (the others stop at their one-time filter)."""
-
-    cap = f" LIMIT {limit}" if limit is not None else ""
 
     def past(alias: str) -> str:
         if after is None:
@@ -77,7 +76,7 @@ def mutual_walk(
      WHERE {n_small} * 8 < {n_large} AND x.member_id = {small}{past("x")}
        AND (SELECT true FROM connections y
             WHERE y.member_id = {large} AND y.other_id = x.other_id)
-     ORDER BY x.other_name_key, x.other_id{cap})"""  # noqa: S608 - constants of this module
+     ORDER BY x.other_name_key, x.other_id LIMIT {limit})"""  # noqa: S608 - constants of this module
 
     return f"""{walk(a, b, na, nb)}
     UNION ALL
@@ -87,7 +86,32 @@ def mutual_walk(
      JOIN connections y ON y.other_name_key = x.other_name_key AND y.other_id = x.other_id
      WHERE NOT ({na} * 8 < {nb} OR {nb} * 8 < {na})
        AND x.member_id = {a} AND y.member_id = {b}{past("x")}{past("y")}
-     ORDER BY x.other_name_key, x.other_id{cap})"""  # noqa: S608 - constants of this module
+     ORDER BY x.other_name_key, x.other_id LIMIT {limit})"""  # noqa: S608 - constants of this module
+
+
+def mutual_tally(a: str, b: str, na: str, nb: str, first: int) -> str:
+    """A ``bigint[]``: how many members are connected to both ``a`` and ``b``, then the ids of
+    the ``first`` of them in name order. One walk in that order, chosen as
+    :data:`MUTUAL_COUNT` chooses (a CASE: exactly one branch runs), gathered by an ordered
+    ``array_agg`` over an input already in its order (the plan has no sort)."""
+    agg = (
+        "array_prepend(count(*), "
+        f"(array_agg(x.other_id ORDER BY x.other_name_key, x.other_id))[1:{first}])"
+    )
+
+    def walk(small: str, large: str) -> str:
+        return f"""(SELECT {agg} FROM connections x
+                WHERE x.member_id = {small}
+                  AND (SELECT true FROM connections y
+                       WHERE y.member_id = {large} AND y.other_id = x.other_id))"""  # noqa: S608
+
+    return f"""CASE WHEN {na} * 8 < {nb} THEN {walk(a, b)}
+             WHEN {nb} * 8 < {na} THEN {walk(b, a)}
+             ELSE (SELECT {agg} FROM connections x
+                   JOIN connections y
+                     ON y.other_name_key = x.other_name_key AND y.other_id = x.other_id
+                   WHERE x.member_id = {a} AND y.member_id = {b})
+        END"""  # noqa: S608 - constants of this module
 
 
 def _page_sql(*, after: bool) -> str:

@@ -26,17 +26,16 @@ The probes are written as scalar subqueries everywhere for the same reason: writ
 30,000 of a viewer at the cap for every id (``EXPLAIN ANALYZE EXECUTE`` on the seeded
 100,000-member network: 231 ms for 100 ids, 225 ms of it there).
 - the preview of mutual connections (the first :data:`PREVIEW` in name order) comes out of
-  the count's own walk: with the preview asked for (``$6``), the members connected to both
-  are walked in name order (:func:`network.repository.mutual_walk` without a limit: the
-  smaller side's ``ix_connections_member_name`` range probed in the larger side's primary
-  key, or the two name-ordered ranges merge-joined between sides of like size), counted, and
-  gathered in that order (``array_agg(… ORDER BY name key, id)`` over an input already in it:
-  the plan has no sort) to keep the first three ids; the members so named are then read
-  from ``members`` once for the whole look-up (``people``, on the first row), however many
-  previews name them. Counting first and then walking again for three names cost 30-50% more for
-  100 ids; one walk costs 10-25% more than no preview, most of it the three ``members``
-  reads per id. Without the preview
-  the walk stops at its one-time filter and the count is
+  the count's own walk: with the preview asked for (``$6``), the count is
+  :func:`network.repository.mutual_tally`, which walks the members connected to both in name
+  order (the smaller side's ``ix_connections_member_name`` range probed in the larger side's
+  primary key, or the two name-ordered ranges merge-joined between sides of like size),
+  counts them and gathers them in that order (``array_agg(… ORDER BY name key, id)`` over an
+  input already in it: the plan has no sort) to keep the first three ids. The members so
+  named are read from ``members`` once for the whole look-up (``people``, on the first row),
+  however many previews name them. Counting first and then walking again for three names
+  cost 30-50% more for 100 ids; one walk costs 8-25% more than no preview, most of it the
+  name-ordered walk and the ``members`` reads. Without the preview the count is
   :data:`network.repository.MUTUAL_COUNT` on the primary key, as before;
 - the invitation history of the pair: two ranges of ``ix_invitations_pair``;
 - the caller's own pending invitations and recent sends: their ranges of
@@ -54,7 +53,7 @@ from datetime import datetime
 
 from connect_api.database import Database
 from connect_api.invitations.repository import pair_invitation
-from connect_api.network.repository import MUTUAL_COUNT, mutual_walk
+from connect_api.network.repository import MUTUAL_COUNT, mutual_tally
 from connect_api.policy import InviterFacts, PairInvitation
 
 # How many mutual connections the look-up names per member: the first in the order of
@@ -132,7 +131,7 @@ LEFT JOIN LATERAL (
             AS following,
         EXISTS (SELECT 1 FROM follows x WHERE x.follower_id = t.id AND x.followee_id = $1)
             AS followed_by,
-        CASE WHEN $6 THEN mu.n ELSE {count} END AS mutual, mu.firsts,
+        CASE WHEN $6 THEN mu.tally[1] ELSE {count} END AS mutual, mu.tally[2:] AS firsts,
         (SELECT count(*) FROM group_members g
          WHERE g.member_id = $1
            AND (SELECT true FROM group_members h
@@ -146,11 +145,7 @@ LEFT JOIN LATERAL (
                OR (i.inviter_id = t.id AND i.invitee_id = $1)
             ORDER BY i.created_at DESC, i.id DESC
         ) AS history
-    FROM (SELECT count(*) AS n,
-                 (array_agg(x.other_id ORDER BY x.other_name_key, x.other_id))[1:{preview_size}]
-                     AS firsts
-          FROM ({walk}) x
-          WHERE $6) mu
+    FROM (SELECT CASE WHEN $6 THEN {tally} END AS tally OFFSET 0) mu
     WHERE t.id IS NOT NULL
 ) f ON true
 )
@@ -166,8 +161,7 @@ FROM r
 ORDER BY r.ord
 """.format(  # noqa: S608 - every piece is a constant of this module; values are parameters
     count=MUTUAL_COUNT.format(a="$1", b="t.id", na="me.connection_count", nb="t.connection_count"),
-    walk=mutual_walk("$1", "t.id", "me.connection_count", "t.connection_count", None),
-    preview_size=PREVIEW,
+    tally=mutual_tally("$1", "t.id", "me.connection_count", "t.connection_count", PREVIEW),
 )
 
 
