@@ -41,7 +41,6 @@ from connect_api.invitations import service as invitation_service
 from connect_api.invitations.router import router as invitations_router
 from connect_api.members.router import router as members_router
 from connect_api.metrics import Metrics
-from connect_api.network.router import router as network_router
 from connect_api.notes.router import router as notes_router
 from connect_api.ops.router import router as ops_router
 from connect_api.ratelimits import RateLimits
@@ -70,10 +69,6 @@ TAGS = [
         "name": "relationships",
         "description": "Everything between the caller and other members: what the Connect "
         "button says and does.",
-    },
-    {
-        "name": "network",
-        "description": "The network around the caller: mutual connections with a member.",
     },
     {"name": "follows", "description": "One-way subscriptions to a member's activity."},
     {
@@ -133,7 +128,6 @@ def create_app(
         relationships_router,
         members_router,
         connections_router,
-        network_router,
         invitations_router,
         follows_router,
         notes_router,

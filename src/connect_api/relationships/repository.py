@@ -27,7 +27,7 @@ The probes are written as scalar subqueries everywhere for the same reason: writ
 100,000-member network: 231 ms for 100 ids, 225 ms of it there).
 - the preview of mutual connections (the first :data:`PREVIEW` in name order) comes out of
   the count's own walk: with the preview asked for (``$6``), the count is
-  :func:`network.repository.mutual_tally`, which walks the members connected to both in name
+  :func:`mutuals.mutual_tally`, which walks the members connected to both in name
   order (the smaller side's ``ix_connections_member_name`` range probed in the larger side's
   primary key, or the two name-ordered ranges merge-joined between sides of like size),
   counts them and gathers them in that order (``array_agg(… ORDER BY name key, id)`` over an
@@ -36,7 +36,7 @@ The probes are written as scalar subqueries everywhere for the same reason: writ
   however many previews name them. Counting first and then walking again for three names
   cost 30-50% more for 100 ids; one walk costs 8-25% more than no preview, most of it the
   name-ordered walk and the ``members`` reads. Without the preview the count is
-  :data:`network.repository.MUTUAL_COUNT` on the primary key, as before;
+  :data:`mutuals.MUTUAL_COUNT` on the primary key, as before;
 - the invitation history of the pair: two ranges of ``ix_invitations_pair``;
 - the caller's own pending invitations and recent sends: their ranges of
   ``ix_invitations_pending_inviter`` and ``ix_invitations_inviter_created``, once.
@@ -53,8 +53,8 @@ from datetime import datetime
 
 from connect_api.database import Database
 from connect_api.invitations.repository import pair_invitation
-from connect_api.network.repository import MUTUAL_COUNT, mutual_tally
 from connect_api.policy import InviterFacts, PairInvitation
+from connect_api.relationships.mutuals import MUTUAL_COUNT, mutual_tally
 
 # How many mutual connections the look-up names per member: the first in the order of
 # `GET /v1/members/{id}/mutual-connections` (display name as PostgreSQL lowers it, then id).

@@ -12,9 +12,11 @@ from datetime import datetime
 
 from connect_api import policy
 from connect_api.context import AppContext
+from connect_api.errors import BadRequest
 from connect_api.members.access import member_gone
 from connect_api.models import InvitationStatus
 from connect_api.policy import effective_status
+from connect_api.relationships import mutuals
 from connect_api.relationships import repository as relationships
 
 PreviewMember = relationships.PreviewMember  # a member named in a preview of mutual connections
@@ -140,3 +142,39 @@ async def look_up(
             )
         )
     return out
+
+
+# --- mutual connections ----------------------------------------------------------------------
+#
+# Who may ask: any member about any other member they may see. The list shows only the caller's
+# own connections, each of whom the caller may already see connected to the member (a member's
+# connections are visible to their 1st-degree connections, spec 2.11), so it reveals nothing the
+# caller could not read elsewhere. A block either way, an erased or unknown member: 404, as
+# everywhere. Yourself: 400 ``mutual_connections_self``.
+
+
+class MutualConnectionsSelf(BadRequest):
+    """Mutual connections are between you and another member."""
+
+    code = "mutual_connections_self"
+
+
+async def mutual_connections(
+    ctx: AppContext,
+    caller_id: int,
+    member_id: int,
+    *,
+    limit: int,
+    after: tuple[str, int] | None,
+) -> tuple[list[mutuals.Mutual], int, tuple[str, int] | None]:
+    """One page in name order, the total, and the position after the page (``None``: last)."""
+    found = await mutuals.page(ctx.db, caller_id, member_id, limit=limit + 1, after=after)
+    if not found.caller_exists:
+        raise member_gone()  # first, as on every route: even when asking about oneself
+    if caller_id == member_id:
+        raise MutualConnectionsSelf("Mutual connections are between you and another member.")
+    if not found.visible:
+        raise policy.hidden()
+    rows = found.rows
+    nxt = rows[limit - 1].position if len(rows) > limit else None
+    return rows[:limit], found.total, nxt

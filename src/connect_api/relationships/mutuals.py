@@ -1,4 +1,5 @@
-"""SQL for mutual connections: the members connected both to the caller and to another member.
+"""SQL for mutual connections: the members connected both to the caller and to another member
+(``GET /v1/members/{id}/mutual-connections``, and the count and preview of the look-up).
 
 One statement answers a page (the checks, the total and the rows), on the hot-read pool
 (``Database.fetch``) on one generic plan, as the relationships look-up does; the look-up's

@@ -1,1 +1,0 @@
-"""The network around the caller: mutual connections (and, later, second degree)."""
