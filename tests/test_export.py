@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from connect_api.exports.schemas import CSV_COLUMNS, ExportDocument, ExportKind
+from connect_api.exports.schemas import CSV_COLUMNS, ExportDocument, ExportKind, ExportPart
 from tests.helpers import Api, problem
 
 KINDS = [k.value for k in ExportKind]
@@ -157,9 +157,19 @@ async def test_csv_per_kind(api: Api) -> None:
     invitations = {(i["direction"], int(i["member_id"])) for i in files["invitations"]}
     assert invitations == {("sent", s["invitee"]), ("received", s["inviter"])}
     assert [int(b["member_id"]) for b in files["blocks"]] == [s["blocked"]]
-    # Format and Accept cannot turn one list into JSON.
-    r = await api.as_(s["me"]).get("/v1/me/export", params={"kind": "blocks", "format": "json"})
-    problem(r, 422, "validation_error")
+    # `format=json` gives one list as JSON: the document with only that list's keys.
+    full = (await export(api, s["me"])).json()
+    for kind, keys in (
+        ("blocks", ["blocks"]),
+        ("invitations", ["invitations_sent", "invitations_received"]),
+    ):
+        r = await export(api, s["me"], params={"kind": kind, "format": "json"})
+        assert r.headers["content-type"] == "application/json"
+        assert r.headers["content-disposition"].endswith(f'-{kind}.json"')
+        part = r.json()
+        ExportPart.model_validate(part)
+        assert list(part) == ["exported_at", "member", *keys]
+        assert part["blocks" if kind == "blocks" else "invitations_sent"] == full[keys[0]]
     r = await api.as_(s["me"]).get("/v1/me/export", params={"kind": "everything"})
     problem(r, 422, "validation_error")
     r = await export(

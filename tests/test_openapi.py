@@ -120,3 +120,272 @@ async def test_requests_are_counted_by_route_template(api: Api, http: AsyncClien
     )
     assert float(line.rsplit(" ", 1)[1]) >= 3
     assert f"/v1/members/{member}" not in text and "/healthz" not in text
+
+
+async def test_a_method_not_allowed_lists_every_method_of_the_path(
+    http: AsyncClient, app: FastAPI
+) -> None:
+    """A 405's `Allow` names every method the document has for the path (several routes may
+    share a path: `PUT`, `GET` and `DELETE /v1/notes/{member_id}`), and no other."""
+    doc = app.openapi()
+    methods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+    checked = 0
+    for template, item in doc["paths"].items():
+        path = re.sub(r"\{[^}]+\}", "1", template)
+        documented = {m.upper() for m in item}
+        assert documented < methods, template
+        for method in sorted(methods - documented):
+            r = await http.request(method, path)
+            where = f"{method} {template}"
+            assert r.status_code == 405, where
+            allowed = {m.strip() for m in r.headers["allow"].split(",")}
+            assert allowed == documented, where
+            if method != "HEAD":
+                assert r.headers["content-type"] == "application/problem+json", where
+                assert r.json()["code"] == "method_not_allowed", where
+            checked += 1
+    assert checked > 100
+
+
+def _parameters(doc: dict, name: str) -> list[tuple[str, dict]]:
+    return [
+        (f"{method.upper()} {path}", param["schema"])
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        for param in op.get("parameters", [])
+        if param["name"] == name and param["in"] == "query"
+    ]
+
+
+async def test_cursors_are_declared_as_the_decoder_reads_them(
+    http: AsyncClient, api: Api, app: FastAPI
+) -> None:
+    from connect_api.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+
+    declared = _parameters(app.openapi(), "cursor") + _parameters(app.openapi(), "after")
+    assert len(declared) >= 10
+    for where, schema in declared:
+        schema = next(s for s in schema.get("anyOf", [schema]) if s.get("type") == "string")
+        assert schema["pattern"] == CURSOR_PATTERN, where
+        assert schema["maxLength"] == CURSOR_MAX_LENGTH, where
+    me = await api.member()
+    for cursor in ("ab=c", "a+b", "a/b", "%%", "a b"):
+        r = await api.as_(me).get("/v1/blocks", params={"cursor": cursor})
+        assert r.status_code == 422 and r.json()["code"] == "invalid_cursor", cursor
+    r = await api.as_(me).get("/v1/blocks", params={"cursor": "A" * (CURSOR_MAX_LENGTH + 1)})
+    assert r.status_code == 422, r.text
+
+
+async def test_the_longest_cursor_the_service_mints_is_one_it_accepts(api: Api) -> None:
+    """A cursor carries its list's filters and the last row's sort key: with the longest
+    name, `q` and `tag` there are, it still fits the declared pattern and length."""
+    from connect_api.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+
+    name = "\U0001d400" * 99 + '"'  # 4 bytes of UTF-8 each, 12 as a JSON escape
+    me = await api.member()
+    others = [await api.member(name=name) for _ in range(2)]
+    tag = "\U0001d400" * 40
+    for other in others:
+        await api.connect(me, other)
+        r = await api.as_(me).put(f"/v1/tags/{other}", json={"tags": [tag]})
+        assert r.status_code == 200, r.text
+    url = f"/v1/members/{me}/connections"
+    for params in (
+        {"sort": "name", "q": name[:100], "tag": tag},
+        {"sort": "recent", "q": name[:100], "tag": tag},
+        {"sort": "name"},
+    ):
+        first = await api.as_(me).get(url, params={**params, "limit": 1})
+        assert first.status_code == 200, first.text
+        cursor = first.json()["next_cursor"]
+        assert cursor is not None and len(cursor) <= CURSOR_MAX_LENGTH, (params, len(cursor))
+        assert re.fullmatch(CURSOR_PATTERN, cursor), cursor
+        second = await api.as_(me).get(url, params={**params, "limit": 1, "cursor": cursor})
+        assert second.status_code == 200, second.text
+        assert second.json()["items"][0]["member"]["id"] != first.json()["items"][0]["member"]["id"]
+
+
+def test_relationship_ids_are_declared_as_a_list_of_member_ids(app: FastAPI) -> None:
+    from connect_api.relationships.router import MAX_IDS
+
+    (param,) = [
+        p
+        for p in app.openapi()["paths"]["/v1/relationships"]["get"]["parameters"]
+        if p["name"] == "ids"
+    ]
+    assert param["required"] is True
+    assert (param["in"], param["style"], param["explode"]) == ("query", "form", False)
+    schema = param["schema"]
+    assert schema["type"] == "array"
+    assert (schema["minItems"], schema["maxItems"]) == (1, MAX_IDS)
+    assert schema["items"] == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+
+
+def test_whitespace_is_spelled_out_completely() -> None:
+    import sys
+
+    from connect_api.text import is_blank
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    assert all(is_blank(c) for c in spaces)
+    assert not any(is_blank(chr(c)) for c in range(1, sys.maxunicode + 1) if chr(c) not in spaces)
+
+
+def _resolve(doc: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+_SAMPLES = [
+    "",
+    " ",
+    "\t\n",
+    "\x1f",
+    "\u00a0\u3000",
+    "a",
+    " a ",
+    "ab",
+    "abc",
+    " abc ",
+    "a b",
+    "\x00",
+    "a\x00",
+    "\x1fa\x1f",
+    "\u00a0ada\u3000",
+    "ß" * 21,
+    "İ",
+]
+
+
+def _lengths(limit: int) -> list[str]:
+    return ["x" * (limit - 1), "x" * limit, "x" * (limit + 1), " " + "x" * (limit - 1) + " "]
+
+
+async def test_text_fields_are_refused_exactly_when_the_document_says(
+    app: FastAPI, api: Api
+) -> None:
+    """For each text a client can send, a value the declared schema allows is not refused as
+    invalid (422), and a value it does not allow is."""
+    import jsonschema_rs
+
+    doc = app.openapi()
+    me, other = await api.members(2)
+    await api.connect(me, other)
+    group = 0
+
+    def body_schema(path: str, method: str) -> dict:
+        op = doc["paths"][path][method]
+        return _resolve(doc, op["requestBody"]["content"]["application/json"]["schema"])
+
+    def field(schema: dict, name: str) -> dict:
+        prop = schema["properties"][name]
+        return next(s for s in prop.get("anyOf", [prop]) if s.get("type") != "null")
+
+    cases = []
+    members = body_schema("/v1/members", "post")
+    for name, limit in (("handle", 30), ("display_name", 100), ("headline", 220)):
+        cases.append(("POST", "/v1/members", name, field(members, name), limit))
+    groups = body_schema("/v1/groups", "post")
+    for name, limit in (("name", 100), ("description", 1000)):
+        cases.append(("POST", "/v1/groups", name, field(groups, name), limit))
+    notes = body_schema("/v1/notes/{member_id}", "put")
+    for name, limit in (("body", 2000), ("how_we_met", 200)):
+        cases.append(("PUT", f"/v1/notes/{other}", name, field(notes, name), limit))
+    tags = body_schema("/v1/tags/{member_id}", "put")
+    cases.append(("PUT", f"/v1/tags/{other}", "tags", field(tags, "tags")["items"], 40))
+    params = {
+        p["name"]: p["schema"]
+        for p in doc["paths"]["/v1/members/{member_id}/connections"]["get"]["parameters"]
+    }
+    for name, limit in (("q", 100), ("tag", 40)):
+        cases.append(("GET", f"/v1/members/{me}/connections", name, params[name], limit))
+    invitations = body_schema("/v1/invitations", "post")
+    cases.append(("POST", "/v1/invitations", "message", field(invitations, "message"), 300))
+
+    checked = 0
+    for method, url, name, schema, limit in cases:
+        valid = jsonschema_rs.validator_for(schema).is_valid
+        for n, value in enumerate(_SAMPLES + _lengths(limit)):
+            where = f"{method} {url} {name}={value!r}"
+            if method == "GET":
+                r = await api.as_(me).get(url, params={name: value})
+            elif url == "/v1/members":
+                unique = {"handle": f"h{next(_counter)}", "display_name": "X"}
+                r = await api.admin.post(url, json={**unique, name: value})
+            elif url == "/v1/groups":
+                group += 1
+                body = {"name": f"Group {id(cases)} {group}", name: value}
+                r = await api.admin.post(url, json=body)
+            elif url == "/v1/invitations":
+                invitee = await api.member()
+                r = await api.as_(me).post(url, json={"invitee_id": invitee, name: value})
+            elif name == "tags":
+                r = await api.as_(me).put(url, json={"tags": [value]})
+            else:
+                r = await api.as_(me).put(url, json={"body": "note", name: value})
+            assert r.status_code < 500, where
+            if name in ("tag", "tags") and value == "ß" * 21:
+                # The one rule a JSON Schema cannot say: a tag is also at most 40 characters
+                # case-folded (it is stored so), and `ß` folds to `ss`. Documented in words.
+                assert valid(value) and r.json()["code"] == "tag_too_long", where
+                continue
+            assert (r.status_code != 422) == valid(value), (where, r.text)
+            checked += 1
+            del n
+    assert checked > 200
+
+
+_counter = iter(range(10**6, 10**7))
+
+
+async def test_ids_in_bodies_are_json_schema_integers(api: Api) -> None:
+    """`integer` in JSON Schema is any number without a fraction: `2.0` is the id 2. `true`
+    and `"2"` are not integers."""
+    a, b = await api.members(2)
+    r = await api.as_(a).post("/v1/invitations", json={"invitee_id": float(b)})
+    assert r.status_code == 201 and r.json()["invitee"]["id"] == b, r.text
+    for bad in (True, str(b), b + 0.5):
+        r = await api.as_(a).post("/v1/invitations", json={"invitee_id": bad})
+        assert r.status_code == 422, bad
+    inbox = [await api.invited(other, b) for other in await api.members(2)]
+    r = await api.as_(b).post("/v1/invitations/received/decline", json={"ids": [float(inbox[0])]})
+    assert r.status_code == 200 and r.json()["declined"] == [inbox[0]], r.text
+    # Exactly one of `ids` and `all` (the document's `oneOf`), and neither as `null`.
+    for body in ({"ids": [inbox[1]], "all": None}, {"ids": None, "all": True}):
+        r = await api.as_(b).post("/v1/invitations/received/decline", json=body)
+        assert r.status_code == 422, body
+
+
+def test_links_lead_to_operations_with_what_they_need(app: FastAPI) -> None:
+    doc = app.openapi()
+    ops = {op["operationId"]: op for item in doc["paths"].values() for op in item.values()}
+
+    def walk(schema: dict, pointer: str) -> dict:
+        for part in pointer.strip("/").split("/"):
+            schema = _resolve(doc, schema)
+            schema = next(s for s in schema.get("anyOf", [schema]) if s.get("type") != "null")
+            schema = _resolve(doc, schema["properties"][part])
+        return schema
+
+    count = 0
+    for op in ops.values():
+        for code, resp in op["responses"].items():
+            for name, link in resp.get("links", {}).items():
+                where = f"{op['operationId']} {code} {name}"
+                target = ops[link["operationId"]]
+                names = {p["name"]: p for p in target.get("parameters", [])}
+                source = resp["content"]["application/json"]["schema"]
+                for param, expression in link.get("parameters", {}).items():
+                    assert param in names, where
+                    if expression.startswith("$request.path."):
+                        assert expression.rsplit(".", 1)[1] in names, where
+                        continue
+                    assert expression.startswith("$response.body#"), where
+                    walk(source, expression.split("#", 1)[1])
+                for field, expression in link.get("requestBody", {}).items():
+                    body = target["requestBody"]["content"]["application/json"]["schema"]
+                    assert field in _resolve(doc, body)["properties"], where
+                    walk(source, expression.split("#", 1)[1])
+                count += 1
+    assert count >= 30

@@ -164,7 +164,7 @@ def create_app(
     app.add_middleware(UrlLimit, max_bytes=settings.max_url_bytes)
     # Outermost, so that every answer, even those refusals, carries the request's id.
     app.add_middleware(RequestIds)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     return app
 
 
@@ -301,7 +301,106 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             thread.join()
 
 
-def _openapi(app: FastAPI) -> dict[str, Any]:
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without the ``null`` of an optional Python type: a query string
+    or a header cannot be null, a parameter is left out instead."""
+    branches = schema.get("anyOf")
+    if not branches or {"type": "null"} not in branches or len(branches) != 2:
+        return schema
+    (kept,) = [b for b in branches if b != {"type": "null"}]
+    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+    return {**kept, **rest}
+
+
+_BIGINT_MAX = 2**63 - 1
+
+
+def _by(pointer: str, param: str, *targets: str) -> dict[str, dict[str, Any]]:
+    return {
+        target: {"operationId": target, "parameters": {param: f"$response.body#{pointer}"}}
+        for target in targets
+    }
+
+
+def _next_page(operation: str, cursor: str = "cursor", *path: str) -> dict[str, dict[str, Any]]:
+    parameters = {cursor: "$response.body#/next_cursor"} | {p: f"$request.path.{p}" for p in path}
+    return {f"{operation}_next_page": {"operationId": operation, "parameters": parameters}}
+
+
+_MEMBER_OPS = (
+    "get_member",
+    "follow_member",
+    "block_member",
+    "list_connections",
+    "list_followers",
+    "list_following",
+    "erase_member",
+)
+_INVITATION_OPS = (
+    "get_invitation",
+    "accept_invitation",
+    "decline_invitation",
+    "withdraw_invitation",
+)
+# OpenAPI links: what an answer lets a client do next (the stateful fuzzing follows them).
+LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
+    ("create_member", "201"): _by("/id", "member_id", *_MEMBER_OPS)
+    | {
+        "send_invitation": {
+            "operationId": "send_invitation",
+            "requestBody": {"invitee_id": "$response.body#/id"},
+        }
+    },
+    **{
+        ("send_invitation", code): _by("/id", "invitation_id", *_INVITATION_OPS)
+        for code in ("200", "201")
+    },
+    **{
+        ("follow_member", code): _by("/member/id", "member_id", "unfollow_member", "get_member")
+        for code in ("200", "201")
+    },
+    **{
+        ("block_member", code): _by("/member/id", "member_id", "unblock_member", "get_member")
+        for code in ("200", "201")
+    },
+    **{
+        ("put_note", code): _by("/member_id", "member_id", "get_note", "delete_note")
+        for code in ("200", "201")
+    },
+    ("put_tags", "200"): _by("/member_id", "member_id", "get_tags"),
+    ("create_group", "201"): _by(
+        "/id", "group_id", "get_group", "join_group", "leave_group", "list_group_members"
+    ),
+    **{
+        ("join_group", code): _by("/group/id", "group_id", "leave_group", "list_group_members")
+        for code in ("200", "201")
+    },
+    ("list_blocks", "200"): _next_page("list_blocks"),
+    ("list_groups", "200"): _next_page("list_groups"),
+    ("list_group_members", "200"): _next_page("list_group_members", "cursor", "group_id"),
+    ("list_followers", "200"): _next_page("list_followers", "cursor", "member_id"),
+    ("list_following", "200"): _next_page("list_following", "cursor", "member_id"),
+    ("read_events", "200"): _next_page("read_events", "after"),
+}
+
+
+def _integer_bounds(node: Any) -> None:
+    """Integer bounds as integers. FastAPI's document model holds them as floats, and the
+    float nearest 2^63 - 1 (a BIGINT id's bound) is 2^63, an id the service refuses."""
+    if isinstance(node, list):
+        for item in node:
+            _integer_bounds(item)
+    elif isinstance(node, dict):
+        if node.get("type") == "integer":
+            for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                value = node.get(key)
+                if isinstance(value, float) and value.is_integer():
+                    node[key] = min(int(value), _BIGINT_MAX)
+        for value in node.values():
+            _integer_bounds(value)
+
+
+def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
     """The generated document, with errors typed as problem+json and the validation schema ours."""
     if app.openapi_schema:
         return app.openapi_schema
@@ -319,9 +418,17 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
+    _integer_bounds(doc)
+    # The message's limit is a setting (`message_too_long` past it), below the model's own cap.
+    message = schemas["InvitationCreate"]["properties"]["message"]["anyOf"][0]
+    message["maxLength"] = min(message["maxLength"], settings.policy.message_max_length)
     for route, path in doc.get("paths", {}).items():
         for op in path.values():
+            for param in op.get("parameters", []):
+                param["schema"] = _not_null(param["schema"])
             for code, resp in op.get("responses", {}).items():
+                if links := LINKS.get((op["operationId"], code)):
+                    resp["links"] = links
                 if code.isdigit() and int(code) >= 400 and route not in ("/readyz", "/healthz"):
                     examples = resp.get("content", {}).get("application/json", {}).get("examples")
                     media: dict[str, Any] = {"schema": problem_ref}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -181,6 +183,31 @@ _STATUS_CODES = {
 }
 
 
+def _allow_table(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """Each route's path pattern and methods, read from the app's routes once."""
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        app.state, "allow_table", None
+    )
+    if table is None:
+        table = [
+            (route.path_regex, frozenset(route.methods))
+            for route in iter_route_contexts(app.routes)
+            if route.methods and isinstance(route.path_regex, re.Pattern)
+        ]
+        app.state.allow_table = table
+    return table
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route serves at ``path``. Starlette answers a 405 with the methods of
+    one route only, where several routes (``GET``, ``PUT``, ``DELETE``) share a path."""
+    methods: set[str] = set()
+    for pattern, route_methods in _allow_table(app):
+        if pattern.match(path):
+            methods |= route_methods
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI, refusals: Counter | None = None) -> None:
     """Render every error as problem+json; count refusals by ``code`` when given a counter."""
 
@@ -228,13 +255,11 @@ def install_error_handlers(app: FastAPI, refusals: Counter | None = None) -> Non
             # input is a 422 here, always.
             status, code = 422, "validation_error"
             detail = "The request body could not be read as JSON text."
-        return problem_response(
-            status,
-            code,
-            detail,
-            instance=request.url.path,
-            headers=getattr(exc, "headers", None),
-        )
+        headers = getattr(exc, "headers", None)
+        if status == 405:
+            allow = ", ".join(allowed_methods(request.app, request.scope["path"]))
+            headers = {**(headers or {}), "Allow": allow}
+        return problem_response(status, code, detail, instance=request.url.path, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,7 +2,8 @@
 
 A block cuts everything between the two members in the transaction that places it: the
 connection (and with it the notes and tags each kept on the other), follows both ways and
-pending invitations either way, with every counter fixed. Both member rows are locked first,
+pending invitations either way (the blocker's own is withdrawn, so that it still counts as
+sent and its cooldown follows), with every counter fixed. Both member rows are locked first,
 as for every write about a pair, so an accept or a follow racing the block either finishes
 before it (and is undone by it) or finds the block in place.
 """
@@ -59,7 +60,7 @@ async def block(
     unfollowed = await follow_service.drop(
         session, locked, follows.either_way(caller_id, member_id)
     )
-    withdrawn = await invitations.delete_pending_pair(session, caller_id, member_id)
+    withdrawn = await invitations.end_pending_pair(session, caller_id, member_id, now)
     # Only the blocker hears of it: the blocked member is never told.
     await events.record(
         session,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated
 
@@ -13,7 +12,7 @@ from connect_api.connections.schemas import ConnectionRead, ConnectionSort
 from connect_api.deps import Ctx, CurrentPrincipal, MemberId
 from connect_api.errors import NotFound, responses
 from connect_api.members.schemas import MemberSummary
-from connect_api.notes.tags import TagEmpty, TagTooLong, normalise
+from connect_api.notes.tags import MAX_TAG_LENGTH, TagEmpty, TagTooLong, normalise
 from connect_api.pagination import (
     CursorParam,
     InvalidCursor,
@@ -21,8 +20,9 @@ from connect_api.pagination import (
     Page,
     decode_cursor,
     encode_cursor,
+    filter_digest,
 )
-from connect_api.text import CleanStr
+from connect_api.text import NOT_BLANK_PATTERN, CleanStr
 
 router = APIRouter(tags=["connections"])
 
@@ -52,16 +52,22 @@ async def list_connections(
     ] = None,
     tag: Annotated[
         CleanStr | None,
-        Query(min_length=1, max_length=200, description="Only those you tagged with this."),
+        Query(
+            min_length=1,
+            # Checked by `normalise` (`tag_empty`, `tag_too_long`), as a tag is when written.
+            json_schema_extra={"maxLength": MAX_TAG_LENGTH, "pattern": NOT_BLANK_PATTERN},
+            description="Only those you tagged with this (up to 40 characters, and case-folded: "
+            "`ß` counts as `ss`; not blank).",
+        ),
     ] = None,
     limit: Limit = 20,
     cursor: CursorParam = None,
 ) -> Response:
     tag_key = normalise(tag).key if tag is not None else None
     # A cursor names its sort and filters, so it can't be replayed on another list.
-    kind = f"c{sort.value[0]}:{q or ''}"
-    if tag_key is not None:
-        kind = f"c{sort.value[0]}t:" + json.dumps([q or "", tag_key])
+    kind = f"c{sort.value[0]}:"
+    if q is not None or tag_key is not None:
+        kind += filter_digest(q, tag_key)
     after = None
     if cursor:
         after = decode_cursor(cursor, kind, datetime if sort is ConnectionSort.recent else str, int)

@@ -11,7 +11,13 @@ from connect_api.deps import Ctx, CurrentPrincipal
 from connect_api.errors import responses
 from connect_api.events import service
 from connect_api.events.schemas import EventPage, EventRead
-from connect_api.pagination import InvalidCursor, Limit, decode_cursor, encode_cursor
+from connect_api.pagination import (
+    InvalidCursor,
+    Limit,
+    cursor_query,
+    decode_cursor,
+    encode_cursor,
+)
 
 router = APIRouter(tags=["events"])
 
@@ -35,9 +41,7 @@ _KIND = "ev"
 async def read_events(
     ctx: Ctx,
     principal: CurrentPrincipal,
-    after: Annotated[
-        str | None, Query(max_length=512, description="`next_cursor` of the previous read.")
-    ] = None,
+    after: Annotated[str | None, cursor_query("`next_cursor` of the previous read.")] = None,
     all_: Annotated[
         bool, Query(alias="all", description="Every member's events (admin only).")
     ] = False,

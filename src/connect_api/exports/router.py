@@ -11,9 +11,9 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from connect_api.deps import Ctx, CurrentPrincipal
-from connect_api.errors import DomainError, Unprocessable, responses
+from connect_api.errors import DomainError, responses
 from connect_api.exports import service
-from connect_api.exports.schemas import ExportDocument, ExportFormat, ExportKind
+from connect_api.exports.schemas import ExportDocument, ExportFormat, ExportKind, ExportPart
 
 router = APIRouter(tags=["members"])
 
@@ -127,7 +127,9 @@ class _Download(StreamingResponse):
         "(`text/csv`; invitations have a `direction` column, `sent` or `received`). Without "
         "`kind`, `format=csv` or an `Accept` header that ranks `text/csv` (or "
         "`application/zip`) above `application/json` gives a zip with one CSV per kind; "
-        "`format=json` forces JSON. `format` wins over `Accept`.\n\n"
+        "`format=json` forces JSON. `format` wins over `Accept`: with `kind`, `format=json` "
+        "gives that one list as JSON, the document with only that kind's lists "
+        "(`ExportPart`).\n\n"
         "CSV files are UTF-8 with a header line; times are ISO 8601 UTC; `tags` is a JSON "
         "array; a text cell that would start with `=`, `+`, `-`, `@`, a tab or a carriage "
         "return is prefixed with `'` so spreadsheets don't run it as a formula. Every list "
@@ -141,7 +143,7 @@ class _Download(StreamingResponse):
     responses={
         200: {
             "description": "The export, as negotiated.",
-            "model": ExportDocument,
+            "model": ExportDocument | ExportPart,
             "content": {
                 "text/csv": {"schema": {"type": "string"}},
                 "application/zip": {"schema": {"type": "string", "format": "binary"}},
@@ -160,10 +162,6 @@ async def export_my_data(
         Query(alias="format", description="`json` or `csv`; overrides `Accept`."),
     ] = None,
 ) -> Response:
-    if kind is not None and fmt is ExportFormat.json:
-        raise Unprocessable(
-            "`kind` asks for one list as a CSV file; leave it out for the JSON document."
-        )
     as_csv = (
         fmt is ExportFormat.csv if fmt is not None else _prefers_csv(request.headers.get("accept"))
     )
@@ -175,7 +173,9 @@ async def export_my_data(
         slots.give_back(member_id)
         raise
     stem = f"connect-export-{export.member.id}-{export.now:%Y%m%d}"
-    if kind is not None:
+    if kind is not None and fmt is ExportFormat.json:
+        content, media, name = export.json(kind), "application/json", f"{stem}-{kind}.json"
+    elif kind is not None:
         content, media, name = export.csv(kind), "text/csv; charset=utf-8", f"{stem}-{kind}.csv"
     elif as_csv:
         content, media, name = export.zip(), "application/zip", f"{stem}.zip"

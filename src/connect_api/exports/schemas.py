@@ -63,6 +63,16 @@ _M: dict[str, JsonValue] = {
     "display_name": "Ada Lovelace",
     "headline": None,
 }
+_PROFILE: dict[str, JsonValue] = {
+    "id": 7,
+    "handle": "grace",
+    "display_name": "Grace Hopper",
+    "headline": "Rear admiral",
+    "created_at": "2026-01-01T09:00:00Z",
+    "connection_count": 1,
+    "follower_count": 1,
+    "following_count": 1,
+}
 
 
 class ExportDocument(BaseModel):
@@ -74,16 +84,7 @@ class ExportDocument(BaseModel):
             "examples": [
                 {
                     "exported_at": "2026-11-25T10:00:00Z",
-                    "member": {
-                        "id": 7,
-                        "handle": "grace",
-                        "display_name": "Grace Hopper",
-                        "headline": "Rear admiral",
-                        "created_at": "2026-01-01T09:00:00Z",
-                        "connection_count": 1,
-                        "follower_count": 1,
-                        "following_count": 1,
-                    },
+                    "member": _PROFILE,
                     "connections": [
                         {
                             "member": _M,
@@ -112,6 +113,41 @@ class ExportDocument(BaseModel):
     invitations_received: list[ExportedInvitation]
     blocks: list[ExportedBlock]
 
+
+class ExportPart(BaseModel):
+    """One kind of list as JSON (`kind` with `format=json`): the document's head and that
+    kind's lists only (`invitations`: both `invitations_sent` and `invitations_received`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "exported_at": "2026-11-25T10:00:00Z",
+                    "member": _PROFILE,
+                    "blocks": [{"member": _M, "blocked_at": "2026-11-20T10:00:00Z"}],
+                }
+            ]
+        }
+    )
+
+    exported_at: datetime
+    member: ExportedProfile
+    connections: list[ExportedConnection] = Field(default_factory=list)
+    following: list[ExportedFollow] = Field(default_factory=list)
+    followers: list[ExportedFollow] = Field(default_factory=list)
+    invitations_sent: list[ExportedInvitation] = Field(default_factory=list)
+    invitations_received: list[ExportedInvitation] = Field(default_factory=list)
+    blocks: list[ExportedBlock] = Field(default_factory=list)
+
+
+# The JSON document's lists that make up each kind.
+JSON_KEYS: dict[ExportKind, tuple[str, ...]] = {
+    ExportKind.connections: ("connections",),
+    ExportKind.following: ("following",),
+    ExportKind.followers: ("followers",),
+    ExportKind.invitations: ("invitations_sent", "invitations_received"),
+    ExportKind.blocks: ("blocks",),
+}
 
 # CSV columns, one file per kind (invitations carry a `direction`: sent or received).
 _PROFILE_COLUMNS = ("member_id", "handle", "display_name", "headline")

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from connect_api.context import AppContext
 from connect_api.exports import repository
-from connect_api.exports.schemas import CSV_COLUMNS, ExportKind
+from connect_api.exports.schemas import CSV_COLUMNS, JSON_KEYS, ExportKind
 from connect_api.members.access import require_member
 from connect_api.models import Member
 
@@ -114,11 +114,16 @@ class Export:
             async for part in repository.rows(self._conn, stmt):
                 yield part
 
-    async def json(self) -> AsyncIterator[bytes]:
-        """One JSON document, written a chunk of rows at a time."""
+    async def json(self, kind: ExportKind | None = None) -> AsyncIterator[bytes]:
+        """One JSON document, written a chunk of rows at a time: every list, or ``kind``'s."""
         head = {"exported_at": _when(self.now), "member": self.profile()}
         opening = _dumps(head)[:-1]  # leave the object open for the lists
-        for n, (name, queries) in enumerate(JSON_SECTIONS.items()):
+        sections = [
+            (name, queries)
+            for name, queries in JSON_SECTIONS.items()
+            if kind is None or name in JSON_KEYS[kind]
+        ]
+        for n, (name, queries) in enumerate(sections):
             text = (opening if n == 0 else "]") + f',"{name}":['
             first = True
             async for part in self._rows(queries, True):

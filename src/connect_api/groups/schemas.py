@@ -3,20 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from connect_api.members.schemas import MemberSummary
-from connect_api.text import no_nul
+from connect_api.text import Text
 
-# Constraints first (whitespace is stripped before lengths are checked), then the NUL check.
-GroupName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    AfterValidator(no_nul),
-]
-GroupDescription = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(no_nul)
-]
+GroupName = Annotated[str, Text(max_length=100, blank=False, strip=True)]
+GroupDescription = Annotated[str, Text(max_length=1000, strip=True)]
 
 _GROUP_EXAMPLE: dict[str, JsonValue] = {
     "id": 7,
@@ -45,8 +38,13 @@ class GroupCreate(BaseModel):
         },
     )
 
-    name: GroupName = Field(description="Unique, case-insensitively; surrounding spaces dropped.")
-    description: GroupDescription | None = None
+    name: GroupName = Field(
+        description="1 to 100 characters, not blank; unique, case-insensitively; whitespace "
+        "around it is dropped."
+    )
+    description: GroupDescription | None = Field(
+        None, description="Up to 1,000 characters; whitespace around it is dropped."
+    )
 
 
 class GroupRead(BaseModel):

@@ -88,14 +88,32 @@ async def insert(
     return invitation
 
 
-async def delete_pending_pair(session: AsyncSession, a: int, b: int) -> list[int]:
-    """Remove the pending invitations between ``a`` and ``b`` (a block does); their ids."""
-    rows = await session.scalars(
-        delete(Invitation)
-        .where(_pair(a, b), Invitation.status == S.pending)
+async def end_pending_pair(
+    session: AsyncSession, blocker_id: int, blocked_id: int, now: datetime
+) -> list[int]:
+    """End the pending invitations between the two members of a block; their ids.
+
+    The blocker's own pending invitation is withdrawn, not deleted: it was sent (it counts in
+    the blocker's rate windows) and taken back (the cooldown after a withdrawal follows), so a
+    block and an unblock are no way round either. Any other (the blocked member's, or one
+    already past its time) is removed."""
+    withdrawn = await session.scalars(
+        update(Invitation)
+        .where(
+            Invitation.inviter_id == blocker_id,
+            Invitation.invitee_id == blocked_id,
+            pending(now),
+        )
+        .values(status=S.withdrawn, responded_at=now)
         .returning(Invitation.id)
     )
-    return list(rows)
+    ended = list(withdrawn)
+    rows = await session.scalars(
+        delete(Invitation)
+        .where(_pair(blocker_id, blocked_id), Invitation.status == S.pending)
+        .returning(Invitation.id)
+    )
+    return sorted(ended + list(rows))
 
 
 async def expire_pair(session: AsyncSession, a: int, b: int, now: datetime) -> list[Invitation]:

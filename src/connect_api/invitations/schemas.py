@@ -4,7 +4,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from connect_api.members.schemas import MemberSummary
 from connect_api.models import DeclineReason, InvitationStatus
@@ -24,6 +33,22 @@ _EXAMPLE_MEMBER_B: dict[str, JsonValue] = {
 }
 
 
+def _json_integer(value: object) -> object:
+    """A JSON Schema integer: a number with no fraction, `42` or `42.0`; never `true` or
+    `"42"` (which a lax int would read as 1 and 42)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be an integer")
+        return int(value)
+    return value
+
+
+# A row id: what a JSON Schema `integer` from 1 to 2^63 - 1 allows, nothing else.
+RowId = Annotated[int, Field(gt=0, le=2**63 - 1), BeforeValidator(_json_integer)]
+
+
 class InvitationCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -32,8 +57,7 @@ class InvitationCreate(BaseModel):
         },
     )
 
-    # Strict: JSON `true`, `"42"` or `42.0` is not a member id.
-    invitee_id: int = Field(gt=0, le=2**63 - 1, strict=True, description="The member to invite.")
+    invitee_id: RowId = Field(description="The member to invite.")
     message: CleanStr | None = Field(
         None,
         max_length=10_000,
@@ -99,7 +123,7 @@ class InvitationRead(BaseModel):
     responded_at: datetime | None
 
 
-InvitationIdItem = Annotated[int, Field(gt=0, le=2**63 - 1, strict=True)]
+InvitationIdItem = RowId
 
 BULK_DECLINE_MAX = 500
 
@@ -113,18 +137,26 @@ class BulkDeclineBody(BaseModel):
             "examples": [
                 {"ids": [1001, 1002, 1003], "reason": "spam"},
                 {"all": True},
-            ]
+            ],
+            "oneOf": [{"required": ["ids"]}, {"required": ["all"]}],
         },
     )
 
-    ids: list[InvitationIdItem] | None = Field(
+    # Neither may be given as `null` (the document says so: `oneOf` requires one of them).
+    ids: (
+        Annotated[
+            list[InvitationIdItem],
+            Field(
+                min_length=1, max_length=BULK_DECLINE_MAX, json_schema_extra={"uniqueItems": True}
+            ),
+        ]
+        | SkipJsonSchema[None]
+    ) = Field(
         None,
-        min_length=1,
-        max_length=BULK_DECLINE_MAX,
         description=f"Invitations to decline: 1 to {BULK_DECLINE_MAX} distinct ids. "
         "Give either `ids` or `all`, not both.",
     )
-    all_: Literal[True] | None = Field(
+    all_: Literal[True] | SkipJsonSchema[None] = Field(
         None,
         alias="all",
         description="`true`: decline every invitation waiting in the caller's inbox. "
@@ -139,9 +171,16 @@ class BulkDeclineBody(BaseModel):
     @field_validator("all_", mode="before")
     @classmethod
     def _json_true_only(cls, value: object) -> object:
-        # `1` or `"true"` is not JSON `true`.
-        if value is not None and not isinstance(value, bool):
+        # `1`, `"true"` or `null` is not JSON `true`.
+        if not isinstance(value, bool):
             raise ValueError("`all` must be JSON `true`.")
+        return value
+
+    @field_validator("ids", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("`ids` is a list of invitation ids; leave it out for `all`.")
         return value
 
     @field_validator("ids")

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api import policy
+from connect_api.blocks import repository as blocks
 from connect_api.config import PolicySettings
 from connect_api.connections import repository as connections
 from connect_api.context import AppContext
@@ -184,7 +185,13 @@ async def _open_for_answer(
         raise policy.NotInviter(f"Only the inviter can {verb} an invitation.")
     locked = await members.lock(session, inv.inviter_id, inv.invitee_id)
     current = await invitations.get(session, inv.id, lock=True)
-    if current is None or inv.inviter_id not in locked or inv.invitee_id not in locked:
+    if (
+        current is None
+        or inv.inviter_id not in locked
+        or inv.invitee_id not in locked
+        # A block placed meanwhile (it withdraws the blocker's invitation): not found.
+        or await blocks.between(session, inv.inviter_id, inv.invitee_id)
+    ):
         raise NotFound("No such invitation.")
     policy.check_can_respond(status=current.status, expires_at=current.expires_at, now=now)
     return current, locked[inv.inviter_id], locked[inv.invitee_id]

@@ -1,27 +1,29 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from connect_api.text import no_nul
+from connect_api.text import WHITESPACE, Text
 
-# Constraints first (whitespace is stripped before lengths are checked), then the NUL check.
+# A handle may come with whitespace around it (dropped); the handle itself is 3 to 30 of these.
+HANDLE_PATTERN = rf"^[{WHITESPACE}]*[A-Za-z0-9_.-]{{3,30}}[{WHITESPACE}]*$"
+_HANDLE = re.compile(HANDLE_PATTERN)
+
+
+def _handle(value: str) -> str:
+    if not _HANDLE.match(value):
+        raise ValueError("a handle is 3 to 30 letters, digits, `_`, `.` or `-`")
+    return value.strip()
+
+
 Handle = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=3, max_length=30, pattern=r"^[A-Za-z0-9_.-]+$"
-    ),
+    str, Field(json_schema_extra={"pattern": HANDLE_PATTERN}), AfterValidator(_handle)
 ]
-DisplayName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    AfterValidator(no_nul),
-]
-Headline = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=220), AfterValidator(no_nul)
-]
+DisplayName = Annotated[str, Text(max_length=100, blank=False, strip=True)]
+Headline = Annotated[str, Text(max_length=220, strip=True)]
 
 
 class MemberCreate(BaseModel):
@@ -36,9 +38,16 @@ class MemberCreate(BaseModel):
         },
     )
 
-    handle: Handle = Field(description="Unique, case-insensitive; letters, digits, `_ . -`.")
-    display_name: DisplayName
-    headline: Headline | None = None
+    handle: Handle = Field(
+        description="Unique, case-insensitive; 3 to 30 letters, digits, `_ . -` (whitespace "
+        "around it is dropped)."
+    )
+    display_name: DisplayName = Field(
+        description="1 to 100 characters, not blank; whitespace around it is dropped."
+    )
+    headline: Headline | None = Field(
+        None, description="Up to 220 characters; whitespace around it is dropped."
+    )
 
 
 class MemberSummary(BaseModel):

@@ -5,23 +5,20 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from connect_api.text import CleanStr, no_nul
+from connect_api.notes.tags import MAX_TAG_LENGTH, MAX_TAGS
+from connect_api.text import NOT_BLANK_PATTERN, Text, no_nul
 
 MAX_BODY = 2000
 MAX_HOW_WE_MET = 200
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
-NoteBody = Annotated[
+NoteBody = Annotated[str, Text(max_length=MAX_BODY, blank=False)]
+HowWeMet = Annotated[str, Text(max_length=MAX_HOW_WE_MET)]
+# A tag as given; `tags.normalise` checks it (`tag_empty`, `tag_too_long`) as declared here.
+Tag = Annotated[
     str,
-    Field(min_length=1, max_length=MAX_BODY),
     AfterValidator(no_nul),
-    AfterValidator(_not_blank),
+    Field(json_schema_extra={"pattern": NOT_BLANK_PATTERN, "maxLength": MAX_TAG_LENGTH}),
 ]
 
 
@@ -40,10 +37,8 @@ class NoteWrite(BaseModel):
         },
     )
 
-    body: NoteBody = Field(description="1 to 2,000 characters, stored as given.")
-    how_we_met: CleanStr | None = Field(
-        None, max_length=MAX_HOW_WE_MET, description="Up to 200 characters."
-    )
+    body: NoteBody = Field(description="1 to 2,000 characters, not blank, stored as given.")
+    how_we_met: HowWeMet | None = Field(None, description="Up to 200 characters.")
 
 
 class NoteRead(BaseModel):
@@ -78,11 +73,12 @@ class TagsWrite(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"tags": ["Engines", "London"]}]}
     )
 
-    tags: list[CleanStr] = Field(
-        max_length=500,
-        description="Each tag is trimmed and inner whitespace collapsed to one space; "
-        "1 to 40 characters; the same tag in another case counts once (the first spelling "
-        "wins, or the spelling you already use on another connection); at most 50.",
+    tags: list[Tag] = Field(
+        json_schema_extra={"maxItems": MAX_TAGS},
+        description="At most 50 tags, each up to 40 characters (as given, and case-folded: "
+        "`ß` counts as `ss`) and not blank. Each is trimmed and inner whitespace collapsed to "
+        "one space; the same tag in another case counts once (the first spelling wins, or the "
+        "spelling you already use on another connection).",
     )
 
 

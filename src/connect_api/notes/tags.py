@@ -25,7 +25,7 @@ class TagTooLong(Unprocessable):
 
 
 class TooManyTags(Unprocessable):
-    """More than 50 distinct tags on one connection."""
+    """More than 50 tags on one connection."""
 
     code = "too_many_tags"
 
@@ -38,13 +38,14 @@ class Tag:
 
 def normalise(raw: str) -> Tag:
     """Trim, collapse runs of whitespace to one space, compose (NFC); the key is the name
-    case-folded. Refuses an empty tag and one longer than 40 characters (name or key: case
-    folding can lengthen a name, as ``ß`` becomes ``ss``)."""
+    case-folded. Refuses an empty tag and one longer than 40 characters: as given (what the
+    document declares), and once normalised or case-folded (either can lengthen it, as ``ß``
+    becomes ``ss``)."""
     name = unicodedata.normalize("NFC", " ".join(raw.split()))
     if not name:
         raise TagEmpty("A tag must not be empty or only whitespace.")
     key = _key(name)
-    if len(name) > MAX_TAG_LENGTH or len(key) > MAX_TAG_LENGTH:
+    if max(len(raw), len(name), len(key)) > MAX_TAG_LENGTH:
         raise TagTooLong(
             f"A tag is at most {MAX_TAG_LENGTH} characters long.",
             tag=name[:100],
@@ -54,16 +55,16 @@ def normalise(raw: str) -> Tag:
 
 
 def normalise_all(raws: Iterable[str]) -> list[Tag]:
-    """Each tag normalised, the same tag once (the first spelling wins); at most 50."""
+    """Each tag normalised, the same tag once (the first spelling wins); at most 50 given."""
+    raws = list(raws)
+    if len(raws) > MAX_TAGS:
+        raise TooManyTags(
+            f"At most {MAX_TAGS} tags on one connection; got {len(raws)}.", max_tags=MAX_TAGS
+        )
     seen: dict[str, Tag] = {}
     for raw in raws:
         tag = normalise(raw)
         seen.setdefault(tag.key, tag)
-    if len(seen) > MAX_TAGS:
-        raise TooManyTags(
-            f"At most {MAX_TAGS} distinct tags on one connection; got {len(seen)}.",
-            max_tags=MAX_TAGS,
-        )
     return list(seen.values())
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -29,14 +30,39 @@ class TooManyIds(Unprocessable):
     code = "too_many_ids"
 
 
+MAX_MEMBER_ID = 2**63 - 1  # BIGINT
+_IDS = re.compile(r"^[0-9]+(,[0-9]+)*$")  # ASCII digits only: int() would read " 1" or "+1"
+
+# The parameter as documented: what `parse_ids` accepts, from the same numbers.
+IDS_PARAMETER: dict[str, Any] = {
+    "name": "ids",
+    "in": "query",
+    "required": True,
+    "style": "form",
+    "explode": False,
+    "description": f"Comma-separated member ids, 1 to {MAX_IDS} (a repeated id is answered "
+    "once, in its first place).",
+    "schema": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_IDS,
+        "items": {"type": "integer", "minimum": 1, "maximum": MAX_MEMBER_ID},
+    },
+    "example": [42, 7, 1001],
+}
+
+
 def parse_ids(raw: str) -> list[int]:
-    """``"3, 1,3"`` → ``[3, 1]``: distinct, in the order given."""
-    ids = list(dict.fromkeys(int(part) for part in raw.split(",")))
-    if len(ids) > MAX_IDS:
+    """``"3,1,3"`` → ``[3, 1]``: distinct, in the order given; at most 100 given."""
+    if not _IDS.match(raw):
+        raise Unprocessable("`ids` is a comma-separated list of member ids.")
+    parts = raw.split(",")
+    if len(parts) > MAX_IDS:
         raise TooManyIds(
-            f"{len(ids)} member ids were given; at most {MAX_IDS} per look-up.", limit=MAX_IDS
+            f"{len(parts)} member ids were given; at most {MAX_IDS} per look-up.", limit=MAX_IDS
         )
-    if any(not 0 < i < 2**63 for i in ids):
+    ids = list(dict.fromkeys(int(part) for part in parts))
+    if any(not 0 < i <= MAX_MEMBER_ID for i in ids):
         raise Unprocessable("Member ids are positive 64-bit integers.")
     return ids
 
@@ -98,19 +124,12 @@ def to_read(
     ),
     response_model=RelationshipsRead,
     responses=responses(TooManyIds),
+    openapi_extra={"parameters": [IDS_PARAMETER]},
 )
 async def get_relationships(
     ctx: Ctx,
     principal: CurrentPrincipal,
-    ids: Annotated[
-        str,
-        Query(
-            description="Comma-separated member ids, at most 100 (duplicates are ignored).",
-            pattern=r"^[0-9]{1,19}(,[0-9]{1,19})*$",
-            max_length=2000,
-            examples=["42,7,1001"],
-        ),
-    ],
+    ids: Annotated[str, Query(include_in_schema=False)],
     mutual_preview: Annotated[
         bool,
         Query(
