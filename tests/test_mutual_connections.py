@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from connect_api.context import AppContext
+from connect_api.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 from tests.helpers import Api, problem
 
 
@@ -274,3 +276,19 @@ async def test_count_and_list_agree_while_connections_change(api: Api) -> None:
 
     await asyncio.gather(change(), read(), read())
     assert await agree(api, me, them) == people[12:]
+
+
+async def test_the_longest_cursor_is_one_the_list_accepts(api: Api) -> None:
+    """The cursor carries the last row's name key: with the longest display name there is, it
+    still fits the declared pattern and length, and leads to the next page."""
+    name = "\U0001d400" * 99 + '"'  # 4 bytes of UTF-8 each
+    me, them = await named(api, "Me", "Them")
+    mutuals = [await api.member(name=name) for _ in range(2)]
+    for m in mutuals:
+        await api.connect(me, m)
+        await api.connect(m, them)
+    first = await mutual_page(api, me, them, limit=1)
+    cursor = first["next_cursor"]
+    assert len(cursor) <= CURSOR_MAX_LENGTH and re.match(CURSOR_PATTERN, cursor), cursor
+    rest = await mutual_page(api, me, them, limit=1, cursor=cursor)
+    assert [m["id"] for m in first["items"] + rest["items"]] == mutuals
