@@ -239,3 +239,23 @@ async def receiving(delay: float = 0) -> AsyncIterator[tuple[Receiver, str]]:
     finally:
         server.should_exit = True
         await task
+
+
+def export_scope(token: str, query: bytes = b"") -> dict[str, Any]:
+    """The ASGI scope of a `GET /v1/me/export` by the holder of ``token``, for tests that drive
+    the app directly to read (or not read) the download at their own pace."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/v1/me/export",
+        "raw_path": b"/v1/me/export",
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {token}".encode())],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+        "state": {},
+    }

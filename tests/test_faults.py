@@ -24,7 +24,7 @@ from connect_api.config import Settings
 from connect_api.context import AppContext
 from connect_api.database import Database, make_engine, make_read_pool
 from tests.conftest import JWT_SECRET
-from tests.helpers import Api, problem
+from tests.helpers import Api, export_scope, problem
 from tests.test_processes import _free_port, _serve, _wait_ready
 
 
@@ -128,7 +128,7 @@ async def test_a_stalled_download_lets_go_of_its_connection(
     application, client = small
     a, b = await api.members(2)
     await api.connect(a, b)
-    token = api.token(a).encode()
+    token = api.token(a)
     received: list[str] = []
     stalled = asyncio.Event()
 
@@ -142,21 +142,7 @@ async def test_a_stalled_download_lets_go_of_its_connection(
             stalled.set()
             await asyncio.Event().wait()  # and never takes the bytes
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/v1/me/export",
-        "raw_path": b"/v1/me/export",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"authorization", b"Bearer " + token)],
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-        "state": {},
-    }
+    scope = export_scope(token)
     # Before: this never returned, and the export kept the only pooled connection.
     await asyncio.wait_for(application(scope, receive, send), 60)
     assert stalled.is_set() and received[0] == "http.response.start"
