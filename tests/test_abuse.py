@@ -180,6 +180,8 @@ async def test_path_ids_are_strict_integers(api: Api, raw: str) -> None:
     problem(r, 422, "validation_error")
     r = await api.as_(members[0]).get(f"/v1/members/{raw}/connections")
     problem(r, 422, "validation_error")
+    r = await api.as_(members[0]).get(f"/v1/members/{raw}/mutual-connections")
+    problem(r, 422, "validation_error")
 
 
 async def test_a_webhook_is_not_deleted_by_an_id_with_a_newline(api: Api) -> None:
@@ -213,6 +215,8 @@ async def test_a_token_for_no_member_is_401_on_every_member_route(api: Api) -> N
         ghost.post(f"/v1/invitations/{invitation}/decline"),
         ghost.post(f"/v1/invitations/{invitation}/withdraw"),
         ghost.get(f"/v1/members/{a}/connections"),
+        ghost.get(f"/v1/members/{a}/mutual-connections"),
+        ghost.get("/v1/members/123456/mutual-connections"),
         ghost.delete(f"/v1/connections/{a}"),
         ghost.get(f"/v1/relationships?ids={a}"),
         ghost.put(f"/v1/follows/{a}"),

@@ -99,6 +99,7 @@ async def test_a_blocked_member_sees_the_owner_nowhere(api: Api) -> None:
         f"/v1/members/{w.owner}/followers",
         f"/v1/members/{w.owner}/following",
         f"/v1/members/{w.owner}/connections",
+        f"/v1/members/{w.owner}/mutual-connections",
     ):
         problem(await them.get(url), 404, "not_found")
     problem(await them.put(f"/v1/follows/{w.owner}"), 404, "not_found")
@@ -123,6 +124,7 @@ async def test_lists_and_feeds_of_others_hold_nothing_of_the_owner(api: Api) -> 
         them = api.as_(who)
         texts = [
             (await them.get(f"/v1/members/{w.owner}/connections")).text,
+            (await them.get(f"/v1/members/{w.owner}/mutual-connections")).text,
             (await them.get("/v1/blocks")).text,
             (await them.get("/v1/tags")).text,
             (await them.get("/v1/events")).text,

@@ -3,10 +3,11 @@
 A generated network (communities, heavy tails, two hubs at the cap that are 3rd degree to
 each other, islands, groups, blocks, pending invitations) and SNAP ego-Facebook are loaded
 with the seed loader; then every answer of the relationships look-up (degree by breadth-first
-search, mutual connections, shared groups, follows, the pending invitation), of `GET /v1/me`
-and of the connection lists (both sorts, every page, `q` and `tag`) is compared with what
-Python computes from the rows themselves. Blocks and an erasure made through the API are
-followed by the same checks.
+search, mutual connections and their preview, shared groups, follows, the pending
+invitation), of `GET /v1/me`, of the connection lists (both sorts, every page, `q` and `tag`)
+and of the mutual-connection lists (every page and the total, hubs at the cap among them, and
+across pending invitations) is compared with what Python computes from the rows themselves.
+Blocks and an erasure made through the API are followed by the same checks.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from connect_api.seeding import generator, loader
-from tests.helpers import Api
+from tests.helpers import Api, problem
 from tests.test_connections import all_pages
 
 SNAP = Path(__file__).resolve().parents[2] / "shared" / "data" / "snap-ego-facebook.txt"
@@ -40,6 +41,11 @@ class Rows:
 
     def hidden(self, a: int, b: int) -> bool:
         return (a, b) in self.blocks or (b, a) in self.blocks
+
+    def mutuals(self, a: int, b: int) -> list[int]:
+        """Connected to both, in the order of the list: lowered display name, then id."""
+        both = self.adjacency[a] & self.adjacency[b]
+        return sorted(both, key=lambda m: (self.names[m].lower(), m))
 
     def degrees_from(self, start: int) -> dict[int, int]:
         """Breadth-first search to depth 3."""
@@ -132,6 +138,10 @@ async def check_look_up(api: Api, rows: Rows, viewer: int, ids: list[int]) -> di
             "followed_by": (other, viewer) in rows.follows,
         }
         assert {k: item[k] for k in expected} == expected, (viewer, other, item)
+        preview = [m["id"] for m in item["mutual_preview"]]
+        assert preview == rows.mutuals(viewer, other)[:3], (viewer, other, item)
+        for m in item["mutual_preview"]:
+            assert (m["display_name"], m["handle"]) == (rows.names[m["id"]], rows.handles[m["id"]])
         pending = rows.pending.get(frozenset((viewer, other)))
         if pending is None:
             assert item["invitation"] is None, item
@@ -140,6 +150,36 @@ async def check_look_up(api: Api, rows: Rows, viewer: int, ids: list[int]) -> di
             direction = "sent" if pending[1] == viewer else "received"
             assert item["invitation"]["direction"] == direction, item
     return seen
+
+
+async def check_mutuals(api: Api, rows: Rows, viewer: int, others: list[int]) -> int:
+    """Every page of the mutual connections of ``viewer`` and each of ``others`` against the
+    rows (hidden, erased, unknown: 404; the viewer: 400); returns how many had some."""
+    with_some = 0
+    for other in others:
+        url = f"/v1/members/{other}/mutual-connections"
+        if other == viewer:
+            problem(await api.as_(viewer).get(url), 400, "mutual_connections_self")
+            continue
+        if other not in rows.adjacency or rows.hidden(viewer, other):
+            problem(await api.as_(viewer).get(url), 404, "not_found")
+            continue
+        expected = rows.mutuals(viewer, other)
+        got: list[int] = []
+        cursor = None
+        while True:
+            params: dict[str, str | int] = {"limit": 37, **({"cursor": cursor} if cursor else {})}
+            r = await api.as_(viewer).get(url, params=params)
+            assert r.status_code == 200, r.text
+            page = r.json()
+            assert page["total"] == len(expected), (viewer, other, page["total"])
+            got += [m["id"] for m in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert got == expected, (viewer, other)
+        with_some += bool(expected)
+    return with_some
 
 
 async def check_lists(api: Api, rows: Rows, member: int, viewer: int) -> None:
@@ -188,13 +228,31 @@ async def test_generated_network_against_breadth_first_search(api: Api) -> None:
     island = next(m for m in rows.adjacency if 0 < len(rows.degrees_from(m)) < 20)
     blocker = next(a for a, _ in sorted(rows.blocks))
     seen: dict[int | None, int] = defaultdict(int)
+    with_mutuals = 0
     for viewer in (hub1, hub2, typical, island, blocker):
         ids = sample_targets(rows, viewer, rng)
         if viewer == hub1:
             ids = list(dict.fromkeys([hub2, *ids]))[:100]
         for degree, n in (await check_look_up(api, rows, viewer, ids)).items():
             seen[degree] += n
+        # The list for a few of them: the viewer, unknown, then some at each degree.
+        with_mutuals += await check_mutuals(api, rows, viewer, ids[:2] + ids[2::8])
     assert all(seen[d] > 0 for d in (1, 2, 3, None)), seen
+    assert with_mutuals >= 10, with_mutuals
+    # Two members at the cap, and hubs with members of every size.
+    hub3 = max(
+        (m for m in rows.adjacency if m not in (hub1, hub2)),
+        key=lambda m: len(rows.adjacency[hub1] & rows.adjacency[m]),
+    )
+    await check_mutuals(api, rows, hub1, [hub2, hub3, typical, island])
+    await check_mutuals(api, rows, typical, [hub1, hub2, hub3])
+    # A pending invitation is not a connection: the invitee is no mutual of the inviter's.
+    checked = 0
+    for pair, (_, inviter) in sorted(rows.pending.items(), key=lambda kv: kv[1])[:20]:
+        (invitee,) = pair - {inviter}
+        others = sorted(rows.adjacency[invitee] - {inviter})[:2]
+        checked += await check_mutuals(api, rows, inviter, others)
+    assert checked > 0
 
     # Your own list, and a connection's view of a hub's list with a block inside it.
     await check_lists(api, rows, hub1, hub1)
@@ -232,6 +290,10 @@ async def test_generated_network_against_breadth_first_search(api: Api) -> None:
         ids = sample_targets(rows, viewer, rng)
         ids = list(dict.fromkeys([hub2, victim, typical, *ids]))[:100]
         await check_look_up(api, rows, viewer, ids)
+        await check_mutuals(api, rows, viewer, ids[:4] + ids[4::10])
+    # The block inside the hub's list: its two members' mutual connections, either way.
+    await check_mutuals(api, rows, friend, [other, hub1])
+    await check_mutuals(api, rows, other, [friend, hub1])
     await api.assert_consistent()
 
 
@@ -245,5 +307,14 @@ async def test_ego_facebook_against_breadth_first_search(api: Api) -> None:
     best = max(rows.adjacency, key=lambda m: len(rows.adjacency[m]))  # node 107, 1,045
     rng = random.Random(11)
     for viewer in (best, 1, rng.choice(sorted(rows.adjacency))):
-        await check_look_up(api, rows, viewer, sample_targets(rows, viewer, rng))
+        ids = sample_targets(rows, viewer, rng)
+        await check_look_up(api, rows, viewer, ids)
+        assert await check_mutuals(api, rows, viewer, ids[2::6]) > 0
+    # The best-connected pair of members: the largest intersection in the network.
+    second = max(
+        (m for m in rows.adjacency if m != best),
+        key=lambda m: len(rows.adjacency[best] & rows.adjacency[m]),
+    )
+    await check_mutuals(api, rows, best, [second])
+    await check_mutuals(api, rows, second, [best])
     await check_lists(api, rows, best, best)

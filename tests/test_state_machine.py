@@ -591,6 +591,15 @@ class ConnectMachine(RuleBasedStateMachine):
             assert found["connected"] == (frozenset((caller, other)) in m.connections), found
             assert found["following"] == ((caller, other) in m.follows), found
             assert found["followed_by"] == ((other, caller) in m.follows), found
+            mutual = {
+                x
+                for x in m.live
+                if frozenset((caller, x)) in m.connections
+                and frozenset((other, x)) in m.connections
+            }
+            assert found["mutual_connections"] == len(mutual), (found, mutual)
+            preview = [p["id"] for p in found["mutual_preview"]]
+            assert set(preview) <= mutual and len(preview) == min(3, len(mutual)), found
             pending = m.pending_from(caller, other) or m.pending_from(other, caller)
             if pending is None:
                 assert found["invitation"] is None, found

@@ -434,6 +434,7 @@ async def run(cfg: Config) -> int:
     with serving(cfg.data_dir, cfg.workers, log, cfg.params.env) as svc:
         client = Client("127.0.0.1", svc.port)
         await reads(h, svc, client, graph, choices, tags)
+        await mutual_reads(h, svc, client, graph, choices, conn)
         await ours_per_pair(h, client, choices, cells, answers)
         await cross_check_many(h, client, graph, choices)
         # The floor and the usual approach read the graph the service answered from: before
@@ -605,11 +606,18 @@ async def reads(
             dist = _distances(choices.distances, graph, v)
             ids = mixed_ids(graph, dist, v, members, rng)
             page.append((f"/v1/relationships?ids={','.join(map(str, ids))}", h.token(v)))
+        # The same look-ups without the preview of mutual connections, to price it.
+        bare = [(f"{path}&mutual_preview=false", tok) for path, tok in page]
         label = f"relationships, 100 ids, {name} viewers ({_degrees(graph, viewers)})"
         for rate in cfg.rel100_rates:
             seconds = min(2 * cfg.phase, max(cfg.phase, 200 / rate))
             target = p99_at_most(limit) if rate == 10 else None
-            await h.open(client, label, raws(page), rate, seconds=seconds, target=target)
+            without = await h.open(
+                client, f"{label}, mutual_preview=false", raws(bare), rate, seconds=seconds
+            )
+            with_ = await h.open(client, label, raws(page), rate, seconds=seconds, target=target)
+            if rate == 10:
+                h.add(preview_cost_row(f"relationships, 100 ids, {name} viewers", with_, without))
 
     if choices.hub_pair:
         a, b, d = choices.hub_pair
@@ -747,6 +755,111 @@ async def network_reads(h: Harness, client: Client, graph: Graph, choices: Choic
         )
         print(f"      {note}", flush=True)
         h.notes.append(note)
+
+
+def preview_cost_row(op: str, with_: Row, without: Row) -> Row:
+    """The preview of mutual connections may cost at most a fifth of the look-up without it:
+    p99 against p99, both measured in the same run at the same rate."""
+    ratio = with_.p99 / without.p99 if with_.p99 and without.p99 else None
+    return Row(
+        f"{op}: with the mutual preview / without, p99",
+        with_.rate,
+        None,
+        None,
+        None,
+        target="≤ 1.20" + (f" (is {ratio:.2f})" if ratio is not None else ""),
+        met=None if ratio is None else ratio <= 1.2,
+        load=with_.load,
+    )
+
+
+def floor_mutual_page(
+    graph: Graph, place: np.ndarray, v: int, t: int, limit: int = 20
+) -> tuple[int, list[int]]:
+    """The floor's answer to a first page of mutual connections: how many members ``v`` and
+    ``t`` have in common, and the ``limit`` first of them by ``place`` (each member's rank in
+    name order)."""
+    both = np.intersect1d(graph.neighbours(v), graph.neighbours(t), assume_unique=True)
+    k = min(limit, both.size)
+    first = both[np.argpartition(place[both], k - 1)[:k]] if k else both
+    first = first[np.argsort(place[first])]
+    return int(both.size), [int(m) for m in first]
+
+
+async def mutual_reads(
+    h: Harness,
+    svc: Service,
+    client: Client,
+    graph: Graph,
+    choices: Choices,
+    conn: asyncpg.Connection,
+) -> None:
+    """`GET /v1/members/{id}/mutual-connections`, first page: a typical member asking about
+    members at the 1st and 2nd degree, and members at the cap asking about each other; every
+    answer checked once against the CSR (total and the page, in name order), and the CSR's
+    own time for the same answer as the floor."""
+    rng = h.rng
+    typical: list[tuple[int, int]] = []
+    for v in typical_pool(choices, graph):
+        dist = _distances(choices.distances, graph, v)
+        visible = lambda t, v=v: (v, t) not in choices.blocked  # noqa: E731
+        for d, k in ((2, 4), (1, 2)):
+            typical += [(v, t) for t in _sample_array(rng, np.flatnonzero(dist == d), k, visible)]
+    hubs = choices.hubs[:4]
+    cap = [(a, b) for a in hubs for b in hubs if a != b and (a, b) not in choices.blocked]
+    if choices.hub_pair and choices.hub_pair[:2] not in cap:
+        cap.append(choices.hub_pair[:2])
+    # Every member's place in name order (PostgreSQL's lower(display_name), then id), once:
+    # the floor's first page is then the 20 smallest places among the intersection.
+    by_name = await conn.fetch("SELECT id FROM members ORDER BY lower(display_name), id")
+    place = np.full(graph.size, np.iinfo(np.int64).max, dtype=np.int64)
+    place[np.array([r[0] for r in by_name], dtype=np.int64)] = np.arange(len(by_name))
+
+    def floor_page(v: int, t: int) -> tuple[int, list[int]]:
+        return floor_mutual_page(graph, place, v, t)
+
+    h.phase("mutual connections: every first page against the CSR, and the floor's time")
+    # Targets: a typical first page p99 ≤ 10 ms at 50/s; two members at the cap ≤ 50 ms at 10/s.
+    for label, pairs, limit, judged_at in (
+        (f"typical ({_degrees(graph, sorted({v for v, _ in typical}))})", typical, 10, 50),
+        (f"two at the cap ({_degrees(graph, hubs)})", cap, 50, 10),
+    ):
+        floor_times: list[float] = []
+        for v, t in pairs:
+            t0 = time.perf_counter()
+            expected = floor_page(v, t)
+            floor_times.append(time.perf_counter() - t0)
+            r = await client.request("GET", f"/v1/members/{t}/mutual-connections", h.token(v))
+            if r.status != 200:
+                h.failures.append(f"mutual connections {v} -> {t}: {r.status}")
+                continue
+            body = r.json()
+            got = (body["total"], [m["id"] for m in body["items"]])
+            if got != expected:
+                h.failures.append(
+                    f"mutual connections differ, {v} -> {t}: service total {got[0]}, floor "
+                    f"{expected[0]}; first pages {'agree' if got[1] == expected[1] else 'differ'}"
+                )
+        floor_times.sort()
+        h.add(
+            Row(
+                f"mutual connections, first page, {label}: the floor (numpy CSR, sorted by name)",
+                "sequential",
+                None,
+                statistics.median(floor_times) if floor_times else None,
+                floor_times[max(0, int(len(floor_times) * 0.99) - 1)] if floor_times else None,
+            )
+        )
+        requests = [(f"/v1/members/{t}/mutual-connections", h.token(v)) for v, t in pairs]
+        op = f"mutual connections, first page, {label}"
+        if not requests:
+            h.notes.append(f"no pairs for {op}: not measured")
+            continue
+        await h.saturate(svc, op, requests, None)
+        for rate in (10, 50):
+            target = p99_at_most(limit) if rate == judged_at else None
+            raws = [client.raw("GET", p, tok) for p, tok in requests]
+            await h.open(client, op, raws, rate, target=target)
 
 
 def _degrees(graph: Graph, members: Sequence[int]) -> str:

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connect_api.members.schemas import MemberSummary
 from connect_api.policy import Action
 
 
@@ -31,6 +32,26 @@ class RelationshipRead(BaseModel):
                     "following": True,
                     "followed_by": False,
                     "mutual_connections": 12,
+                    "mutual_preview": [
+                        {
+                            "id": 42,
+                            "handle": "ada",
+                            "display_name": "Ada Lovelace",
+                            "headline": "Analyst of engines",
+                        },
+                        {
+                            "id": 7,
+                            "handle": "bob.b",
+                            "display_name": "Bob Babbage",
+                            "headline": None,
+                        },
+                        {
+                            "id": 1001,
+                            "handle": "cat",
+                            "display_name": "Cat Clarke",
+                            "headline": "Writes about distance",
+                        },
+                    ],
                     "shared_groups": 1,
                     "can_invite": True,
                     "reason": None,
@@ -46,6 +67,7 @@ class RelationshipRead(BaseModel):
                     "following": False,
                     "followed_by": False,
                     "mutual_connections": 0,
+                    "mutual_preview": [],
                     "shared_groups": 0,
                     "can_invite": False,
                     "reason": "not_found",
@@ -68,7 +90,16 @@ class RelationshipRead(BaseModel):
     )
     following: bool = Field(description="You follow them.")
     followed_by: bool = Field(description="They follow you.")
-    mutual_connections: int
+    mutual_connections: int = Field(
+        description="How many of your connections are also connected to them: the `total` "
+        "of `GET /v1/members/{id}/mutual-connections`."
+    )
+    mutual_preview: list[MemberSummary] = Field(
+        description="The first three of those mutual connections in the order of "
+        "`GET /v1/members/{id}/mutual-connections` (display name, case-insensitively, then "
+        'id), for "Ada, Bob and 10 other mutual connections" without a second call. Empty '
+        "when there are none, when unavailable, or when asked with `mutual_preview=false`."
+    )
     shared_groups: int
     can_invite: bool = Field(
         description="Whether `POST /v1/invitations` to them would succeed now (when they have "
@@ -94,3 +125,33 @@ class RelationshipRead(BaseModel):
 
 class RelationshipsRead(BaseModel):
     items: list[RelationshipRead] = Field(description="One per requested id, in request order.")
+
+
+ADA: dict[str, Any] = {
+    "id": 42,
+    "handle": "ada",
+    "display_name": "Ada Lovelace",
+    "headline": "Analyst of engines",
+}
+BOB: dict[str, Any] = {"id": 7, "handle": "bob.b", "display_name": "Bob Babbage", "headline": None}
+
+
+class MutualConnectionsPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [ADA, BOB], "total": 14, "next_cursor": "WyJtYyIsImJvYi..."}]
+        }
+    )
+
+    items: list[MemberSummary] = Field(
+        description="Your connections who are also connected to the member, by display name "
+        "(case-insensitively), then id: the order of `GET /v1/members/{id}/connections"
+        "?sort=name`."
+    )
+    total: int = Field(
+        description="How many there are in all, counted in the same snapshot as the page: the "
+        "`mutual_connections` of the relationships look-up."
+    )
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; `null` on the last page."
+    )

@@ -12,10 +12,14 @@ from datetime import datetime
 
 from connect_api import policy
 from connect_api.context import AppContext
+from connect_api.errors import BadRequest
 from connect_api.members.access import member_gone
 from connect_api.models import InvitationStatus
 from connect_api.policy import effective_status
+from connect_api.relationships import mutuals
 from connect_api.relationships import repository as relationships
+
+PreviewMember = relationships.PreviewMember  # a member named in a preview of mutual connections
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Relationship:
     following: bool
     followed_by: bool
     mutual_connections: int
+    mutual_preview: tuple[PreviewMember, ...]
     shared_groups: int
     invite: policy.InviteAnswer
     action: policy.Action
@@ -50,13 +55,16 @@ def _unavailable(member_id: int, reason: str) -> Relationship:
         following=False,
         followed_by=False,
         mutual_connections=0,
+        mutual_preview=(),
         shared_groups=0,
         invite=policy.InviteAnswer(False, reason),
         action="unavailable",
     )
 
 
-async def look_up(ctx: AppContext, caller_id: int, ids: list[int]) -> list[Relationship]:
+async def look_up(
+    ctx: AppContext, caller_id: int, ids: list[int], *, preview: bool = True
+) -> list[Relationship]:
     rules, now = ctx.settings.policy, ctx.clock.now()
     found = await relationships.look_up(
         ctx.db,
@@ -65,6 +73,7 @@ async def look_up(ctx: AppContext, caller_id: int, ids: list[int]) -> list[Relat
         now=now,
         sends_since=now - policy.WEEK,
         sends_limit=policy.sends_needed(rules),
+        preview=preview,
     )
     if found is None:
         raise member_gone()
@@ -120,6 +129,7 @@ async def look_up(ctx: AppContext, caller_id: int, ids: list[int]) -> list[Relat
                 following=f.following,
                 followed_by=f.followed_by,
                 mutual_connections=f.mutual_connections,
+                mutual_preview=f.preview,
                 shared_groups=f.shared_groups,
                 invite=invite,
                 action=policy.button_action(
@@ -132,3 +142,39 @@ async def look_up(ctx: AppContext, caller_id: int, ids: list[int]) -> list[Relat
             )
         )
     return out
+
+
+# --- mutual connections ----------------------------------------------------------------------
+#
+# Who may ask: any member about any other member they may see. The list shows only the caller's
+# own connections, each of whom the caller may already see connected to the member (a member's
+# connections are visible to their 1st-degree connections, spec 2.11), so it reveals nothing the
+# caller could not read elsewhere. A block either way, an erased or unknown member: 404, as
+# everywhere. Yourself: 400 ``mutual_connections_self``.
+
+
+class MutualConnectionsSelf(BadRequest):
+    """Mutual connections are between you and another member."""
+
+    code = "mutual_connections_self"
+
+
+async def mutual_connections(
+    ctx: AppContext,
+    caller_id: int,
+    member_id: int,
+    *,
+    limit: int,
+    after: tuple[str, int] | None,
+) -> tuple[list[mutuals.Mutual], int, tuple[str, int] | None]:
+    """One page in name order, the total, and the position after the page (``None``: last)."""
+    found = await mutuals.page(ctx.db, caller_id, member_id, limit=limit + 1, after=after)
+    if not found.caller_exists:
+        raise member_gone()  # first, as on every route: even when asking about oneself
+    if caller_id == member_id:
+        raise MutualConnectionsSelf("Mutual connections are between you and another member.")
+    if not found.visible:
+        raise policy.hidden()
+    rows = found.rows
+    nxt = rows[limit - 1].position if len(rows) > limit else None
+    return rows[:limit], found.total, nxt
