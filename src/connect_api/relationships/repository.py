@@ -60,6 +60,23 @@ from connect_api.relationships.mutuals import MUTUAL_COUNT, mutual_tally
 # `GET /v1/members/{id}/mutual-connections` (display name as PostgreSQL lowers it, then id).
 PREVIEW = 3
 
+# The number of groups ``{a}`` and ``{b}`` share: ``{a}``'s memberships, each probed in ``{b}``'s.
+SHARED_GROUPS = """(SELECT count(*) FROM group_members g
+         WHERE g.member_id = {a}
+           AND (SELECT true FROM group_members h
+                WHERE h.group_id = g.group_id AND h.member_id = {b}))"""
+
+# Every invitation between ``{a}`` and ``{b}``, either way, newest first, as the rows
+# ``invitations.repository.pair_invitation`` reads: what the invitation rule needs of the pair.
+PAIR_HISTORY = """ARRAY(
+            SELECT ROW(i.id, i.inviter_id, i.status::text, i.decline_reason::text,
+                       i.created_at, i.expires_at, i.responded_at)
+            FROM invitations i
+            WHERE (i.inviter_id = {a} AND i.invitee_id = {b})
+               OR (i.inviter_id = {b} AND i.invitee_id = {a})
+            ORDER BY i.created_at DESC, i.id DESC
+        )"""
+
 LOOK_UP = """
 WITH me AS MATERIALIZED (
     SELECT m.id, m.connection_count, m.restricted_until,
@@ -132,19 +149,8 @@ LEFT JOIN LATERAL (
         EXISTS (SELECT 1 FROM follows x WHERE x.follower_id = t.id AND x.followee_id = $1)
             AS followed_by,
         CASE WHEN $6 THEN mu.tally[1] ELSE {count} END AS mutual, mu.tally[2:] AS firsts,
-        (SELECT count(*) FROM group_members g
-         WHERE g.member_id = $1
-           AND (SELECT true FROM group_members h
-                WHERE h.group_id = g.group_id AND h.member_id = t.id))
-            AS shared_groups,
-        ARRAY(
-            SELECT ROW(i.id, i.inviter_id, i.status::text, i.decline_reason::text,
-                       i.created_at, i.expires_at, i.responded_at)
-            FROM invitations i
-            WHERE (i.inviter_id = $1 AND i.invitee_id = t.id)
-               OR (i.inviter_id = t.id AND i.invitee_id = $1)
-            ORDER BY i.created_at DESC, i.id DESC
-        ) AS history
+        {shared_groups} AS shared_groups,
+        {history} AS history
     FROM (SELECT CASE WHEN $6 THEN {tally} END AS tally OFFSET 0) mu
     WHERE t.id IS NOT NULL
 ) f ON true
@@ -163,6 +169,8 @@ ORDER BY r.ord
 """.format(  # noqa: S608 - every piece is a constant of this module; values are parameters
     count=MUTUAL_COUNT.format(a="$1", b="t.id", na="me.connection_count", nb="t.connection_count"),
     tally=mutual_tally("$1", "t.id", "me.connection_count", "t.connection_count", PREVIEW),
+    shared_groups=SHARED_GROUPS.format(a="$1", b="t.id"),
+    history=PAIR_HISTORY.format(a="$1", b="t.id"),
 )
 
 
