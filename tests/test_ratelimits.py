@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import socket
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -56,6 +57,7 @@ async def limited(
             "rate_limits_enabled": True,
             "rate_limit_read": "20/minute",
             "rate_limit_expensive": "3/minute",
+            "rate_limit_refusal_delay_seconds": 0.2,
             "redis_url": redis_url,
         }
     )
@@ -101,6 +103,20 @@ async def test_expensive_requests_have_their_own_smaller_quota(
     assert r.headers["ratelimit-policy"] == '"expensive";q=3;w=60'
     r = await limited.get("/v1/relationships?ids=1,2", headers=headers)  # a cheap read
     assert r.status_code == 200
+
+
+async def test_a_refusal_is_held_back_and_an_answer_is_not(api: Api, limited: AsyncClient) -> None:
+    """A caller that keeps sending past its quota gets one answer per connection per delay
+    (0.2 s here): five refusals in a row on one connection take a second."""
+    flooder = await _member_of_its_own(api)
+    headers = {"Authorization": f"Bearer {api.token(flooder)}"}
+    for _ in range(20):
+        assert (await limited.get("/v1/me", headers=headers)).status_code == 200
+    started = time.monotonic()
+    for _ in range(5):
+        problem(await limited.get("/v1/me", headers=headers), 429, "rate_limited")
+    refused = time.monotonic() - started
+    assert refused >= 5 * 0.2, refused
 
 
 def test_cost_classes() -> None:
