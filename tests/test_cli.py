@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
+import pytest
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from connect_api.auth import TokenService
@@ -16,13 +17,19 @@ from connect_api.config import Settings
 from tests.test_processes import _free_port, _wait_ready
 
 
-def _cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120):  # type: ignore[no-untyped-def]
-    full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
-    full_env.pop("CONNECT_API_DATABASE_URL", None)
+def _cli(  # type: ignore[no-untyped-def]
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None
+):
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k == "PATH" or not k.startswith(("DATABASE_URL", "CONNECT_API_"))
+    }
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "connect_api", *args],
         env=full_env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -101,12 +108,15 @@ def test_serve_with_the_embedded_database_keeps_data_across_restarts(tmp_path: P
         # The embedded PostgreSQL stopped with the service.
         assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()
 
-    admin = _cli("token", "--member", "1", "--admin", env=env).stdout.strip()
-    assert (tmp_path / "data" / "jwt-secret").exists()
-    headers = {"Authorization": f"Bearer {admin}"}
-
     proc, url = serve()
     try:
+        # The secret `serve` made is the one `token` finds (here from another folder).
+        other = tmp_path / "elsewhere"
+        other.mkdir()
+        out = _cli("token", "--member", "1", "--admin", env=env, cwd=other)
+        assert out.returncode == 0, out.stderr
+        assert not (other / ".connect-api").exists()
+        headers = {"Authorization": f"Bearer {out.stdout.strip()}"}
         assert httpx.get(url + "/docs").status_code == 200
         r = httpx.post(
             url + "/v1/members", json={"handle": "kept", "display_name": "Kept"}, headers=headers
@@ -131,3 +141,94 @@ def test_migrate_and_expire_on_a_fresh_embedded_database(tmp_path: Path) -> None
     out = _cli("expire", env=env)
     assert out.returncode == 0 and "expired 0 invitations" in out.stderr, out.stderr
     assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()
+
+
+def test_token_from_another_folder_refuses_to_make_a_secret(tmp_path: Path) -> None:
+    """`token` never makes a secret of its own: one made here would not be the server's."""
+    out = _cli("token", "--member", "1", cwd=tmp_path)
+    assert out.returncode != 0 and out.stdout == ""
+    assert out.stderr.count("\n") == 1, out.stderr
+    assert f"{tmp_path.resolve() / '.connect-api' / 'jwt-secret'}" in out.stderr
+    assert "CONNECT_API_DATA_DIR" in out.stderr
+    assert not (tmp_path / ".connect-api").exists()
+
+
+def test_token_and_help_import_neither_the_web_framework_nor_the_orm() -> None:
+    code = (
+        "import sys\n"
+        "from connect_api.cli import main\n"
+        "assert main(['token', '--member', '7']) == 0\n"
+        "heavy = {'fastapi', 'starlette', 'sqlalchemy', 'asyncpg', 'alembic', 'connect_api.app'}\n"
+        "print(sorted(m for m in sys.modules if m in heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PATH": os.environ["PATH"], "CONNECT_API_JWT_SECRET": "t" * 64},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "[]"
+
+
+def _mistakes(database_url: str) -> dict[str, tuple[list[str], dict[str, str], str]]:
+    secret = {"CONNECT_API_JWT_SECRET": "k" * 64}
+    down = f"postgresql://postgres@127.0.0.1:{_free_port()}/connect"
+    missing = make_url(database_url).set(database="no_such_database").render_as_string(False)
+    return {
+        "bad setting": (["serve"], {"CONNECT_API_PORT": "eighty"}, "CONNECT_API_PORT"),
+        "bad policy setting": (
+            ["token", "--member", "1"],
+            {**secret, "CONNECT_API_COOLDOWN_DAYS": "-1"},
+            "CONNECT_API_COOLDOWN_DAYS",
+        ),
+        "RS256 without a key": (
+            ["serve"],
+            {"CONNECT_API_JWT_ALGORITHM": "RS256"},
+            "CONNECT_API_JWT_PUBLIC_KEY",
+        ),
+        "RS256 token without a private key": (
+            ["token", "--member", "1"],
+            {"CONNECT_API_JWT_ALGORITHM": "RS256"},
+            "CONNECT_API_JWT_PRIVATE_KEY",
+        ),
+        "database down": (["serve"], {**secret, "DATABASE_URL": down}, "cannot connect"),
+        "database down (migrate)": (["migrate"], {"DATABASE_URL": down}, "cannot connect"),
+        "database missing": (["serve"], {**secret, "DATABASE_URL": missing}, "does not exist"),
+        "no secret with DATABASE_URL": (
+            ["serve"],
+            {"DATABASE_URL": database_url},
+            "CONNECT_API_JWT_SECRET",
+        ),
+        "no secret for token with DATABASE_URL": (
+            ["token", "--member", "1"],
+            {"DATABASE_URL": database_url},
+            "CONNECT_API_JWT_SECRET",
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        "bad setting",
+        "bad policy setting",
+        "RS256 without a key",
+        "RS256 token without a private key",
+        "database down",
+        "database down (migrate)",
+        "database missing",
+        "no secret with DATABASE_URL",
+        "no secret for token with DATABASE_URL",
+    ],
+)
+def test_a_start_up_mistake_is_one_line_saying_what_to_do(
+    mistake: str, database_url: str, tmp_path: Path
+) -> None:
+    args, env, hint = _mistakes(database_url)[mistake]
+    out = _cli(*args, env={"CONNECT_API_DATA_DIR": str(tmp_path / "data"), **env}, timeout=60)
+    assert out.returncode != 0
+    assert out.stderr.count("\n") == 1, out.stderr
+    assert out.stderr.startswith("connect-api: ") and hint in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr

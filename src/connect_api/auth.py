@@ -9,11 +9,12 @@ from typing import Any
 
 import jwt
 
+from connect_api import tokens
 from connect_api.clock import Clock, SystemClock
 from connect_api.config import Settings
 from connect_api.errors import Forbidden, Unauthorized
 
-ADMIN_SCOPE = "admin"
+ADMIN_SCOPE = tokens.ADMIN_SCOPE
 # A member id as `sub`: ASCII digits only (`str.isdigit` also takes "٢" and "²"), a BIGINT.
 _MEMBER_ID = re.compile(r"[0-9]{1,19}")
 
@@ -58,6 +59,7 @@ class TokenService:
     def __init__(self, settings: Settings, secret: str | None, clock: Clock | None = None) -> None:
         # Time claims are checked against the service's clock, the one source of "now".
         self.clock = clock or SystemClock()
+        self._settings = settings
         self.algorithm = settings.jwt_algorithm
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
@@ -122,18 +124,7 @@ class TokenService:
     def mint(self, member_id: int, *, admin: bool = False, ttl: timedelta, now: datetime) -> str:
         if self._sign_key is None:
             raise ValueError("CONNECT_API_JWT_PRIVATE_KEY is required to mint tokens")
-        claims: dict[str, Any] = {
-            "sub": str(member_id),
-            "iat": int(now.timestamp()),
-            "exp": int((now + ttl).timestamp()),
-        }
-        if admin:
-            claims["scope"] = ADMIN_SCOPE
-        if self.issuer:
-            claims["iss"] = self.issuer
-        if self.audience:
-            claims["aud"] = self.audience
-        return jwt.encode(claims, self._sign_key, algorithm=self.algorithm)
+        return tokens.mint(self._settings, self._sign_key, member_id, admin=admin, ttl=ttl, now=now)
 
 
 class MissingToken(Unauthorized):

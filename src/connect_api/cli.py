@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from connect_api.config import Settings
-from connect_api.database import SchemaNotAtHead, jwt_secret
-from connect_api.supervisor import failed_marker, refresh_handle
+# Only what every command needs is imported here: `--help` and `token` answer without
+# importing FastAPI, SQLAlchemy or the app (each command imports what it uses).
+if TYPE_CHECKING:
+    from connect_api.config import Settings
+
+
+class StartupError(Exception):
+    """A mistake in the set-up, told in one line (with what to do) instead of a traceback."""
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from connect_api.database import start_embedded
+    from connect_api.database import SchemaNotAtHead, start_embedded
+    from connect_api.supervisor import failed_marker, refresh_handle
+    from connect_api.tokens import jwt_secret
+
+    _check_keys(settings)
 
     if args.no_dispatch:
         settings = settings.model_copy(update={"serve_dispatch": False})
@@ -60,8 +69,24 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return _embedded_status(settings.data_dir) if embedded else 0
 
 
+def _check_keys(settings: Settings) -> None:
+    if settings.jwt_algorithm.startswith("HS"):
+        if settings.jwt_secret is None and not settings.embedded:
+            raise StartupError(
+                f"{settings.jwt_algorithm} with DATABASE_URL needs CONNECT_API_JWT_SECRET "
+                "(at least 32 random bytes, e.g. `openssl rand -base64 48`)"
+            )
+    elif not settings.jwt_public_key:
+        raise StartupError(
+            f"CONNECT_API_JWT_ALGORITHM={settings.jwt_algorithm} needs "
+            "CONNECT_API_JWT_PUBLIC_KEY (the PEM public key tokens are checked with)"
+        )
+
+
 def _embedded_status(data_dir: Path) -> int:
     """1 if the embedded PostgreSQL could not be restarted, else 0."""
+    from connect_api.supervisor import failed_marker
+
     return 1 if failed_marker(data_dir).exists() else 0
 
 
@@ -124,9 +149,11 @@ async def _migrate(url: str, settings: Settings) -> None:
 
 def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from connect_api.database import start_embedded
+    from connect_api.tokens import jwt_secret
 
     url = settings.database_url or start_embedded(settings)
     asyncio.run(_migrate(url, settings))
+    jwt_secret(settings)  # embedded: the secret `serve` and `token` use, made once
     print("schema at head", file=sys.stderr)
     return 0
 
@@ -136,6 +163,7 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
     from connect_api.app import run_worker
+    from connect_api.database import SchemaNotAtHead
 
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -159,22 +187,30 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_token(args: argparse.Namespace, settings: Settings) -> int:
-    from connect_api.auth import TokenService
-    from connect_api.clock import SystemClock
+    from datetime import UTC, datetime
 
-    secret = jwt_secret(settings)
-    if secret is None and settings.jwt_algorithm.startswith("HS"):
-        print("CONNECT_API_JWT_SECRET is not set", file=sys.stderr)
-        return 2
-    tokens = TokenService(settings, secret)
-    print(
-        tokens.mint(
-            args.member,
-            admin=args.admin,
-            ttl=timedelta(hours=args.hours),
-            now=SystemClock().now(),
-        )
-    )
+    from connect_api.tokens import MissingSecret, jwt_secret, mint
+
+    if settings.jwt_algorithm.startswith("HS"):
+        try:
+            # Only `serve` and `migrate` make a secret: one made here would not be the server's.
+            key = jwt_secret(settings, create=False)
+        except MissingSecret as exc:
+            raise StartupError(str(exc)) from None
+        if key is None:
+            raise StartupError(
+                "CONNECT_API_JWT_SECRET is not set (with DATABASE_URL it is not generated): "
+                "set the one the server uses"
+            )
+    else:
+        key = settings.jwt_private_key
+        if not key:
+            raise StartupError(
+                f"CONNECT_API_JWT_ALGORITHM={settings.jwt_algorithm}: set "
+                "CONNECT_API_JWT_PRIVATE_KEY (PEM) to mint tokens"
+            )
+    ttl = timedelta(hours=args.hours)
+    print(mint(settings, key, args.member, admin=args.admin, ttl=ttl, now=datetime.now(UTC)))
     return 0
 
 
@@ -192,6 +228,8 @@ def _cmd_openapi(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def openapi_text(app) -> str:  # type: ignore[no-untyped-def]
+    import json
+
     return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -339,9 +377,93 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command. A mistake in the set-up (a setting, the database, a key) is one line on
+    stderr saying what to do, and exit status 2; anything else is a bug and keeps its traceback."""
     args = build_parser().parse_args(argv)
-    result: int = args.func(args, Settings())
+    try:
+        result: int = args.func(args, _settings())
+    except StartupError as exc:
+        print(f"connect-api: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        message = _startup_failure(exc)
+        if message is None:
+            raise
+        print(f"connect-api: {message}", file=sys.stderr)
+        return 2
     return result
+
+
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from connect_api.config import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_setting_name(err['loc'])}: {err['msg']} (got {err.get('input')!r})"
+            for err in exc.errors()
+        )
+        raise StartupError(f"{problems}; fix the setting (see Settings in the README)") from None
+
+
+def _setting_name(loc: tuple[int | str, ...]) -> str:
+    if loc and loc[0] == "database_url":
+        return "DATABASE_URL"
+    field = str(loc[-1]) if loc and loc[0] == "policy" else str(loc[0]) if loc else "?"
+    return f"CONNECT_API_{field.upper()}"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [e.__cause__, e.__context__, getattr(e, "orig", None)]
+        todo += list(getattr(e, "exceptions", ()))
+    return seen
+
+
+def _startup_failure(exc: BaseException) -> str | None:
+    """One line for the database mistakes people make, or None for anything else."""
+    import socket
+
+    from connect_api.database import SchemaNotAtHead
+
+    where = _database_where()
+    for e in _chain(exc):
+        name = type(e).__name__
+        if isinstance(e, SchemaNotAtHead):
+            return str(e)
+        if name == "InvalidCatalogNameError":
+            return f"{e} at {where}; create it (`createdb`) or fix DATABASE_URL"
+        if name in ("InvalidPasswordError", "InvalidAuthorizationSpecificationError"):
+            return f"the database at {where} refused the login ({e}); fix DATABASE_URL"
+        if isinstance(e, socket.gaierror):
+            return f"cannot resolve the database host of {where} ({e}); fix DATABASE_URL"
+        if isinstance(e, ConnectionRefusedError | TimeoutError) or (
+            isinstance(e, OSError) and "Connect call failed" in str(e)
+        ):
+            return (
+                f"cannot connect to the database at {where} ({e.strerror or e}); start it, "
+                "or fix DATABASE_URL (unset: the embedded PostgreSQL)"
+            )
+    return None
+
+
+def _database_where() -> str:
+    from sqlalchemy import make_url
+
+    url = os.environ.get("CONNECT_API_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+    try:
+        return make_url(url).render_as_string(hide_password=True) if url else "(embedded)"
+    except Exception:
+        return "DATABASE_URL"
 
 
 if __name__ == "__main__":

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import secrets
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import Path
@@ -26,8 +24,11 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from connect_api.config import Settings
+from connect_api.tokens import embedded_jwt_secret, jwt_secret
 
 log = logging.getLogger("connect_api.database")
+
+__all__ = ["embedded_jwt_secret", "jwt_secret"]  # still importable from here
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -58,31 +59,6 @@ def start_embedded(settings: Settings) -> str:
     server = get_server(settings.pgdata, cleanup_mode="stop")
     uri = server.get_uri()  # postgresql://postgres:@/postgres?host=/socket/dir
     return "postgresql+asyncpg://" + uri.split("://", 1)[1]
-
-
-def embedded_jwt_secret(settings: Settings) -> str:
-    """A per-installation secret, generated once and kept beside the embedded database."""
-    path = settings.secret_file
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value + "\n")
-    return value
-
-
-def jwt_secret(settings: Settings) -> str | None:
-    """The HMAC secret tokens are checked with: the configured one or, with the embedded
-    database and none configured, the one generated for this installation."""
-    if (
-        settings.jwt_secret is None
-        and settings.embedded
-        and settings.jwt_algorithm.startswith("HS")
-    ):
-        return embedded_jwt_secret(settings)
-    return settings.jwt_secret
 
 
 def _session_settings(settings: Settings) -> dict[str, str]:
