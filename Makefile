@@ -6,13 +6,21 @@ STAMP   = $(VENV)/.installed
 
 .PHONY: run test lint format openapi bench bench-scale bench-flood clean
 
+# The first install (a new .venv) shows pip's progress, package by package, as it takes a minute
+# or two; later ones (pyproject.toml changed) only say what they do.
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@if test -x $(BIN)/python; then echo "==> updating $(VENV) (pyproject.toml changed)"; \
+	else echo "==> creating $(VENV) and installing connect-api with its dependencies" \
+	  "(first time only: about 1-2 minutes)"; $(PYTHON) -m venv $(VENV) && touch $(VENV)/.new; fi
+	@$(BIN)/python -m pip install --disable-pip-version-check --quiet --upgrade pip
+	@$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off \
+	  $$(test -f $(VENV)/.new || echo --quiet) -e '.[dev]'
+	@rm -f $(VENV)/.new
+	@echo "==> $(VENV) is ready"
 	@touch $(STAMP)
 
 run: $(STAMP) ## start the service on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL)
+	@echo "==> starting connect-api (docs at /docs once it is up; Ctrl-C stops it)"
 	$(BIN)/connect-api serve
 
 test: $(STAMP) ## install, lint, type-check, and run the whole test suite

@@ -44,6 +44,12 @@ def test_help_lists_the_commands() -> None:
         assert command in out.stdout
 
 
+async def test_the_root_redirects_to_the_docs(http: httpx.AsyncClient) -> None:
+    r = await http.get("/")
+    assert r.status_code == 307 and r.headers["location"] == "/docs"
+    assert "/" not in (await http.get("/openapi.json")).json()["paths"]
+
+
 def test_token_mints_what_the_service_accepts() -> None:
     secret = "s" * 64
     out = _cli(

@@ -1,11 +1,11 @@
-"""Liveness and readiness."""
+"""Liveness and readiness, and `/` (to the interactive docs)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
 from connect_api.database import schema_revisions
@@ -18,6 +18,12 @@ router = APIRouter(tags=["operations"])
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     detail: str | None = None
+
+
+@router.get("/", include_in_schema=False)
+async def root() -> RedirectResponse:
+    """A browser opening the service's address lands on the interactive docs."""
+    return RedirectResponse("/docs", status_code=307)
 
 
 def _supervisor(request: Request) -> Supervisor | None:
