@@ -87,6 +87,12 @@ class BodyTooLarge(DomainError):
     status, code, title = 413, "payload_too_large", "Payload too large"
 
 
+class UnsupportedMediaType(DomainError):
+    """The body is not sent as `application/json` (or another `+json` type)."""
+
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+
+
 class UriTooLong(DomainError):
     """The request target (path and query) is longer than `CONNECT_API_MAX_URL_BYTES`."""
 
@@ -220,6 +226,20 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     return sorted(methods)
 
 
+def _body_not_json(request: Request, exc: RequestValidationError) -> bool:
+    """The body was refused and it was not sent as JSON: the framework read a body with another
+    Content-Type as bytes and refused those; the mistake is the media type (415), not the body.
+    (A body without a Content-Type is read as JSON.)"""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if (
+        not media
+        or media == "application/json"
+        or (media.startswith("application/") and media.endswith("+json"))
+    ):
+        return False
+    return any(tuple(err.get("loc", ()))[:1] == ("body",) for err in exc.errors())
+
+
 def install_error_handlers(app: FastAPI, refusals: Counter | None = None) -> None:
     """Render every error as problem+json; count refusals by ``code`` when given a counter."""
 
@@ -239,6 +259,15 @@ def install_error_handlers(app: FastAPI, refusals: Counter | None = None) -> Non
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if _body_not_json(request, exc):
+            refused = UnsupportedMediaType("Send the body as application/json.")
+            return problem_response(
+                refused.status,
+                refused.code,
+                refused.detail,
+                title=refused.title,
+                instance=request.url.path,
+            )
         errors = [
             {
                 "location": [str(p) for p in err.get("loc", ())],
@@ -298,6 +327,7 @@ _DESCRIPTIONS = {
     409: "Conflicts with the current state.",
     422: "Malformed or invalid input.",
     413: "The request body is too large (`CONNECT_API_MAX_BODY_BYTES`).",
+    415: "The body is not sent as JSON (`Content-Type: application/json`).",
     414: "The request target is too long (`CONNECT_API_MAX_URL_BYTES`); the connection is closed.",
     431: "The request headers are too large (`CONNECT_API_MAX_HEADER_BYTES`); the connection "
     "is closed.",
@@ -310,8 +340,8 @@ def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the refusals an operation can give, one example per ``code``.
 
     Every operation can answer 401 (bad token), 413 (body too large), 414 and 431 (request
-    target or headers too large), 422 (malformed input), 429 (the caller's request rate
-    limit) and 503 (overload, database out of reach).
+    target or headers too large), 415 (a body not sent as JSON), 422 (malformed input), 429
+    (the caller's request rate limit) and 503 (overload, database out of reach).
     """
     from connect_api.auth import InvalidToken, MissingToken  # auth depends on this module
     from connect_api.ratelimits import RateLimited
@@ -323,6 +353,7 @@ def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
         ValidationFailed,
         *errors,
         BodyTooLarge,
+        UnsupportedMediaType,
         UriTooLong,
         HeadersTooLarge,
         RateLimited,
