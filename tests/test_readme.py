@@ -1,10 +1,17 @@
-"""The README's settings table names every setting there is."""
+"""The README's settings table names every setting there is, and its walk-through runs."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
 from connect_api.config import PolicySettings, Settings
+from tests import walkthrough
+from tests.test_processes import _free_port, _wait_ready
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
@@ -15,3 +22,58 @@ def test_every_setting_is_in_the_readme() -> None:
         f"CONNECT_API_{n.upper()}" for n in names if f"`CONNECT_API_{n.upper()}`" not in README
     ]
     assert missing == [], f"settings missing from the README table: {missing}"
+
+
+def test_the_walk_through_runs_and_answers_as_shown(tmp_path: Path) -> None:
+    """The walk-through's commands, run with bash in a project directory of their own against
+    a fresh `serve` there (the embedded database, the generated secret): each exits 0 and
+    answers what the README shows (status, headers, the keys at every level)."""
+    (tmp_path / ".venv").symlink_to(Path(sys.prefix))
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("CONNECT_API_", "DATABASE_URL"))
+    }
+    port = _free_port()
+    env |= {"CONNECT_API_PORT": str(port), "CONNECT_API_LOG_LEVEL": "warning"}
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen(
+        [str(tmp_path / ".venv" / "bin" / "connect-api"), "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+    )
+    try:
+        api = f"http://127.0.0.1:{port}"
+        _wait_ready(api, proc)
+        steps = walkthrough.steps()
+        assert len(steps) >= 10 and all(s.sample for s in steps[1:])
+        found = [
+            f"{step.command.strip().splitlines()[0]}: {problem}"
+            for step, (status, output) in zip(
+                steps, walkthrough.run(steps, api, cwd=tmp_path), strict=True
+            )
+            for problem in ([f"exit {status}"] if status else [])
+            + walkthrough.problems(step, output)
+        ]
+        assert found == []
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def test_a_sample_that_drifted_is_found() -> None:
+    step = walkthrough.Step("curl …", "http", 'HTTP/1.1 201 Created\nlocation: /x\n\n{"id":1}')
+    live = 'HTTP/1.1 201 Created\r\nlocation: /x\r\n\r\n{"id":1,"handle":"ada"}'
+    assert walkthrough.problems(step, live) != []
+    assert walkthrough.problems(step, live.replace(',"handle":"ada"', "")) == []
+    assert walkthrough.problems(step, live.replace("201 Created", "200 OK")) != []
+    assert walkthrough.problems(step, live.replace("location", "x-other")) != []
+
+
+def test_every_sample_in_the_walk_through_follows_its_command() -> None:
+    with pytest.raises(ValueError, match="without its command"):
+        walkthrough.steps(
+            walkthrough.SECTION + "\n```sh\nx\n```\n```json\n{}\n```\n```json\n{}\n```"
+        )
+    assert walkthrough.steps()  # the README's own
