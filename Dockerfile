@@ -5,7 +5,7 @@
 #   docker build -t connect-api .
 #   docker run --rm -e DATABASE_URL=postgresql://user:pass@db:5432/connect connect-api connect-api migrate
 #   docker run -p 8000:8000 -e DATABASE_URL=postgresql://user:pass@db:5432/connect \
-#              -e CONNECT_API_JWT_SECRET=change-me connect-api
+#              -e CONNECT_API_JWT_SECRET="$(openssl rand -base64 48)" connect-api
 #
 # With DATABASE_URL the service refuses a schema that is not at head, so run `connect-api migrate`
 # (as above) once per release before starting new containers.

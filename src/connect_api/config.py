@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(
         Path(".connect-api"),
-        description="Where the embedded PostgreSQL and the generated JWT secret live.",
+        description="Where the embedded PostgreSQL and the generated JWT secret live "
+        "(relative to the current directory).",
     )
     embedded_restart_attempts: int = Field(
         5,
@@ -98,8 +99,8 @@ class Settings(BaseSettings):
     )
     jwt_secret: str | None = Field(
         None,
-        description="HMAC secret (HS*). Unset with the embedded database: generated once "
-        "and kept in the data directory.",
+        description="HMAC secret (HS*), at least 32 bytes for HS256. Unset with the embedded "
+        "database: `serve` or `migrate` generates one once and keeps it in the data directory.",
     )
     jwt_public_key: str | None = Field(None, description="PEM public key (RS256/ES256).")
     jwt_private_key: str | None = Field(
