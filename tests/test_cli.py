@@ -201,6 +201,8 @@ def _mistakes(database_url: str) -> dict[str, tuple[list[str], dict[str, str], s
         ),
         "database down": (["serve"], {**secret, "DATABASE_URL": down}, "cannot connect"),
         "database down (migrate)": (["migrate"], {"DATABASE_URL": down}, "cannot connect"),
+        "not a PostgreSQL URL": (["migrate"], {"DATABASE_URL": "mysql://h/d"}, "PostgreSQL URL"),
+        "not a URL": (["serve"], {**secret, "DATABASE_URL": "localhost"}, "PostgreSQL URL"),
         "database missing": (["serve"], {**secret, "DATABASE_URL": missing}, "does not exist"),
         "no secret with DATABASE_URL": (
             ["serve"],
@@ -225,6 +227,8 @@ def _mistakes(database_url: str) -> dict[str, tuple[list[str], dict[str, str], s
         "database down",
         "database down (migrate)",
         "database missing",
+        "not a PostgreSQL URL",
+        "not a URL",
         "no secret with DATABASE_URL",
         "no secret for token with DATABASE_URL",
     ],

@@ -381,7 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     stderr saying what to do, and exit status 2; anything else is a bug and keeps its traceback."""
     args = build_parser().parse_args(argv)
     try:
-        result: int = args.func(args, _settings())
+        settings = _settings()
+        if args.command not in ("token", "openapi"):
+            _check_database_url(settings)
+        result: int = args.func(args, settings)
     except StartupError as exc:
         print(f"connect-api: {exc}", file=sys.stderr)
         return 2
@@ -407,6 +410,23 @@ def _settings() -> Settings:
             for err in exc.errors()
         )
         raise StartupError(f"{problems}; fix the setting (see Settings in the README)") from None
+
+
+def _check_database_url(settings: Settings) -> None:
+    if settings.database_url is None:
+        return
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(settings.database_url)
+    except ArgumentError:
+        url = None
+    if url is None or url.drivername != "postgresql+asyncpg":
+        raise StartupError(
+            "DATABASE_URL is not a PostgreSQL URL: use postgresql://user:password@host:port/"
+            "database (or unset it for the embedded PostgreSQL)"
+        )
 
 
 def _setting_name(loc: tuple[int | str, ...]) -> str:
