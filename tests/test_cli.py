@@ -20,11 +20,11 @@ from tests.test_processes import _free_port, _wait_ready
 def _cli(  # type: ignore[no-untyped-def]
     *args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None
 ):
-    full_env = {
-        k: v
-        for k, v in os.environ.items()
-        if k == "PATH" or not k.startswith(("DATABASE_URL", "CONNECT_API_"))
-    }
+    # This process's environment, without what would point the command at another database
+    # or secret than the test gives it.
+    mine = ("DATABASE_URL", "CONNECT_API_DATABASE_URL", "CONNECT_API_DATA_DIR")
+    mine += ("CONNECT_API_JWT_SECRET", "CONNECT_API_JWT_ALGORITHM")
+    full_env = {k: v for k, v in os.environ.items() if k not in mine}
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "connect_api", *args],
