@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +79,29 @@ def test_every_sample_in_the_walk_through_follows_its_command() -> None:
             walkthrough.SECTION + "\n```sh\nx\n```\n```json\n{}\n```\n```json\n{}\n```"
         )
     assert walkthrough.steps()  # the README's own
+
+
+async def test_the_quick_starts_cors_setting_lets_a_browser_dev_server_in() -> None:
+    """Without it the preflight is 405, as the quick start says; with it, it passes."""
+    import httpx
+
+    from connect_api.app import create_app
+
+    quick_start = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    value = re.search(r"CONNECT_API_CORS_ORIGINS='(\[.*?\])'", quick_start)
+    assert value is not None
+    origins = json.loads(value.group(1))
+    preflight = {
+        "Origin": origins[0],
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    }
+    for allowed, status in (([], 405), (origins, 200)):
+        app = create_app(
+            Settings(database_url="postgresql://h/d", jwt_secret="c" * 64, cors_origins=allowed)
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            r = await client.options("/v1/invitations", headers=preflight)
+        assert r.status_code == status
+        assert r.headers.get("access-control-allow-origin") == (origins[0] if allowed else None)
