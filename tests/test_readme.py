@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ def test_every_setting_is_in_the_readme() -> None:
     assert missing == [], f"settings missing from the README table: {missing}"
 
 
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through's commands use curl")
 def test_the_walk_through_runs_and_answers_as_shown(tmp_path: Path) -> None:
     """The walk-through's commands, run with bash in a project directory of their own against
     a fresh `serve` there (the embedded database, the generated secret): each exits 0 and
