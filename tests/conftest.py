@@ -72,6 +72,7 @@ def settings(database_url: str) -> Settings:
         db_statement_timeout_ms=60_000,
         expiry_sweep_seconds=0,
         webhook_dispatch_seconds=0,
+        network_refresh_seconds=0,  # the tests of the refresh call it
         rate_limits_enabled=False,  # the tests of rate limits build an app of their own
         webhook_allow_private_targets=True,  # the receiver listens on 127.0.0.1
         policy=PolicySettings(),

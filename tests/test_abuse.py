@@ -246,3 +246,24 @@ async def test_a_token_for_no_member_is_401_on_every_member_route(api: Api) -> N
         if r.status_code != 401 or r.json().get("code") != "invalid_token":
             wrong.append(f"{r.request.method} {r.request.url.path}: {r.status_code}")
     assert wrong == [], "\n".join(wrong)
+
+
+async def test_an_admin_token_is_a_service_credential(api: Api) -> None:
+    """An admin token administers whether or not its `sub` is a member (the first admin token
+    of a new installation has none); on the routes that act as a member it is that member's
+    token, and 401 when there is none (README, "Who a token speaks for")."""
+    service = api.admin  # sub 999999999, a member nobody created
+    r = await service.post("/v1/members", json={"handle": "made-by-service", "display_name": "M"})
+    assert r.status_code == 201, r.text
+    made = r.json()["id"]
+    assert (await service.post("/v1/groups", json={"name": "Looms"})).status_code == 201
+    assert (await service.get("/v1/webhooks")).status_code == 200
+    assert (await service.get("/v1/events?all=true")).status_code == 200
+    assert (await service.get(f"/v1/members/{made}")).status_code == 200
+    assert (await service.delete(f"/v1/members/{made}")).status_code == 204
+    for r in (
+        await service.get("/v1/me"),
+        await service.post("/v1/invitations", json={"invitee_id": made}),
+        await service.get(f"/v1/relationships?ids={made}"),
+    ):
+        problem(r, 401, "invalid_token")

@@ -111,3 +111,33 @@ async def test_open_loop_counts_a_request_nobody_answers_as_a_timeout() -> None:
     assert result.statuses == {"timeout": 2}
     assert result.ok == 0
     assert result.latencies == [0.2, 0.2]
+
+
+def test_floor_second_degree_ranks_like_a_count() -> None:
+    from bench.scale.harness import floor_second_degree
+
+    rng = random.Random(3)
+    n = 200
+    edges = {(1, b) for b in range(2, 60)}
+    while len(edges) < 600:
+        a, b = rng.randrange(1, n), rng.randrange(1, n)
+        if a != b:
+            edges.add((min(a, b), max(a, b)))
+    adjacency: dict[int, set[int]] = {m: set() for m in range(n)}
+    for a, b in edges:
+        adjacency[a].add(b)
+        adjacency[b].add(a)
+    both = [*edges, *((b, a) for a, b in edges)]
+    graph = Graph.from_pairs(
+        np.array([a for a, _ in both], dtype=np.int64),
+        np.array([b for _, b in both], dtype=np.int64),
+        max_id=n,
+    )
+    for v in range(1, n, 9):
+        counts = {
+            t: len(adjacency[v] & adjacency[t])
+            for t in range(n)
+            if t != v and t not in adjacency[v] and adjacency[v] & adjacency[t]
+        }
+        ranked = sorted(counts.items(), key=lambda p: (-p[1], p[0]))
+        assert floor_second_degree(graph, v, 20) == (ranked[:20], len(counts)), v

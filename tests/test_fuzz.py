@@ -110,15 +110,6 @@ DOCUMENTED = (
         operations=("PUT /v1/tags/{member_id}", "GET /v1/members/{member_id}/connections"),
     ),
     Known(
-        "ST201",
-        200,
-        None,
-        "Not yet fixed, and not this document's to fix alone: the webhook update reads "
-        '`enabled` as pydantic\'s lax bool, so `"true"` or `1` pass where the schema says '
-        "boolean. The webhook schemas belong to the webhook work.",
-        operations=("PATCH /v1/webhooks/{webhook_id}",),
-    ),
-    Known(
         "ST302",
         404,
         "not_found",

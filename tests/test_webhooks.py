@@ -316,6 +316,8 @@ async def test_an_admin_disables_and_enables_a_webhook(
     problem(await api.admin.patch("/v1/webhooks/999999", json={"enabled": False}), 404, "not_found")
     problem(await api.admin.patch(path, json={"url": "https://x.example"}), 422, "validation_error")
     problem(await api.admin.patch(path, json={"event_types": ["nope"]}), 422, "validation_error")
+    for lax in ("true", 1, "false", 0):  # the schema says boolean: only true and false
+        problem(await api.admin.patch(path, json={"enabled": lax}), 422, "validation_error")
 
     a, b = await api.members(2)
     await api.invited(a, b)

@@ -9,6 +9,7 @@ import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -27,7 +28,15 @@ from bench.scale.network import Graph, SeedParams, ensure_network, load_graph
 from bench.scale.overhead import compare, render
 from bench.scale.report import Row, chart, ms, table, update_readme
 from bench.scale.report import render as render_table
-from bench.scale.server import SERVICE_ENV, Service, serving, settings_for, start_database
+from bench.scale.server import (
+    SERVICE_ENV,
+    Service,
+    clean_env,
+    connect_api_bin,
+    serving,
+    settings_for,
+    start_database,
+)
 from bench.scale.sql import UsualApproach, machine_facts, rule_violations
 from connect_api.auth import TokenService
 from connect_api.clock import SystemClock
@@ -418,6 +427,7 @@ async def run(cfg: Config) -> int:
         "(the per-caller rate limits are off: the load comes from a few callers)",
         flush=True,
     )
+    await refresh_networks(h)
     cells: dict[tuple[str, int | None], Cell] = defaultdict(Cell)
     answers: dict[tuple[int, int], tuple[int | None, int]] = {}
     log = cfg.data_dir / "serve.log"
@@ -642,6 +652,109 @@ async def reads(
             await h.open(client, op, raws(tagged), rate)
     else:
         h.notes.append("no member at the cap has tags: the ?tag= list was not measured")
+
+    await network_reads(h, client, graph, choices)
+
+
+# --- the network around a member: second degree and suggestions --------------------------------
+
+
+async def refresh_networks(h: Harness) -> None:
+    """`connect-api suggestions refresh` before serving: the snapshots of the members with many
+    connections (what `serve`'s background refresh would do), timed as a row of its own."""
+    load = h.phase("network snapshots of the members with many connections (refresh command)")
+    cmd = [connect_api_bin(), "suggestions", "refresh"]
+    env = clean_env(h.cfg.data_dir) | h.cfg.params.env
+    t0 = time.perf_counter()
+    done = await asyncio.to_thread(
+        subprocess.run, cmd, env=env, check=False, capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - t0
+    said = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+    print(f"      {said} ({seconds:.1f} s with start-up)", flush=True)
+    if done.returncode != 0:
+        h.failures.append(f"suggestions refresh failed ({done.returncode}): {said}")
+    h.add(
+        Row(
+            "suggestions refresh (members ≥ 1,000 connections)",
+            "once",
+            None,
+            seconds,
+            None,
+            load=load,
+        )
+    )
+    h.notes.append(f"network refresh before serving: {said}")
+
+
+def floor_second_degree(graph: Graph, v: int, k: int = 20) -> tuple[list[tuple[int, int]], int]:
+    """The first ``k`` of ``v``'s second degree by (mutual connections desc, id) from the CSR,
+    and how many are at degree 2: what the service's snapshot lists first."""
+    mine = graph.neighbours(v)
+    reached = graph._gather(mine)
+    counts = np.bincount(reached, minlength=graph.size)
+    counts[v] = 0
+    counts[mine] = 0
+    ids = np.flatnonzero(counts)
+    order = np.lexsort((ids, -counts[ids]))[:k]
+    return [(int(ids[i]), int(counts[ids[i]])) for i in order], int(ids.size)
+
+
+async def network_reads(h: Harness, client: Client, graph: Graph, choices: Choices) -> None:
+    """Second degree (first page) and suggestions (top 20), for typical members and members at
+    the cap, open loop; the first pages checked against the floor, which is timed too."""
+    typical = typical_pool(choices, graph)
+    thousand = next((vs for label, vs in choices.classes.items() if label.startswith("~1,000")), [])
+    hubs = choices.hubs
+    # Warm-up: the first page of a member without a snapshot computes it (typical members
+    # have none yet: the refresh keeps only the members with many connections).
+    h.phase("network: warm-up (first pages compute the snapshots of typical members)")
+    checked = 0
+    for v in [*typical, *thousand, *hubs]:
+        for path in ("/v1/network/second-degree?limit=20", "/v1/suggestions?limit=20"):
+            r = await client.request("GET", path, h.token(v))
+            if r.status != 200:
+                h.failures.append(f"GET {path} as {v}: {r.status} {r.body[:200]!r}")
+                continue
+            if "second-degree" in path:
+                body = r.json()
+                got = [(i["member"]["id"], i["mutual_connections"]) for i in body["items"]]
+                floor, reached = floor_second_degree(graph, v, 40)
+                floor = [p for p in floor if (v, p[0]) not in choices.blocked][: len(got)]
+                checked += 1
+                if got != floor or body["reached"] != reached:
+                    h.failures.append(
+                        f"second degree of {v} differs from the floor: {got[:5]} vs {floor[:5]}, "
+                        f"reached {body['reached']} vs {reached}"
+                    )
+    print(f"      cross-check: {checked} second-degree first pages against the floor", flush=True)
+
+    rows = (
+        ("second degree, first page", "/v1/network/second-degree?limit=20", typical, 20, 25),
+        ("second degree, first page", "/v1/network/second-degree?limit=20", hubs, 10, 100),
+        ("suggestions, top 20", "/v1/suggestions?limit=20", [*typical, *thousand], 20, 50),
+        ("suggestions, top 20", "/v1/suggestions?limit=20", hubs, 10, 100),
+    )
+    for name, path, viewers, rate, limit in rows:
+        if not viewers:
+            continue
+        label = f"{name}, {_degrees(graph, viewers)}"
+        raws = [client.raw("GET", path, h.token(v)) for v in viewers]
+        row = await h.open(client, label, raws, rate, target=p99_at_most(limit))
+        floor = []
+        for v in viewers:
+            for _ in range(5):
+                t0 = time.perf_counter()
+                floor_second_degree(graph, v)
+                floor.append(time.perf_counter() - t0)
+        floor_p50 = statistics.median(floor)
+        ratio = (row.p50 / floor_p50) if row.p50 and floor_p50 else float("nan")
+        note = (
+            f"{label}: p50 {ms(row.p50)} ms, floor (numpy CSR: count, rank, top 20) p50 "
+            f"{floor_p50 * 1e3:.2f} ms, ours/floor {ratio:,.1f}"
+        )
+        print(f"      {note}", flush=True)
+        h.notes.append(note)
 
 
 def preview_cost_row(op: str, with_: Row, without: Row) -> Row:

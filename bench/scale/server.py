@@ -19,7 +19,14 @@ from connect_api.database import start_embedded
 
 # The per-caller rate limits would refuse a load generator that makes thousands of requests as
 # a few members: the harness measures the cost of the work, so it turns them off (and says so).
-SERVICE_ENV = {"CONNECT_API_RATE_LIMITS_ENABLED": "false", "CONNECT_API_LOG_LEVEL": "warning"}
+# The networks of members with many connections are computed before the service starts, as a
+# phase of its own (`connect-api suggestions refresh`, timed), rather than by `serve`'s background
+# refresh in the middle of the measurements.
+SERVICE_ENV = {
+    "CONNECT_API_RATE_LIMITS_ENABLED": "false",
+    "CONNECT_API_LOG_LEVEL": "warning",
+    "CONNECT_API_NETWORK_REFRESH_SECONDS": "0",
+}
 
 
 def settings_for(data_dir: Path) -> Settings:

@@ -41,6 +41,8 @@ from connect_api.invitations import service as invitation_service
 from connect_api.invitations.router import router as invitations_router
 from connect_api.members.router import router as members_router
 from connect_api.metrics import Metrics
+from connect_api.network import service as network_service
+from connect_api.network.router import router as network_router
 from connect_api.notes.router import router as notes_router
 from connect_api.ops.router import router as ops_router
 from connect_api.ratelimits import RateLimits
@@ -69,6 +71,10 @@ TAGS = [
         "name": "relationships",
         "description": "Everything between the caller and other members: what the Connect "
         "button says and does.",
+    },
+    {
+        "name": "network",
+        "description": "The network around you: your second degree, and people you may know.",
     },
     {"name": "follows", "description": "One-way subscriptions to a member's activity."},
     {
@@ -133,6 +139,7 @@ def create_app(
         notes_router,
         blocks_router,
         groups_router,
+        network_router,
         exports_router,
         events_router,
         webhooks_router,
@@ -221,13 +228,18 @@ async def open_context(
 
 @contextlib.asynccontextmanager
 async def background(ctx: AppContext) -> AsyncIterator[None]:
-    """Run the expiry sweep and the webhook dispatcher (those of them whose interval is not 0)
+    """Run the expiry sweep, the webhook dispatcher and the network refresh (those of them
+    whose interval is not 0)
     while the block runs, on a database pool of their own
     (``CONNECT_API_DB_BACKGROUND_POOL_SIZE``): requests holding every connection of the main
     pool cannot starve them. On the way out they are stopped, attempts in flight given up to the
     webhook timeout to finish."""
     settings = ctx.settings
-    if settings.expiry_sweep_seconds <= 0 and settings.webhook_dispatch_seconds <= 0:
+    if (
+        settings.expiry_sweep_seconds <= 0
+        and settings.webhook_dispatch_seconds <= 0
+        and settings.network_refresh_seconds <= 0
+    ):
         yield
         return
     engine = make_engine(
@@ -249,6 +261,8 @@ async def background(ctx: AppContext) -> AsyncIterator[None]:
         tasks.append(asyncio.create_task(_sweep_expired(jobs_ctx, stop)))
     if settings.webhook_dispatch_seconds > 0:
         tasks.append(asyncio.create_task(webhook_service.run_dispatcher(jobs_ctx, stop)))
+    if settings.network_refresh_seconds > 0:
+        tasks.append(asyncio.create_task(network_service.run_refresher(jobs_ctx, stop)))
     try:
         yield
     finally:

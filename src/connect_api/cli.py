@@ -212,6 +212,23 @@ def _cmd_expire(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_suggestions(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> str:
+        from connect_api.app import create_app
+        from connect_api.network.service import refresh
+
+        app = create_app(settings.model_copy(update={"serve_dispatch": False}))
+        async with app.router.lifespan_context(app):
+            report = await refresh(app.state.ctx, members=args.member or None, everyone=args.all)
+        return (
+            f"computed the networks of {report.members} members in {report.seconds:.1f} s "
+            f"(slowest {report.slowest:.2f} s); forgot {report.purged} unused"
+        )
+
+    print(asyncio.run(run()), file=sys.stderr)
+    return 0
+
+
 def _cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     from connect_api.database import start_embedded
     from connect_api.seeding import command  # numpy and tqdm: only for this command
@@ -268,6 +285,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     expire = sub.add_parser("expire", help="mark overdue pending invitations expired now")
     expire.set_defaults(func=_cmd_expire)
+
+    suggestions = sub.add_parser(
+        "suggestions",
+        help="the suggestions' and second degree's precomputed networks",
+    )
+    what = suggestions.add_subparsers(dest="action", required=True, metavar="ACTION")
+    refresh = what.add_parser(
+        "refresh",
+        help="compute members' networks now",
+        description="Compute the second degree and suggestion ranking of the members the "
+        "background refresh keeps fresh (at least CONNECT_API_NETWORK_REFRESH_MIN_CONNECTIONS "
+        "connections), of every member (--all) or of the given ones (--member), then forget "
+        "the networks nobody asked for in two CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS.",
+    )
+    refresh.add_argument(
+        "--member", type=int, action="append", metavar="ID", help="this member (repeatable)"
+    )
+    refresh.add_argument("--all", action="store_true", help="every member")
+    refresh.set_defaults(func=_cmd_suggestions)
 
     seed = sub.add_parser(
         "seed",

@@ -222,6 +222,35 @@ class Settings(BaseSettings):
         2, ge=0, description="Export downloads one member may have running at once; 0: any."
     )
 
+    network_snapshot_ttl_seconds: float = Field(
+        3600,
+        ge=0,
+        description="How old a member's second degree and suggestion ranking may be before a "
+        "first page computes them again.",
+    )
+    network_refresh_seconds: float = Field(
+        300,
+        ge=0,
+        description="How often `serve` (or `worker`) recomputes the networks of members with "
+        "many connections before anyone asks; 0: never.",
+    )
+    network_refresh_min_connections: int = Field(
+        1_000,
+        ge=0,
+        description="Members with at least this many connections have their network kept "
+        "fresh by the background refresh; the others' is computed when they ask.",
+    )
+    network_candidates_max: int = Field(
+        500,
+        ge=1,
+        le=100_000,
+        description="Most members kept per member and computation: the top of the second "
+        "degree by mutual connections, and the top by suggestion score.",
+    )
+    suggestion_dismiss_days: float = Field(
+        90, gt=0, description="Days a dismissed suggestion stays hidden."
+    )
+
     policy: PolicySettings = Field(default_factory=PolicySettings)
 
     @field_validator(
@@ -254,6 +283,14 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.database_url is None
+
+    @property
+    def network_snapshot_ttl(self) -> timedelta:
+        return timedelta(seconds=self.network_snapshot_ttl_seconds)
+
+    @property
+    def suggestion_dismissal(self) -> timedelta:
+        return timedelta(days=self.suggestion_dismiss_days)
 
     @property
     def idempotency_ttl(self) -> timedelta:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Enum,
@@ -374,3 +375,78 @@ class Event(Base):
         Index("uq_events_position", position, unique=True),
         Index("ix_events_unpublished", id, postgresql_where=text("position IS NULL")),
     )
+
+
+class NetworkSnapshot(Base):
+    """When a member's network (second degree and suggestion ranking) was last computed.
+
+    ``version`` names the current rows of :class:`NetworkCandidate`; the ones of
+    ``previous_version`` are kept until the next computation, so a cursor handed out just
+    before one still reads the list it started on."""
+
+    __tablename__ = "network_snapshots"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(BigInteger)
+    previous_version: Mapped[int | None] = mapped_column(BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(TZ)
+    reached: Mapped[int] = mapped_column(Integer)  # members at degree 2 when computed
+    connections: Mapped[int] = mapped_column(Integer)  # the member's connections then
+
+
+class NetworkCandidate(Base):
+    """One member of a member's network as computed at ``version``: how many mutual
+    connections and shared groups they had, and the suggestion score made of them."""
+
+    __tablename__ = "network_candidates"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    mutuals: Mapped[int] = mapped_column(Integer)
+    shared_groups: Mapped[int] = mapped_column(Integer)
+    score: Mapped[int] = mapped_column(Integer)
+    # Among the top by mutual connections: listed in the second degree (the others were kept
+    # for their suggestion score only).
+    listed: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (
+        Index(
+            "ix_network_candidates_by_mutuals",
+            member_id,
+            version,
+            mutuals.desc(),
+            candidate_id,
+        ),
+        Index(
+            "ix_network_candidates_by_score",
+            member_id,
+            version,
+            score.desc(),
+            mutuals.desc(),
+            candidate_id,
+        ),
+        Index("ix_network_candidates_candidate_id", candidate_id),
+    )
+
+
+class SuggestionDismissal(Base):
+    """``member_id`` asked not to be suggested ``dismissed_id`` until ``until``."""
+
+    __tablename__ = "suggestion_dismissals"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    dismissed_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    until: Mapped[datetime] = mapped_column(TZ)
+
+    __table_args__ = (Index("ix_suggestion_dismissals_dismissed_id", dismissed_id),)

@@ -541,3 +541,38 @@ def _duration(delta: timedelta) -> str:
     if seconds < 172800:
         return f"{math.ceil(seconds / 3600)} hours"
     return f"{math.ceil(seconds / 86400)} days"
+
+
+def suggestion_refusal(
+    *,
+    member_id: int,
+    candidate_id: int,
+    candidate_connection_count: int,
+    pair: PairHistory,
+    now: datetime,
+    rules: PolicySettings,
+) -> str | None:
+    """Why ``candidate_id`` may not be suggested to ``member_id``, as the refusal ``code`` of
+    the invitation rule (:func:`decide_send`); ``None`` when they may be.
+
+    Only what stands between the two (and the candidate's cap) counts: the send is judged for
+    an inviter with no throttle, restriction or cap of their own, so a member who may not send
+    for now is still shown whom to invite later. A pending invitation either way excludes too:
+    there is nothing to suggest, the send would only meet it."""
+    if pair.pending_from_invitee_id is not None:
+        return InvitationPending.code
+    answer = answer_send(
+        inviter_id=member_id,
+        invitee_id=candidate_id,
+        inviter=InviterFacts(
+            connection_count=0,
+            restricted_until=None,
+            pending_outgoing=0,
+            oldest_pending_expires_at=None,
+        ),
+        invitee_connection_count=candidate_connection_count,
+        pair=pair,
+        now=now,
+        rules=rules,
+    )
+    return None if answer.allowed else answer.reason

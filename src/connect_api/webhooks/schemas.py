@@ -3,7 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, UrlConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StrictBool,
+    UrlConstraints,
+)
 
 from connect_api.models import DeliveryStatus
 from connect_api.text import no_nul
@@ -60,7 +68,7 @@ class WebhookUpdate(BaseModel):
         json_schema_extra={"examples": [{"enabled": True}, {"description": "paused for a move"}]},
     )
 
-    enabled: bool | None = Field(
+    enabled: StrictBool | None = Field(
         None,
         description="`true` enables a disabled webhook again (its failure record cleared); "
         "`false` disables it (`disabled_reason: manual`), giving up its pending deliveries.",

@@ -1,0 +1,463 @@
+"""SQL for the network around a member: the second degree and the suggestions.
+
+Both lists rank every member reachable through the member's connections, and the count behind
+the ranking (mutual connections) is the expensive part: a member at the cap reaches some
+1.5 million paths (30,000 connections of about 50 each), a typical member 50,000 to 100,000
+(each of the hubs among their connections brings 30,000). So the counts are computed once per
+member into a **snapshot** (``network_snapshots``, ``network_candidates``), by one statement
+that aggregates the paths, and the lists are read from it:
+
+- the snapshot keeps, per member, the ``network_candidates_max`` members with the most mutual
+  connections (the second degree, ties by id) and as many by suggestion score; how many were
+  reached in all is kept beside them (``reached``);
+- each computation has a ``version``; the rows of the previous one stay until the next, so a
+  second-degree cursor (which names its version) keeps reading the list it started on while a
+  computation replaces it: the order cannot shift under it, however many connections are made;
+- the reads are one statement each on the hot-read pool, and apply at read time everything that
+  can have changed since and must never be shown: a connection made since, a block either way,
+  an erased member (its rows go with it, by foreign key), a dismissal; the suggestions also go
+  through the invitation rule in ``policy.py`` (the pending invitations and history of each
+  pair are read in the same statement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from connect_api.database import Database
+from connect_api.invitations.repository import pair_invitation
+from connect_api.policy import PairInvitation
+
+# --- computing a snapshot ---------------------------------------------------------------------
+
+# One computation at a time per member, across processes (the key's class is 9).
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended('network:' || CAST(:me AS bigint), 9))")
+_TRY_LOCK = text(
+    "SELECT pg_try_advisory_xact_lock(hashtextextended('network:' || CAST(:me AS bigint), 9))"
+)
+
+_FRESH = text("SELECT computed_at FROM network_snapshots WHERE member_id = :me")
+
+_BEGIN = text("""
+INSERT INTO network_snapshots AS s
+    (member_id, version, previous_version, computed_at, reached, connections)
+SELECT m.id, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, NULL, :now, 0,
+       m.connection_count
+FROM members m WHERE m.id = :me
+ON CONFLICT (member_id) DO UPDATE SET
+    version = greatest(s.version + 1, excluded.version),
+    previous_version = s.version,
+    computed_at = excluded.computed_at,
+    connections = excluded.connections
+RETURNING version, previous_version
+""")
+
+# Every path me -> a -> b, counted per b; those already connected to me dropped; joined with
+# the members who share a group with me; the top of both rankings kept.
+_COMPUTE = text("""
+WITH paths AS (
+    SELECT b.other_id AS id, count(*)::int AS mutuals
+    FROM connections a
+    JOIN connections b ON b.member_id = a.other_id
+    WHERE a.member_id = :me AND b.other_id <> :me
+    GROUP BY b.other_id
+),
+mates AS (
+    SELECT h.member_id AS id, count(*)::int AS shared
+    FROM group_members g
+    JOIN group_members h ON h.group_id = g.group_id
+    WHERE g.member_id = :me AND h.member_id <> :me
+    GROUP BY h.member_id
+),
+scored AS MATERIALIZED (
+    SELECT coalesce(p.id, g.id) AS id, coalesce(p.mutuals, 0) AS mutuals,
+           coalesce(g.shared, 0) AS shared,
+           :w_mutual * coalesce(p.mutuals, 0) + :w_group * coalesce(g.shared, 0) AS score
+    FROM paths p
+    FULL JOIN mates g ON g.id = p.id
+    WHERE NOT EXISTS (SELECT 1 FROM connections c
+                      WHERE c.member_id = :me AND c.other_id = coalesce(p.id, g.id))
+),
+listed AS (
+    SELECT id FROM scored WHERE mutuals > 0 ORDER BY mutuals DESC, id LIMIT :k
+),
+ranked AS (
+    SELECT id FROM scored ORDER BY score DESC, mutuals DESC, id LIMIT :k
+),
+written AS (
+    INSERT INTO network_candidates
+        (member_id, version, candidate_id, mutuals, shared_groups, score, listed)
+    SELECT :me, :version, s.id, s.mutuals, s.shared, s.score, l.id IS NOT NULL
+    FROM scored s
+    LEFT JOIN listed l ON l.id = s.id
+    LEFT JOIN ranked r ON r.id = s.id
+    WHERE l.id IS NOT NULL OR r.id IS NOT NULL
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM scored WHERE mutuals > 0) AS reached,
+       (SELECT count(*) FROM written) AS kept
+""")
+
+_FINISH = text("UPDATE network_snapshots SET reached = :reached WHERE member_id = :me")
+_DROP_OLD = text("DELETE FROM network_candidates WHERE member_id = :me AND version < :keep")
+
+
+@dataclass(frozen=True)
+class Computed:
+    version: int
+    reached: int
+    kept: int
+
+
+async def compute(
+    session: AsyncSession,
+    me: int,
+    *,
+    now: datetime,
+    keep: int,
+    weights: tuple[int, int],
+    fresh_after: datetime | None = None,
+    wait: bool = True,
+) -> Computed | None:
+    """Compute ``me``'s snapshot again. ``None`` when there is no such member, when another
+    process is computing it and ``wait`` is false, or when (after waiting for one) it was
+    computed after ``fresh_after`` meanwhile."""
+    locked = await session.scalar(_LOCK if wait else _TRY_LOCK, {"me": me})
+    if not wait and not locked:
+        return None
+    if fresh_after is not None:
+        at = await session.scalar(_FRESH, {"me": me})
+        if at is not None and at > fresh_after:
+            return None
+    row = (await session.execute(_BEGIN, {"me": me, "now": now})).one_or_none()
+    if row is None:
+        return None
+    version, previous = int(row[0]), row[1]
+    reached, kept = (
+        await session.execute(
+            _COMPUTE,
+            {
+                "me": me,
+                "version": version,
+                "k": keep,
+                "w_mutual": weights[0],
+                "w_group": weights[1],
+            },
+        )
+    ).one()
+    await session.execute(_FINISH, {"me": me, "reached": int(reached)})
+    if previous is not None:
+        await session.execute(_DROP_OLD, {"me": me, "keep": int(previous)})
+    return Computed(version, int(reached), int(kept))
+
+
+async def due(
+    session: AsyncSession, *, min_connections: int, older_than: datetime, limit: int
+) -> list[int]:
+    """Members with at least ``min_connections`` whose snapshot is missing or older than
+    ``older_than``, the oldest first."""
+    rows = await session.execute(
+        text("""
+            SELECT m.id FROM members m
+            LEFT JOIN network_snapshots s ON s.member_id = m.id
+            WHERE m.connection_count >= :min AND m.connection_count > 0
+              AND (s.computed_at IS NULL OR s.computed_at < :older_than)
+            ORDER BY s.computed_at NULLS FIRST, m.id
+            LIMIT :limit
+        """),
+        {"min": min_connections, "older_than": older_than, "limit": limit},
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def everyone(session: AsyncSession) -> list[int]:
+    rows = await session.execute(
+        text(
+            """SELECT id FROM members
+               WHERE connection_count > 0 OR id IN (SELECT member_id FROM group_members)
+               ORDER BY id"""
+        )
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def purge(session: AsyncSession, *, older_than: datetime, below_connections: int) -> int:
+    """Forget the snapshots of members the background refresh does not keep that nobody has
+    asked for since ``older_than``; how many."""
+    rows = await session.execute(
+        text("""
+            WITH gone AS (
+                DELETE FROM network_snapshots
+                WHERE computed_at < :older_than AND connections < :below
+                RETURNING member_id
+            ),
+            rows AS (
+                DELETE FROM network_candidates n USING gone g WHERE n.member_id = g.member_id
+            )
+            SELECT count(*) FROM gone
+        """),
+        {"older_than": older_than, "below": below_connections},
+    )
+    return int(rows.scalar_one())
+
+
+# --- dismissals -------------------------------------------------------------------------------
+
+_DISMISS = text("""
+INSERT INTO suggestion_dismissals (member_id, dismissed_id, until)
+VALUES (:me, :them, :until)
+ON CONFLICT (member_id, dismissed_id) DO UPDATE SET until = excluded.until
+""")
+
+
+async def dismiss(session: AsyncSession, me: int, them: int, until: datetime) -> None:
+    await session.execute(_DISMISS, {"me": me, "them": them, "until": until})
+
+
+# --- the second degree ------------------------------------------------------------------------
+
+SECOND_DEGREE = """
+WITH me AS MATERIALIZED (
+    SELECT m.id, s.version, s.previous_version, s.computed_at, s.reached
+    FROM members m
+    LEFT JOIN network_snapshots s ON s.member_id = m.id
+    WHERE m.id = $1
+)
+SELECT me.version, me.previous_version, me.computed_at, me.reached,
+       t.id, t.handle, t.display_name, t.headline, n.mutuals
+FROM me
+LEFT JOIN LATERAL (
+    SELECT n.candidate_id, n.mutuals
+    FROM network_candidates n
+    WHERE n.member_id = $1
+      AND n.version = coalesce($2::bigint, me.version)
+      AND n.listed
+      AND ($3::int IS NULL OR n.mutuals < $3
+           OR (n.mutuals = $3 AND n.candidate_id > $4::bigint))
+      AND (SELECT true FROM connections c
+           WHERE c.member_id = $1 AND c.other_id = n.candidate_id) IS NULL
+      AND (SELECT true FROM blocks b
+           WHERE b.blocker_id = $1 AND b.blocked_id = n.candidate_id) IS NULL
+      AND (SELECT true FROM blocks b
+           WHERE b.blocker_id = n.candidate_id AND b.blocked_id = $1) IS NULL
+    ORDER BY n.mutuals DESC, n.candidate_id
+    LIMIT $5
+) n ON true
+LEFT JOIN members t ON t.id = n.candidate_id
+ORDER BY n.mutuals DESC, n.candidate_id
+"""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: int
+    previous_version: int | None
+    computed_at: datetime
+    reached: int
+
+
+@dataclass(frozen=True)
+class Reached:
+    id: int
+    handle: str
+    display_name: str
+    headline: str | None
+    mutuals: int
+
+
+async def second_degree(
+    db: Database,
+    me: int,
+    *,
+    version: int | None,
+    after: tuple[int, int] | None,
+    limit: int,
+) -> tuple[Snapshot | None, list[Reached]] | None:
+    """One page of the snapshot ``version`` (default: the current one); ``None`` when the
+    caller's member row does not exist, a ``None`` snapshot when there is none yet."""
+    rows = await db.fetch(
+        SECOND_DEGREE,
+        me,
+        version,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    if not rows:
+        return None
+    first = rows[0]
+    snap = Snapshot(first[0], first[1], first[2], first[3]) if first[0] is not None else None
+    return snap, [Reached(r[4], r[5], r[6], r[7], r[8]) for r in rows if r[4] is not None]
+
+
+# --- suggestions ------------------------------------------------------------------------------
+
+# A batch of the best-scored candidates the cheap checks leave (connected, blocked, dismissed),
+# each with what the invitation rule needs (the pair's invitations, the candidate's count), the
+# live mutual count and shared groups, and a preview of three mutual connections. Each count
+# walks the side with fewer connections and probes the other's primary key.
+SUGGESTIONS = """
+WITH me AS MATERIALIZED (
+    SELECT m.id, m.connection_count, s.version, s.computed_at
+    FROM members m
+    LEFT JOIN network_snapshots s ON s.member_id = m.id
+    WHERE m.id = $1
+),
+cand AS MATERIALIZED (
+    SELECT n.candidate_id, n.score, n.mutuals
+    FROM me, network_candidates n
+    WHERE n.member_id = $1 AND n.version = me.version
+      AND ($4::int IS NULL OR n.score < $4
+           OR (n.score = $4 AND n.mutuals < $5::int)
+           OR (n.score = $4 AND n.mutuals = $5::int AND n.candidate_id > $6::bigint))
+      AND (SELECT true FROM connections c
+           WHERE c.member_id = $1 AND c.other_id = n.candidate_id) IS NULL
+      AND (SELECT true FROM blocks b
+           WHERE b.blocker_id = $1 AND b.blocked_id = n.candidate_id) IS NULL
+      AND (SELECT true FROM blocks b
+           WHERE b.blocker_id = n.candidate_id AND b.blocked_id = $1) IS NULL
+      AND (SELECT true FROM suggestion_dismissals d
+           WHERE d.member_id = $1 AND d.dismissed_id = n.candidate_id AND d.until > $2) IS NULL
+    ORDER BY n.score DESC, n.mutuals DESC, n.candidate_id
+    LIMIT $3
+)
+SELECT me.version, me.computed_at,
+       t.id, t.handle, t.display_name, t.headline, t.connection_count,
+       c.score, c.mutuals AS ranked_mutuals, f.mutual, f.shared_groups, f.preview, f.history
+FROM me
+LEFT JOIN cand c ON true
+LEFT JOIN members t ON t.id = c.candidate_id
+LEFT JOIN LATERAL (
+    SELECT
+        CASE WHEN me.connection_count * 8 < t.connection_count THEN (
+                SELECT count(*) FROM connections a
+                WHERE a.member_id = $1
+                  AND (SELECT true FROM connections b
+                       WHERE b.member_id = t.id AND b.other_id = a.other_id))
+             WHEN t.connection_count * 8 < me.connection_count THEN (
+                SELECT count(*) FROM connections b
+                WHERE b.member_id = t.id
+                  AND (SELECT true FROM connections a
+                       WHERE a.member_id = $1 AND a.other_id = b.other_id))
+             ELSE (
+                SELECT count(*) FROM connections a
+                JOIN connections b ON b.other_id = a.other_id
+                WHERE a.member_id = $1 AND b.member_id = t.id)
+        END AS mutual,
+        (SELECT count(*) FROM group_members g
+         WHERE g.member_id = $1
+           AND (SELECT true FROM group_members h
+                WHERE h.group_id = g.group_id AND h.member_id = t.id)) AS shared_groups,
+        ARRAY(
+            SELECT ROW(p.id, p.handle, p.display_name, p.headline)
+            FROM members p
+            WHERE p.id = ANY(
+                CASE WHEN me.connection_count <= t.connection_count THEN ARRAY(
+                        SELECT a.other_id FROM connections a
+                        WHERE a.member_id = $1
+                          AND (SELECT true FROM connections b
+                               WHERE b.member_id = t.id AND b.other_id = a.other_id)
+                        ORDER BY a.other_id LIMIT 3)
+                     ELSE ARRAY(
+                        SELECT b.other_id FROM connections b
+                        WHERE b.member_id = t.id
+                          AND (SELECT true FROM connections a
+                               WHERE a.member_id = $1 AND a.other_id = b.other_id)
+                        ORDER BY b.other_id LIMIT 3)
+                END)
+            ORDER BY p.id
+        ) AS preview,
+        ARRAY(
+            SELECT ROW(i.id, i.inviter_id, i.status::text, i.decline_reason::text,
+                       i.created_at, i.expires_at, i.responded_at)
+            FROM invitations i
+            WHERE (i.inviter_id = $1 AND i.invitee_id = t.id)
+               OR (i.inviter_id = t.id AND i.invitee_id = $1)
+            ORDER BY i.created_at DESC, i.id DESC
+        ) AS history
+    WHERE t.id IS NOT NULL
+) f ON true
+ORDER BY c.score DESC, c.mutuals DESC, c.candidate_id
+"""
+
+
+@dataclass(frozen=True)
+class Preview:
+    id: int
+    handle: str
+    display_name: str
+    headline: str | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    handle: str
+    display_name: str
+    headline: str | None
+    connection_count: int
+    score: int
+    ranked_mutuals: int  # as counted in the snapshot: the batch's keyset position
+    mutual_connections: int  # as of now
+    shared_groups: int  # as of now
+    preview: tuple[Preview, ...]
+    history: tuple[PairInvitation, ...]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    version: int | None
+    computed_at: datetime | None
+    candidates: list[Candidate]
+
+
+def _preview(row: Sequence[Any]) -> Preview:
+    return Preview(row[0], row[1], row[2], row[3])
+
+
+async def suggestions(
+    db: Database,
+    me: int,
+    *,
+    now: datetime,
+    batch: int,
+    after: tuple[int, int, int] | None,
+) -> Ranking | None:
+    """The next ``batch`` candidates of the current snapshot after ``after`` (score, mutuals,
+    id); ``None`` when the caller's member row does not exist."""
+    rows = await db.fetch(
+        SUGGESTIONS,
+        me,
+        now,
+        batch,
+        after[0] if after else None,
+        after[1] if after else None,
+        after[2] if after else None,
+    )
+    if not rows:
+        return None
+    first = rows[0]
+    out = [
+        Candidate(
+            id=r[2],
+            handle=r[3],
+            display_name=r[4],
+            headline=r[5],
+            connection_count=r[6],
+            score=r[7],
+            ranked_mutuals=r[8],
+            mutual_connections=int(r[9]),
+            shared_groups=int(r[10]),
+            preview=tuple(_preview(p) for p in r[11]),
+            history=tuple(pair_invitation(h) for h in r[12]),
+        )
+        for r in rows
+        if r[2] is not None
+    ]
+    return Ranking(first[0], first[1], out)

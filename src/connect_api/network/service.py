@@ -1,0 +1,263 @@
+"""The network around a member: the second degree, and people they may know.
+
+Both are read from the member's snapshot (see ``repository``). A first page finds the
+snapshot missing or older than ``CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS`` and computes it
+first; members with at least ``CONNECT_API_NETWORK_REFRESH_MIN_CONNECTIONS`` connections (whose
+computation takes the longest) are kept fresh by the background refresh instead, so their first
+page does not wait for it.
+
+Suggestions rank by a score, ``2 * mutual connections + shared groups`` (a shared group weighs
+half a mutual connection; ties by mutual connections, then id). Whatever the snapshot says,
+every suggestion is checked at read time: not the member, not connected, no block either way,
+not dismissed, still a member, and :func:`policy.suggestion_refusal` (the invitation rule
+itself) has nothing against the pair: no pending invitation either way, no cooldown, no
+`dont_know`/`spam` bar, the candidate not at the cap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from connect_api import policy
+from connect_api.context import AppContext
+from connect_api.errors import NotFound
+from connect_api.members.access import member_gone, visible_member
+from connect_api.network import repository as network
+from connect_api.pagination import InvalidCursor
+
+log = logging.getLogger("connect_api.network")
+
+# The suggestion score: 2 per mutual connection, 1 per shared group.
+SCORE_WEIGHTS = (2, 1)
+
+
+class CursorExpired(InvalidCursor):
+    """The list was computed again since this cursor was handed out; start again."""
+
+    code = "cursor_expired"
+
+
+class NotSuggestible(NotFound):
+    """You can't dismiss yourself."""
+
+
+@dataclass(frozen=True)
+class SecondDegreePage:
+    computed_at: datetime
+    reached: int
+    listed_at_most: int
+    items: list[network.Reached]
+    version: int
+    next_after: tuple[int, int] | None  # (mutuals, id) of the last item, when there is more
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    computed_at: datetime
+    items: list[network.Candidate]
+
+
+async def _compute(
+    session: AsyncSession,
+    ctx: AppContext,
+    member_id: int,
+    *,
+    fresh_after: datetime | None = None,
+    wait: bool = True,
+    unbounded: bool = False,
+) -> network.Computed | None:
+    if unbounded:  # the refresh: a member at the cap takes seconds, not the request limit
+        await session.execute(text("SET LOCAL statement_timeout = 0"))
+    return await network.compute(
+        session,
+        member_id,
+        now=ctx.clock.now(),
+        keep=ctx.settings.network_candidates_max,
+        weights=SCORE_WEIGHTS,
+        fresh_after=fresh_after,
+        wait=wait,
+    )
+
+
+async def _ensure_fresh(ctx: AppContext, member_id: int, computed_at: datetime | None) -> bool:
+    """Compute the snapshot when it is missing or past its time; whether it was."""
+    now = ctx.clock.now()
+    cutoff = now - ctx.settings.network_snapshot_ttl
+    if computed_at is not None and computed_at > cutoff:
+        return False
+    await ctx.db.run(
+        _compute, ctx, member_id, fresh_after=computed_at or datetime.min.replace(tzinfo=now.tzinfo)
+    )
+    return True
+
+
+async def second_degree(
+    ctx: AppContext,
+    caller_id: int,
+    *,
+    limit: int,
+    cursor: tuple[int, int, int] | None,
+) -> SecondDegreePage:
+    version = cursor[0] if cursor else None
+    after = (cursor[1], cursor[2]) if cursor else None
+    for attempt in range(2):
+        found = await network.second_degree(
+            ctx.db, caller_id, version=version, after=after, limit=limit + 1
+        )
+        if found is None:
+            raise member_gone()
+        snap, rows = found
+        if cursor is not None:
+            if snap is None or cursor[0] not in (snap.version, snap.previous_version):
+                raise CursorExpired(
+                    "Your network was computed again since this cursor was handed out; "
+                    "start again without `cursor`."
+                )
+            break
+        if attempt == 0 and await _ensure_fresh(ctx, caller_id, snap.computed_at if snap else None):
+            continue
+        break
+    assert snap is not None
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return SecondDegreePage(
+        computed_at=snap.computed_at,
+        reached=snap.reached,
+        listed_at_most=ctx.settings.network_candidates_max,
+        items=rows,
+        version=version if version is not None else snap.version,
+        next_after=(rows[-1].mutuals, rows[-1].id) if more and rows else None,
+    )
+
+
+async def suggestions(ctx: AppContext, caller_id: int, *, limit: int) -> Suggestions:
+    rules, now = ctx.settings.policy, ctx.clock.now()
+    # Most batches are all kept: the checks of the statement leave few the rule refuses, and
+    # each candidate in a batch costs its live counts.
+    batch = limit + max(5, limit // 4)
+    picked: list[network.Candidate] = []
+    after: tuple[int, int, int] | None = None
+    computed_at: datetime | None = None
+    refreshed = False
+    while True:
+        found = await network.suggestions(ctx.db, caller_id, now=now, batch=batch, after=after)
+        if found is None:
+            raise member_gone()
+        if after is None and not refreshed:
+            refreshed = True
+            if await _ensure_fresh(ctx, caller_id, found.computed_at):
+                continue
+        computed_at = found.computed_at
+        for c in found.candidates:
+            pair = policy.summarize_pair(c.history, inviter_id=caller_id, connected=False, now=now)
+            refusal = policy.suggestion_refusal(
+                member_id=caller_id,
+                candidate_id=c.id,
+                candidate_connection_count=c.connection_count,
+                pair=pair,
+                now=now,
+                rules=rules,
+            )
+            if refusal is None:
+                picked.append(c)
+                if len(picked) == limit:
+                    break
+        if len(picked) == limit or len(found.candidates) < batch:
+            break
+        last = found.candidates[-1]
+        after = (last.score, last.ranked_mutuals, last.id)
+        batch = min(100, batch * 2)
+    assert computed_at is not None
+    return Suggestions(computed_at=computed_at, items=picked)
+
+
+async def dismiss(session: AsyncSession, ctx: AppContext, caller_id: int, member_id: int) -> None:
+    """Hide ``member_id`` from the caller's suggestions for the dismissal period (again from
+    now, when already hidden)."""
+    if member_id == caller_id:
+        await visible_member(session, caller_id, member_id)  # a caller who is gone: 401
+        raise NotSuggestible("You are never among your own suggestions.")
+    await visible_member(session, caller_id, member_id)
+    now = ctx.clock.now()
+    await network.dismiss(session, caller_id, member_id, now + ctx.settings.suggestion_dismissal)
+
+
+# --- refresh ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    members: int
+    seconds: float
+    slowest: float
+    purged: int
+
+
+async def refresh(
+    ctx: AppContext,
+    *,
+    members: list[int] | None = None,
+    everyone: bool = False,
+    due_only: bool = False,
+    stop: asyncio.Event | None = None,
+) -> RefreshReport:
+    """Compute the snapshots of ``members``, of every member (``everyone``), or of the members
+    the background keeps fresh (at least ``network_refresh_min_connections``): all of them, or
+    with ``due_only`` those whose snapshot is older than ``network_refresh_seconds``. Then forget
+    the snapshots nobody asked for in two lifetimes. One transaction per member."""
+    settings = ctx.settings
+    started = time.perf_counter()
+    now = ctx.clock.now()
+    if members is None:
+        if everyone:
+            members = await ctx.db.run(network.everyone)
+        else:
+            older = now - timedelta(seconds=settings.network_refresh_seconds) if due_only else now
+            members = await ctx.db.run(
+                network.due,
+                min_connections=settings.network_refresh_min_connections,
+                older_than=older,
+                limit=100_000,
+            )
+    done, slowest = 0, 0.0
+    for member_id in members:
+        if stop is not None and stop.is_set():
+            break
+        t0 = time.perf_counter()
+        # Another process computing the same member: leave it to them.
+        computed = await ctx.db.run(_compute, ctx, member_id, wait=False, unbounded=True)
+        slowest = max(slowest, time.perf_counter() - t0)
+        done += computed is not None
+    purged = await ctx.db.run(
+        network.purge,
+        older_than=now - 2 * settings.network_snapshot_ttl,
+        below_connections=settings.network_refresh_min_connections,
+    )
+    return RefreshReport(done, time.perf_counter() - started, slowest, purged)
+
+
+async def run_refresher(ctx: AppContext, stop: asyncio.Event) -> None:
+    """`serve`'s (or `worker`'s) background refresh: every ``network_refresh_seconds``, the
+    snapshots of members with many connections that are due."""
+    while not stop.is_set():
+        try:
+            report = await refresh(ctx, due_only=True, stop=stop)
+            if report.members:
+                log.info(
+                    "network refresh: %d members in %.1f s (slowest %.1f s)",
+                    report.members,
+                    report.seconds,
+                    report.slowest,
+                )
+        except Exception:
+            log.exception("network refresh failed; will retry")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), ctx.settings.network_refresh_seconds)
