@@ -53,6 +53,7 @@ from datetime import datetime
 
 from connect_api.database import Database
 from connect_api.invitations.repository import pair_invitation
+from connect_api.models import InvitePolicy
 from connect_api.policy import InviterFacts, PairInvitation
 from connect_api.relationships.mutuals import MUTUAL_COUNT, mutual_tally
 
@@ -74,7 +75,7 @@ WITH me AS MATERIALIZED (
     WHERE m.id = $1
 ),
 them AS MATERIALIZED (
-    SELECT t.id, t.connection_count, u.ord
+    SELECT t.id, t.connection_count, t.invite_policy, t.follow_first, u.ord
     FROM unnest($2::bigint[]) WITH ORDINALITY AS u(id, ord)
     JOIN members t ON t.id = u.id
     WHERE t.id <> $1
@@ -120,7 +121,7 @@ SELECT me.connection_count, me.restricted_until, me.pending, me.oldest_expiry,
                             LIMIT 1)
                   END)
        END AS third,
-       f.firsts, t.ord
+       f.firsts, t.invite_policy, t.follow_first, t.ord
 FROM me
 LEFT JOIN them t ON true
 LEFT JOIN LATERAL (
@@ -156,7 +157,8 @@ SELECT r.connection_count, r.restricted_until, r.pending, r.oldest_expiry, r.rec
            SELECT ROW(m.id, m.handle, m.display_name, m.headline)
            FROM members m
            WHERE m.id = ANY (ARRAY(SELECT DISTINCT u.id FROM r, unnest(r.firsts) AS u(id))))
-       END AS people
+       END AS people,
+       r.invite_policy, r.follow_first
 FROM r
 ORDER BY r.ord
 """.format(  # noqa: S608 - every piece is a constant of this module; values are parameters
@@ -185,6 +187,8 @@ class PairFacts:
     history: tuple[PairInvitation, ...]  # every invitation between the two, newest first
     third_degree: bool  # only looked for when neither connected nor with a mutual
     preview: tuple[PreviewMember, ...]  # the first mutual connections in name order
+    invite_policy: InvitePolicy  # their controls (spec 2.13)
+    follow_first: bool
 
 
 async def look_up(
@@ -222,5 +226,7 @@ async def look_up(
             history=tuple(pair_invitation(h) for h in r[12]),
             third_degree=bool(r[13]),
             preview=tuple(people[i] for i in r[14] or ()),
+            invite_policy=InvitePolicy(r[16]),
+            follow_first=r[17],
         )
     return caller, pairs
