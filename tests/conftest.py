@@ -25,9 +25,7 @@ from connect_api.clock import ManualClock
 from connect_api.config import PolicySettings, Settings
 from connect_api.context import AppContext
 from connect_api.database import start_embedded
-from tests.helpers import Api, Receiver, receiving
-
-JWT_SECRET = "test-secret-" + "x" * 52  # 64 bytes: long enough for HS512 too
+from tests.helpers import JWT_SECRET, Api, Receiver, receiving
 
 
 def _server_url() -> str | None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -18,6 +19,34 @@ from connect_api.clock import ManualClock
 from connect_api.context import AppContext
 
 _handles = itertools.count(1)
+
+
+JWT_SECRET = "test-secret-" + "x" * 52  # 64 bytes: long enough for HS512 too
+
+# What every `connect-api serve` or `worker` a test starts runs with, unless the test says
+# otherwise: the test secret, quiet logs, and no background jobs, drain or request limits.
+_SERVE_DEFAULTS = {
+    "jwt_secret": JWT_SECRET,
+    "log_level": "warning",
+    "expiry_sweep_seconds": "0",
+    "webhook_dispatch_seconds": "0",
+    "drain_seconds": "0",
+    "rate_limits_enabled": "false",
+}
+
+
+def serve_env(database_url: str | None, **settings: str) -> dict[str, str]:
+    """The environment of a service process a test starts: this one's, on ``database_url``
+    (``None``: the embedded PostgreSQL of the ``data_dir`` setting), with the defaults above
+    and ``settings`` over them (setting names without the ``CONNECT_API_`` prefix)."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CONNECT_API_DATABASE_URL")
+    }
+    if database_url is not None:
+        env["CONNECT_API_DATABASE_URL"] = database_url
+    for name, value in (_SERVE_DEFAULTS | settings).items():
+        env["CONNECT_API_" + name.upper()] = value
+    return env
 
 
 class As:
@@ -239,3 +268,23 @@ async def receiving(delay: float = 0) -> AsyncIterator[tuple[Receiver, str]]:
     finally:
         server.should_exit = True
         await task
+
+
+def export_scope(token: str, query: bytes = b"") -> dict[str, Any]:
+    """The ASGI scope of a `GET /v1/me/export` by the holder of ``token``, for tests that drive
+    the app directly to read (or not read) the download at their own pace."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/v1/me/export",
+        "raw_path": b"/v1/me/export",
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {token}".encode())],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+        "state": {},
+    }

@@ -141,3 +141,29 @@ def test_floor_second_degree_ranks_like_a_count() -> None:
         }
         ranked = sorted(counts.items(), key=lambda p: (-p[1], p[0]))
         assert floor_second_degree(graph, v, 20) == (ranked[:20], len(counts)), v
+
+
+def test_floor_mutual_pages_are_the_intersection_in_name_order() -> None:
+    from bench.scale.harness import floor_mutual_page
+
+    rng = random.Random(11)
+    n = 300
+    adjacency: dict[int, set[int]] = {v: set() for v in range(1, n + 1)}
+    for _ in range(4_000):
+        a, b = rng.randrange(1, n + 1), rng.randrange(1, n + 1)
+        if a != b:
+            adjacency[a].add(b)
+            adjacency[b].add(a)
+    pairs = [(a, b) for a, others in adjacency.items() for b in others]
+    graph = Graph.from_pairs(
+        np.array([a for a, _ in pairs], dtype=np.int64),
+        np.array([b for _, b in pairs], dtype=np.int64),
+    )
+    names = {v: rng.choice("abc") for v in adjacency}  # many ties: id decides
+    order = sorted(adjacency, key=lambda v: (names[v], v))
+    place = np.full(graph.size, np.iinfo(np.int64).max, dtype=np.int64)
+    place[np.array(order)] = np.arange(len(order))
+    for v in range(1, 40):
+        for t in range(40, 80):
+            both = sorted(adjacency[v] & adjacency[t], key=lambda m: (names[m], m))
+            assert floor_mutual_page(graph, place, v, t, 5) == (len(both), both[:5])

@@ -8,7 +8,6 @@ import contextlib
 import json
 import logging
 import math
-import os
 import re
 import socket
 import time
@@ -33,8 +32,7 @@ from connect_api.database import Database, ReadPoolExhausted, make_engine, make_
 from connect_api.events import repository as events_repository
 from connect_api.logs import RequestIdFilter
 from connect_api.serving import limited_protocol
-from tests.conftest import JWT_SECRET
-from tests.helpers import Api, problem
+from tests.helpers import Api, export_scope, problem, serve_env
 from tests.test_processes import _free_port, _serve, _wait_ready
 
 log = logging.getLogger("connect_api.test")
@@ -376,21 +374,7 @@ def stalled_export(application: FastAPI, token: str) -> asyncio.Task[None]:
             reading.set()
             await asyncio.Event().wait()  # and never takes the bytes
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/v1/me/export",
-        "raw_path": b"/v1/me/export",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {token}".encode())],
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-        "state": {},
-    }
+    scope = export_scope(token)
     task = asyncio.ensure_future(application(scope, receive, send))
     task.reading = reading  # type: ignore[attr-defined]
     return task
@@ -519,15 +503,7 @@ async def test_metrics_can_need_a_token(
 def test_serve_logs_json_lines_with_request_ids(
     database_url: str, app: FastAPI, tmp_path: Path
 ) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-        "CONNECT_API_DATABASE_URL": database_url,
-        "CONNECT_API_JWT_SECRET": JWT_SECRET,
-        "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
-        "CONNECT_API_WEBHOOK_DISPATCH_SECONDS": "0",
-        "CONNECT_API_DRAIN_SECONDS": "0",
-        "CONNECT_API_LOG_FORMAT": "json",
-    }
+    env = serve_env(database_url, log_level="info", log_format="json")
     port = _free_port()
     logfile = tmp_path / "serve.log"
     proc = _serve(env, port, logfile)
@@ -594,24 +570,7 @@ async def test_a_slow_export_download_is_not_cut_by_the_statement_timeout(
                 body.append(message["body"])
                 await asyncio.sleep(0.25)  # a slow reader
 
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.4"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": "/v1/me/export",
-            "raw_path": b"/v1/me/export",
-            "query_string": b"kind=connections",
-            "root_path": "",
-            "headers": [
-                (b"host", b"testserver"),
-                (b"authorization", f"Bearer {api.token(a)}".encode()),
-            ],
-            "client": ("127.0.0.1", 1),
-            "server": ("testserver", 80),
-            "state": {},
-        }
+        scope = export_scope(api.token(a), b"kind=connections")
         started = time.monotonic()
         await asyncio.wait_for(application(scope, receive, send), 60)
         assert status == [200]

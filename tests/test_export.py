@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from connect_api.exports.schemas import CSV_COLUMNS, ExportDocument, ExportKind, ExportPart
-from tests.helpers import Api, problem
+from tests.helpers import Api, export_scope, problem
 
 KINDS = [k.value for k in ExportKind]
 
@@ -309,23 +309,7 @@ async def drive(
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/v1/me/export",
-        "raw_path": b"/v1/me/export",
-        "query_string": query,
-        "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"authorization", f"Bearer {api.token(member)}".encode()),
-        ],
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-    }
+    scope = export_scope(api.token(member), query)
     try:
         await app(scope, receive, send)
     except Exception as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 import time
 from collections import Counter
@@ -23,8 +22,7 @@ from connect_api.clock import ManualClock
 from connect_api.config import Settings
 from connect_api.context import AppContext
 from connect_api.database import Database, make_engine, make_read_pool
-from tests.conftest import JWT_SECRET
-from tests.helpers import Api, problem
+from tests.helpers import Api, export_scope, problem, serve_env
 from tests.test_processes import _free_port, _serve, _wait_ready
 
 
@@ -128,7 +126,7 @@ async def test_a_stalled_download_lets_go_of_its_connection(
     application, client = small
     a, b = await api.members(2)
     await api.connect(a, b)
-    token = api.token(a).encode()
+    token = api.token(a)
     received: list[str] = []
     stalled = asyncio.Event()
 
@@ -142,21 +140,7 @@ async def test_a_stalled_download_lets_go_of_its_connection(
             stalled.set()
             await asyncio.Event().wait()  # and never takes the bytes
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/v1/me/export",
-        "raw_path": b"/v1/me/export",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"authorization", b"Bearer " + token)],
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-        "state": {},
-    }
+    scope = export_scope(token)
     # Before: this never returned, and the export kept the only pooled connection.
     await asyncio.wait_for(application(scope, receive, send), 60)
     assert stalled.is_set() and received[0] == "http.response.start"
@@ -244,22 +228,14 @@ async def test_fifty_stalled_downloads_leave_other_members_answered(
         x=exporter,
     )
     send_timeout, pool_timeout = 5.0, 2.0
-    env = {
-        **os.environ,
-        "CONNECT_API_DATABASE_URL": database_url,
-        "CONNECT_API_JWT_SECRET": JWT_SECRET,
-        "CONNECT_API_LOG_LEVEL": "warning",
-        "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
-        "CONNECT_API_WEBHOOK_DISPATCH_SECONDS": "0",
-        "CONNECT_API_RATE_LIMITS_ENABLED": "false",
-        "CONNECT_API_DRAIN_SECONDS": "0",
-        "CONNECT_API_SEND_TIMEOUT_SECONDS": str(send_timeout),
-        "CONNECT_API_DB_POOL_TIMEOUT": str(pool_timeout),
+    env = serve_env(
+        database_url,
+        send_timeout_seconds=str(send_timeout),
+        db_pool_timeout=str(pool_timeout),
         # One member may hold only two downloads at once; 50 from one member stand in here for
         # 50 members' (the pool is the subject).
-        "CONNECT_API_EXPORT_CONCURRENCY_PER_CALLER": "50",
-    }
-    env.pop("DATABASE_URL", None)
+        export_concurrency_per_caller="50",
+    )
     port = _free_port()
     proc = _serve(env, port, tmp_path / "server.log")
     url = f"http://127.0.0.1:{port}"

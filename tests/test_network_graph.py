@@ -133,7 +133,7 @@ def expected_suggestions(
             continue
         if refused(v, c, invitations.get(frozenset((v, c)), []), now, rules.cooldown):
             continue
-        mutual = sorted(now_rows.adjacency[v] & now_rows.adjacency[c])
+        mutual = now_rows.mutuals(v, c)  # the look-up's preview: name order, then id
         groups = len(now_rows.groups.get(v, set()) & now_rows.groups.get(c, set()))
         out.append((c, score[c], len(mutual), groups, mutual[:3]))
         if len(out) == limit:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import socket
 import subprocess
@@ -17,8 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import JWT_SECRET
-from tests.helpers import Api, Receiver
+from tests.helpers import Api, Receiver, serve_env
 
 
 def _free_port() -> int:
@@ -81,15 +79,11 @@ def serving_two(env: dict[str, str], tmp_path: Path) -> Iterator[list[str]]:
 @pytest.fixture
 def two_servers(database_url: str, app: object, tmp_path: Path) -> Iterator[list[str]]:
     """Two API processes on the test database (already migrated by the ``app`` fixture)."""
-    env = {
-        **os.environ,
-        "CONNECT_API_DATABASE_URL": database_url,
-        "CONNECT_API_JWT_SECRET": JWT_SECRET,
-        "CONNECT_API_LOG_LEVEL": "warning",
-        "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
-        "CONNECT_API_DRAIN_SECONDS": "0",
-        "CONNECT_API_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver is on 127.0.0.1
-    }
+    env = serve_env(
+        database_url,
+        webhook_dispatch_seconds="1",  # the processes deliver in the background
+        webhook_allow_private_targets="true",  # the receiver is on 127.0.0.1
+    )
     with serving_two(env, tmp_path) as urls:
         yield urls
 
@@ -168,16 +162,13 @@ async def test_a_worker_delivers_webhooks_beside_serve_no_dispatch(
     """`serve --no-dispatch` only serves; `connect-api worker` delivers, with no HTTP, and
     stops cleanly on SIGTERM."""
     inbox, url = receiver
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-        "CONNECT_API_DATABASE_URL": database_url,
-        "CONNECT_API_JWT_SECRET": JWT_SECRET,
-        "CONNECT_API_LOG_LEVEL": "info",
-        "CONNECT_API_DRAIN_SECONDS": "0",
-        "CONNECT_API_WEBHOOK_DISPATCH_SECONDS": "0.2",
-        "CONNECT_API_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver is on 127.0.0.1
-        "CONNECT_API_WORKER_METRICS_PORT": str(metrics_port := _free_port()),
-    }
+    env = serve_env(
+        database_url,
+        log_level="info",
+        webhook_dispatch_seconds="0.2",
+        webhook_allow_private_targets="true",  # the receiver is on 127.0.0.1
+        worker_metrics_port=str(metrics_port := _free_port()),
+    )
     assert (await api.admin.post("/v1/webhooks", json={"url": url})).status_code == 201
     a, b = await api.members(2)
     port = _free_port()

@@ -4,9 +4,9 @@ through, in one process, through Redis, and across two `serve` processes sharing
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import socket
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,8 +20,7 @@ from connect_api.app import create_app
 from connect_api.clock import ManualClock
 from connect_api.config import Settings
 from connect_api.ratelimits import cost_class
-from tests.conftest import JWT_SECRET
-from tests.helpers import Api, problem
+from tests.helpers import Api, problem, serve_env
 from tests.test_processes import serving_two
 
 REDIS = ("127.0.0.1", 6379)
@@ -58,6 +57,7 @@ async def limited(
             "rate_limits_enabled": True,
             "rate_limit_read": "20/minute",
             "rate_limit_expensive": "3/minute",
+            "rate_limit_refusal_delay_seconds": 0.2,
             "redis_url": redis_url,
         }
     )
@@ -105,6 +105,20 @@ async def test_expensive_requests_have_their_own_smaller_quota(
     assert r.status_code == 200
 
 
+async def test_a_refusal_is_held_back_and_an_answer_is_not(api: Api, limited: AsyncClient) -> None:
+    """A caller that keeps sending past its quota gets one answer per connection per delay
+    (0.2 s here): five refusals in a row on one connection take a second."""
+    flooder = await _member_of_its_own(api)
+    headers = {"Authorization": f"Bearer {api.token(flooder)}"}
+    for _ in range(20):
+        assert (await limited.get("/v1/me", headers=headers)).status_code == 200
+    started = time.monotonic()
+    for _ in range(5):
+        problem(await limited.get("/v1/me", headers=headers), 429, "rate_limited")
+    refused = time.monotonic() - started
+    assert refused >= 5 * 0.2, refused
+
+
 def test_cost_classes() -> None:
     assert cost_class("GET", "/v1/me", b"") == "read"
     assert cost_class("POST", "/v1/invitations", b"") == "write"
@@ -119,17 +133,12 @@ def test_cost_classes() -> None:
 
 @pytest.fixture
 def two_limited_servers(database_url: str, app: object, tmp_path: Path) -> Iterator[list[str]]:
-    env = {
-        **os.environ,
-        "CONNECT_API_DATABASE_URL": database_url,
-        "CONNECT_API_JWT_SECRET": JWT_SECRET,
-        "CONNECT_API_LOG_LEVEL": "warning",
-        "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
-        "CONNECT_API_DRAIN_SECONDS": "0",
-        "CONNECT_API_WEBHOOK_DISPATCH_SECONDS": "0",
-        "CONNECT_API_RATE_LIMIT_READ": "20/minute",
-        "CONNECT_API_REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/0",
-    }
+    env = serve_env(
+        database_url,
+        rate_limits_enabled="true",
+        rate_limit_read="20/minute",
+        redis_url=f"redis://{REDIS[0]}:{REDIS[1]}/0",
+    )
     with serving_two(env, tmp_path) as urls:
         yield urls
 

@@ -4,7 +4,6 @@ process stops."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 from collections import Counter
@@ -12,22 +11,15 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import JWT_SECRET
-from tests.helpers import Api
+from tests.helpers import Api, serve_env
 from tests.test_processes import _free_port, _serve, _wait_ready
 
 
 def test_sigterm_drains_before_stopping(database_url: str, app: object, tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "CONNECT_API_DATABASE_URL": database_url,
-        "CONNECT_API_JWT_SECRET": JWT_SECRET,
-        "CONNECT_API_LOG_LEVEL": "warning",
-        "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
-        "CONNECT_API_WEBHOOK_DISPATCH_SECONDS": "0",
-        "CONNECT_API_DRAIN_SECONDS": "3",
-    }
-    env.pop("DATABASE_URL", None)
+    env = serve_env(
+        database_url,
+        drain_seconds="3",
+    )
     port = _free_port()
     proc = _serve(env, port, tmp_path / "server.log")
     url = f"http://127.0.0.1:{port}"
@@ -63,19 +55,12 @@ async def test_sigterm_under_load_cuts_no_request_it_read(
     pairs = [(a, b) for i, a in enumerate(members) for b in members[i + 1 :]]
     clients = 12  # each its own pairs: an invitation is asked for once
     drain = 2.0
-    env = {
-        **os.environ,
-        "CONNECT_API_DATABASE_URL": database_url,
-        "CONNECT_API_JWT_SECRET": JWT_SECRET,
-        "CONNECT_API_LOG_LEVEL": "warning",
-        "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
-        "CONNECT_API_WEBHOOK_DISPATCH_SECONDS": "0",
-        "CONNECT_API_RATE_LIMITS_ENABLED": "false",
-        "CONNECT_API_INVITATIONS_PER_HOUR": "100000",
-        "CONNECT_API_INVITATIONS_PER_WEEK": "100000",
-        "CONNECT_API_DRAIN_SECONDS": str(drain),
-    }
-    env.pop("DATABASE_URL", None)
+    env = serve_env(
+        database_url,
+        invitations_per_hour="100000",
+        invitations_per_week="100000",
+        drain_seconds=str(drain),
+    )
     port = _free_port()
     proc = _serve(env, port, tmp_path / "server.log")
     url = f"http://127.0.0.1:{port}"

@@ -31,6 +31,7 @@ from connect_api.auth import TokenService
 from connect_api.config import Settings
 from connect_api.supervisor import Supervisor, postmaster_alive, postmaster_pid
 from tests.conftest import JWT_SECRET
+from tests.helpers import serve_env
 from tests.test_processes import _free_port
 
 MEMBERS = 48
@@ -52,25 +53,16 @@ def _tokens() -> Callable[[int], str]:
     return token
 
 
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CONNECT_API_DATABASE_URL")
-    }
-    env.update(
-        {
-            "CONNECT_API_DATA_DIR": str(tmp_path / "data"),
-            "CONNECT_API_JWT_SECRET": JWT_SECRET,
-            "CONNECT_API_LOG_LEVEL": "warning",
-            "CONNECT_API_EXPIRY_SWEEP_SECONDS": "0",
-            "CONNECT_API_WEBHOOK_DISPATCH_SECONDS": "0",
-            "CONNECT_API_RATE_LIMITS_ENABLED": "false",
-            "CONNECT_API_INVITATIONS_PER_HOUR": "100000",
-            "CONNECT_API_INVITATIONS_PER_WEEK": "100000",
-            "CONNECT_API_DRAIN_SECONDS": "0",
-        }
+def _env(tmp_path: Path, database_url: str | None = None, **settings: str) -> dict[str, str]:
+    """A service on its own embedded PostgreSQL in ``tmp_path`` (or on ``database_url``), with
+    invitation throttles out of the way of the load."""
+    return serve_env(
+        database_url,
+        data_dir=str(tmp_path / "data"),
+        invitations_per_hour="100000",
+        invitations_per_week="100000",
+        **settings,
     )
-    env.update(extra)
-    return env
 
 
 @contextlib.contextmanager
@@ -300,7 +292,7 @@ async def test_the_service_rides_out_its_database_being_killed_and_restarted(
     own_postgres: Path, tmp_path: Path
 ) -> None:
     dsn = _pg_url(own_postgres)
-    env = _env(tmp_path, CONNECT_API_DATABASE_URL=dsn)
+    env = _env(tmp_path, dsn)
     migrate = [sys.executable, "-m", "connect_api", "migrate"]
     await asyncio.to_thread(subprocess.run, migrate, env=env, check=True, capture_output=True)
     token = _tokens()
@@ -408,8 +400,8 @@ def test_an_embedded_postgres_that_cannot_come_back_fails_health_and_serve(
 ) -> None:
     env = _env(
         tmp_path,
-        CONNECT_API_EMBEDDED_RESTART_ATTEMPTS="2",
-        CONNECT_API_DRAIN_SECONDS="3",
+        embedded_restart_attempts="2",
+        drain_seconds="3",
     )
     pgdata = tmp_path / "data" / "pgdata"
     log = tmp_path / "serve.log"
@@ -442,7 +434,7 @@ def test_an_embedded_postgres_that_cannot_come_back_fails_health_and_serve(
 def test_serve_with_workers_exits_1_when_the_embedded_postgres_cannot_come_back(
     tmp_path: Path,
 ) -> None:
-    env = _env(tmp_path, CONNECT_API_EMBEDDED_RESTART_ATTEMPTS="2")
+    env = _env(tmp_path, embedded_restart_attempts="2")
     pgdata = tmp_path / "data" / "pgdata"
     log = tmp_path / "serve.log"
     try:

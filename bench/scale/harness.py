@@ -773,6 +773,19 @@ def preview_cost_row(op: str, with_: Row, without: Row) -> Row:
     )
 
 
+def floor_mutual_page(
+    graph: Graph, place: np.ndarray, v: int, t: int, limit: int = 20
+) -> tuple[int, list[int]]:
+    """The floor's answer to a first page of mutual connections: how many members ``v`` and
+    ``t`` have in common, and the ``limit`` first of them by ``place`` (each member's rank in
+    name order)."""
+    both = np.intersect1d(graph.neighbours(v), graph.neighbours(t), assume_unique=True)
+    k = min(limit, both.size)
+    first = both[np.argpartition(place[both], k - 1)[:k]] if k else both
+    first = first[np.argsort(place[first])]
+    return int(both.size), [int(m) for m in first]
+
+
 async def mutual_reads(
     h: Harness,
     svc: Service,
@@ -803,12 +816,7 @@ async def mutual_reads(
     place[np.array([r[0] for r in by_name], dtype=np.int64)] = np.arange(len(by_name))
 
     def floor_page(v: int, t: int) -> tuple[int, list[int]]:
-        both = np.intersect1d(graph.neighbours(v), graph.neighbours(t), assume_unique=True)
-        ranks = place[both]
-        k = min(20, both.size)
-        first = both[np.argpartition(ranks, k - 1)[:k]] if k else both
-        first = first[np.argsort(place[first])]
-        return int(both.size), [int(m) for m in first]
+        return floor_mutual_page(graph, place, v, t)
 
     h.phase("mutual connections: every first page against the CSR, and the floor's time")
     # Targets: a typical first page p99 ≤ 10 ms at 50/s; two members at the cap ≤ 50 ms at 10/s.

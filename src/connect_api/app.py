@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -111,6 +112,12 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_context(settings, clock, migrate=migrate, metrics=metrics) as ctx:
             app.state.ctx = ctx
+            # What start-up made (modules, the app, the schema's models: ~187,000 objects) lives
+            # as long as the process; frozen, no collection walks it again. Before, a full
+            # collection took 95-105 ms every ~300 look-ups with previews at the cap; after,
+            # collections took at most 5.6 ms and the slowest of 300 requests went from
+            # 116-120 ms to 23-28 ms (in-process, a viewer at the cap, 100 ids).
+            gc.freeze()
             jobs = background(ctx) if settings.serve_dispatch else contextlib.nullcontext()
             async with jobs:
                 yield

@@ -207,6 +207,14 @@ class Settings(BaseSettings):
     rate_limit_anonymous: str = Field(
         "60/minute", description="Requests without a valid token, per client address."
     )
+    rate_limit_refusal_delay_seconds: float = Field(
+        1,
+        ge=0,
+        le=10,
+        description="How long a request past its quota waits before its 429 (at most until "
+        "the quota frees up): a caller that keeps sending regardless gets one answer a second "
+        "per connection instead of thousands; 0: answer at once.",
+    )
     redis_url: str | None = Field(
         None,
         description="Redis for rate-limit counters shared by every process; unset: each "

@@ -8,7 +8,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from connect_api.errors import problem_response
+from connect_api.errors import UriTooLong, problem_response
 from connect_api.faults import unavailable
 from connect_api.logs import accept_request_id, request_id
 
@@ -65,8 +65,8 @@ class UrlLimit:
             raw = scope.get("raw_path") or scope["path"].encode("utf-8")
             if url_length(raw, scope.get("query_string", b"")) > self.max_bytes:
                 response = problem_response(
-                    414,
-                    "uri_too_long",
+                    UriTooLong.status,
+                    UriTooLong.code,
                     f"The request target is longer than {self.max_bytes} bytes.",
                     headers={"Connection": "close"},
                 )

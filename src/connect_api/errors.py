@@ -87,6 +87,18 @@ class BodyTooLarge(DomainError):
     status, code, title = 413, "payload_too_large", "Payload too large"
 
 
+class UriTooLong(DomainError):
+    """The request target (path and query) is longer than `CONNECT_API_MAX_URL_BYTES`."""
+
+    status, code, title = 414, "uri_too_long", "URI too long"
+
+
+class HeadersTooLarge(DomainError):
+    """The request's headers are larger than `CONNECT_API_MAX_HEADER_BYTES`."""
+
+    status, code, title = 431, "request_header_fields_too_large", "Request headers too large"
+
+
 class ServiceUnavailable(DomainError):
     """At capacity: no database connection came free in time. Retry after `Retry-After`."""
 
@@ -286,6 +298,9 @@ _DESCRIPTIONS = {
     409: "Conflicts with the current state.",
     422: "Malformed or invalid input.",
     413: "The request body is too large (`CONNECT_API_MAX_BODY_BYTES`).",
+    414: "The request target is too long (`CONNECT_API_MAX_URL_BYTES`); the connection is closed.",
+    431: "The request headers are too large (`CONNECT_API_MAX_HEADER_BYTES`); the connection "
+    "is closed.",
     429: "A limit was reached; retry after `Retry-After` seconds.",
     503: "Overloaded or the database is out of reach; retry after `Retry-After` seconds.",
 }
@@ -294,8 +309,9 @@ _DESCRIPTIONS = {
 def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the refusals an operation can give, one example per ``code``.
 
-    Every operation can answer 401 (bad token), 413 (body too large), 422 (malformed input),
-    429 (the caller's request rate limit) and 503 (overload, database out of reach).
+    Every operation can answer 401 (bad token), 413 (body too large), 414 and 431 (request
+    target or headers too large), 422 (malformed input), 429 (the caller's request rate
+    limit) and 503 (overload, database out of reach).
     """
     from connect_api.auth import InvalidToken, MissingToken  # auth depends on this module
     from connect_api.ratelimits import RateLimited
@@ -307,6 +323,8 @@ def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
         ValidationFailed,
         *errors,
         BodyTooLarge,
+        UriTooLong,
+        HeadersTooLarge,
         RateLimited,
         ServiceUnavailable,
         DatabaseUnavailable,

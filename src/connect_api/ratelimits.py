@@ -10,6 +10,7 @@ separate from the invitation throttles of the spec (section 2.5), which count in
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -98,6 +99,7 @@ class RateLimits:
         self.limiter = SlidingWindowCounterRateLimiter(
             storage_from_string(storage_uri(settings.redis_url))
         )
+        self.refusal_delay = settings.rate_limit_refusal_delay_seconds
 
     def _caller(self, scope: Scope) -> str | None:
         """``member:<id>`` for a valid token; ``None`` for none or an invalid one."""
@@ -135,8 +137,15 @@ class RateLimits:
         if allowed:
             await self.app(scope, receive, send)
             return
+        reset_at = stats.reset_time if stats else time.time() + 1
+        if self.refusal_delay > 0:
+            # A refusal costs next to nothing, so a caller that ignores it can have thousands a
+            # second and take the process from everyone else (bench.flood: a quiet member's
+            # p50 3.8 -> 59 ms with 429s answered at once). Held back, each of its connections
+            # gets one answer per delay, and waiting costs no CPU.
+            await asyncio.sleep(min(self.refusal_delay, max(0.0, reset_at - time.time())))
         window = timedelta(seconds=item.get_expiry())
-        reset = max(1, math.ceil((stats.reset_time if stats else time.time() + 1) - time.time()))
+        reset = max(1, math.ceil(reset_at - time.time()))
         headers = rate_limit_headers(
             [RateWindow(cost, item.amount, window, item.amount, timedelta(seconds=reset))],
             retry_after=timedelta(seconds=reset),

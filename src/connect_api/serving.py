@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from connect_api.errors import PROBLEM_JSON, TYPE_BASE
+from connect_api.errors import PROBLEM_JSON, TYPE_BASE, HeadersTooLarge, UriTooLong
 from connect_api.logs import new_request_id, request_id
 
 log = logging.getLogger("connect_api")
@@ -71,8 +71,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         super().on_url(url)
         if len(self.url) > self._url_limit:
             raise _Refusal(
-                414,
-                "uri_too_long",
+                UriTooLong.status,
+                UriTooLong.code,
                 f"The request target is longer than {self._url_limit} bytes.",
             )
 
@@ -88,8 +88,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def _headers_too_large(self) -> _Refusal:
         return _Refusal(
-            431,
-            "request_header_fields_too_large",
+            HeadersTooLarge.status,
+            HeadersTooLarge.code,
             f"The request headers are larger than {self._header_limit} bytes.",
         )
 

@@ -34,6 +34,8 @@ from connect_api.database import Database
 from connect_api.invitations.repository import pair_invitation
 from connect_api.models import InvitePolicy
 from connect_api.policy import PairInvitation
+from connect_api.relationships.mutuals import mutual_tally
+from connect_api.relationships.repository import PAIR_HISTORY, PREVIEW, SHARED_GROUPS
 
 # --- computing a snapshot ---------------------------------------------------------------------
 
@@ -301,8 +303,9 @@ async def second_degree(
 
 # A batch of the best-scored candidates the cheap checks leave (connected, blocked, dismissed),
 # each with what the invitation rule needs (the pair's invitations, the candidate's count), the
-# live mutual count and shared groups, and a preview of three mutual connections. Each count
-# walks the side with fewer connections and probes the other's primary key.
+# live mutual count and shared groups, and a preview of three mutual connections: the count
+# and the preview are the look-up's (`mutual_tally`: one walk, the first three in the name
+# order of `GET /v1/members/{id}/mutual-connections`), so the three reasons agree.
 SUGGESTIONS = """
 WITH me AS MATERIALIZED (
     SELECT m.id, m.connection_count, s.version, s.computed_at
@@ -337,58 +340,26 @@ LEFT JOIN cand c ON true
 LEFT JOIN members t ON t.id = c.candidate_id
 LEFT JOIN LATERAL (
     SELECT
-        CASE WHEN me.connection_count * 8 < t.connection_count THEN (
-                SELECT count(*) FROM connections a
-                WHERE a.member_id = $1
-                  AND (SELECT true FROM connections b
-                       WHERE b.member_id = t.id AND b.other_id = a.other_id))
-             WHEN t.connection_count * 8 < me.connection_count THEN (
-                SELECT count(*) FROM connections b
-                WHERE b.member_id = t.id
-                  AND (SELECT true FROM connections a
-                       WHERE a.member_id = $1 AND a.other_id = b.other_id))
-             ELSE (
-                SELECT count(*) FROM connections a
-                JOIN connections b ON b.other_id = a.other_id
-                WHERE a.member_id = $1 AND b.member_id = t.id)
-        END AS mutual,
-        (SELECT count(*) FROM group_members g
-         WHERE g.member_id = $1
-           AND (SELECT true FROM group_members h
-                WHERE h.group_id = g.group_id AND h.member_id = t.id)) AS shared_groups,
+        mu.tally[1] AS mutual,
+        {shared_groups} AS shared_groups,
         ARRAY(
             SELECT ROW(p.id, p.handle, p.display_name, p.headline)
             FROM members p
-            WHERE p.id = ANY(
-                CASE WHEN me.connection_count <= t.connection_count THEN ARRAY(
-                        SELECT a.other_id FROM connections a
-                        WHERE a.member_id = $1
-                          AND (SELECT true FROM connections b
-                               WHERE b.member_id = t.id AND b.other_id = a.other_id)
-                        ORDER BY a.other_id LIMIT 3)
-                     ELSE ARRAY(
-                        SELECT b.other_id FROM connections b
-                        WHERE b.member_id = t.id
-                          AND (SELECT true FROM connections a
-                               WHERE a.member_id = $1 AND a.other_id = b.other_id)
-                        ORDER BY b.other_id LIMIT 3)
-                END)
-            ORDER BY p.id
+            WHERE p.id = ANY (mu.tally[2:])
+            ORDER BY array_position(mu.tally[2:], p.id)
         ) AS preview,
-        ARRAY(
-            SELECT ROW(i.id, i.inviter_id, i.status::text, i.decline_reason::text,
-                       i.created_at, i.expires_at, i.responded_at)
-            FROM invitations i
-            WHERE (i.inviter_id = $1 AND i.invitee_id = t.id)
-               OR (i.inviter_id = t.id AND i.invitee_id = $1)
-            ORDER BY i.created_at DESC, i.id DESC
-        ) AS history,
+        {history} AS history,
         EXISTS (SELECT 1 FROM follows x WHERE x.follower_id = t.id AND x.followee_id = $1)
             AS followed_by
+    FROM (SELECT {tally} AS tally OFFSET 0) mu
     WHERE t.id IS NOT NULL
 ) f ON true
 ORDER BY c.score DESC, c.mutuals DESC, c.candidate_id
-"""
+""".format(  # noqa: S608 - every piece is a constant; values are parameters
+    tally=mutual_tally("$1", "t.id", "me.connection_count", "t.connection_count", PREVIEW),
+    shared_groups=SHARED_GROUPS.format(a="$1", b="t.id"),
+    history=PAIR_HISTORY.format(a="$1", b="t.id"),
+)
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,12 @@ class SecondDegreePage(BaseModel):
 
 class MutualReason(BaseModel):
     count: int = Field(description="Connections you have in common now.")
-    preview: list[MemberSummary] = Field(description="Up to three of them, by id.", max_length=3)
+    preview: list[MemberSummary] = Field(
+        description="Up to three of them: the first of "
+        "`GET /v1/members/{id}/mutual-connections` (display name, then id), as in the "
+        "relationships look-up.",
+        max_length=3,
+    )
 
 
 class SuggestionReasons(BaseModel):

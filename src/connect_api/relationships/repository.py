@@ -32,7 +32,7 @@ The probes are written as scalar subqueries everywhere for the same reason: writ
   primary key, or the two name-ordered ranges merge-joined between sides of like size),
   counts them and gathers them in that order (``array_agg(… ORDER BY name key, id)`` over an
   input already in it: the plan has no sort) to keep the first three ids. The members so
-  named are read from ``members`` once for the whole look-up (``people``, on the first row),
+  named are read from ``members`` once for the whole look-up (four arrays on the first row),
   however many previews name them. Counting first and then walking again for three names
   cost 30-50% more for 100 ids; one walk costs 8-25% more than no preview, most of it the
   name-ordered walk and the ``members`` reads. Without the preview the count is
@@ -60,6 +60,23 @@ from connect_api.relationships.mutuals import MUTUAL_COUNT, mutual_tally
 # How many mutual connections the look-up names per member: the first in the order of
 # `GET /v1/members/{id}/mutual-connections` (display name as PostgreSQL lowers it, then id).
 PREVIEW = 3
+
+# The number of groups ``{a}`` and ``{b}`` share: ``{a}``'s memberships, each probed in ``{b}``'s.
+SHARED_GROUPS = """(SELECT count(*) FROM group_members g
+         WHERE g.member_id = {a}
+           AND (SELECT true FROM group_members h
+                WHERE h.group_id = g.group_id AND h.member_id = {b}))"""
+
+# Every invitation between ``{a}`` and ``{b}``, either way, newest first, as the rows
+# ``invitations.repository.pair_invitation`` reads: what the invitation rule needs of the pair.
+PAIR_HISTORY = """ARRAY(
+            SELECT ROW(i.id, i.inviter_id, i.status::text, i.decline_reason::text,
+                       i.created_at, i.expires_at, i.responded_at)
+            FROM invitations i
+            WHERE (i.inviter_id = {a} AND i.invitee_id = {b})
+               OR (i.inviter_id = {b} AND i.invitee_id = {a})
+            ORDER BY i.created_at DESC, i.id DESC
+        )"""
 
 LOOK_UP = """
 WITH me AS MATERIALIZED (
@@ -133,41 +150,33 @@ LEFT JOIN LATERAL (
         EXISTS (SELECT 1 FROM follows x WHERE x.follower_id = t.id AND x.followee_id = $1)
             AS followed_by,
         CASE WHEN $6 THEN mu.tally[1] ELSE {count} END AS mutual, mu.tally[2:] AS firsts,
-        (SELECT count(*) FROM group_members g
-         WHERE g.member_id = $1
-           AND (SELECT true FROM group_members h
-                WHERE h.group_id = g.group_id AND h.member_id = t.id))
-            AS shared_groups,
-        ARRAY(
-            SELECT ROW(i.id, i.inviter_id, i.status::text, i.decline_reason::text,
-                       i.created_at, i.expires_at, i.responded_at)
-            FROM invitations i
-            WHERE (i.inviter_id = $1 AND i.invitee_id = t.id)
-               OR (i.inviter_id = t.id AND i.invitee_id = $1)
-            ORDER BY i.created_at DESC, i.id DESC
-        ) AS history
+        {shared_groups} AS shared_groups,
+        {history} AS history
     FROM (SELECT CASE WHEN $6 THEN {tally} END AS tally OFFSET 0) mu
     WHERE t.id IS NOT NULL
 ) f ON true
 )
 SELECT r.connection_count, r.restricted_until, r.pending, r.oldest_expiry, r.recent_sends,
        r.them_id, r.them_connections, r.connected_at, r.following, r.followed_by, r.mutual,
-       r.shared_groups, r.history, r.third, r.firsts,
-       CASE WHEN row_number() OVER (ORDER BY r.ord) = 1 THEN ARRAY(
-           SELECT ROW(m.id, m.handle, m.display_name, m.headline)
-           FROM members m
-           WHERE m.id = ANY (ARRAY(SELECT DISTINCT u.id FROM r, unnest(r.firsts) AS u(id))))
-       END AS people,
+       r.shared_groups, r.history, r.third, r.firsts, p.ids, p.handles, p.names, p.headlines,
        r.invite_policy, r.follow_first
 FROM r
+LEFT JOIN (
+    SELECT array_agg(m.id) AS ids, array_agg(m.handle) AS handles,
+           array_agg(m.display_name) AS names, array_agg(m.headline) AS headlines
+    FROM members m
+    WHERE m.id = ANY (ARRAY(SELECT DISTINCT u.id FROM r, unnest(r.firsts) AS u(id)))
+) p ON r.ord IS NOT DISTINCT FROM (SELECT min(r.ord) FROM r)
 ORDER BY r.ord
 """.format(  # noqa: S608 - every piece is a constant of this module; values are parameters
     count=MUTUAL_COUNT.format(a="$1", b="t.id", na="me.connection_count", nb="t.connection_count"),
     tally=mutual_tally("$1", "t.id", "me.connection_count", "t.connection_count", PREVIEW),
+    shared_groups=SHARED_GROUPS.format(a="$1", b="t.id"),
+    history=PAIR_HISTORY.format(a="$1", b="t.id"),
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PreviewMember:
     id: int
     handle: str
@@ -210,7 +219,14 @@ async def look_up(
     first = rows[0]
     caller = InviterFacts(first[0], first[1], first[2], first[3], tuple(first[4]))
     # Every member named in a preview, read once (the first row carries them).
-    people = {p[0]: PreviewMember(*p) for p in first[15] or ()}
+    # as four arrays, not a row each: an answer of 100 ids names up to 300 members, and every
+    # row decoded is one more object for the garbage collector to count.
+    people = {
+        i: PreviewMember(i, handle, name, headline)
+        for i, handle, name, headline in zip(
+            first[15] or (), first[16] or (), first[17] or (), first[18] or (), strict=True
+        )
+    }
     pairs = {}
     for r in rows:
         if r[5] is None:
@@ -226,7 +242,7 @@ async def look_up(
             history=tuple(pair_invitation(h) for h in r[12]),
             third_degree=bool(r[13]),
             preview=tuple(people[i] for i in r[14] or ()),
-            invite_policy=InvitePolicy(r[16]),
-            follow_first=r[17],
+            invite_policy=InvitePolicy(r[19]),
+            follow_first=r[20],
         )
     return caller, pairs

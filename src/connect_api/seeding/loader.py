@@ -1,12 +1,13 @@
 """Loading a generated network into PostgreSQL with COPY, in one transaction.
 
 The tables are emptied with TRUNCATE in the transaction that fills them, so every COPY can use
-FREEZE: the rows arrive frozen and their pages all-visible (index-only scans work at once,
-and no later VACUUM has to rewrite them). The big tables go as binary COPY streams built by
-numpy; the secondary indexes of the loaded tables are dropped first and rebuilt from their
-own definitions afterwards (primary keys stay: rows are sent in key order, so keeping them is
-an append). :func:`finish` then derives every counter from the rows, and ``ANALYZE`` gives
-the planner the new statistics.
+FREEZE: the rows arrive frozen, and no later VACUUM has to rewrite them. (Their pages are not
+all marked all-visible: not for a table loaded through a trigger, as connections are.) The big
+tables go as binary COPY streams built by numpy; the secondary indexes of the loaded tables are
+dropped first and rebuilt from their own definitions afterwards (primary keys stay: rows are
+sent in key order, so keeping them is an append). :func:`finish` then derives every counter
+from the rows, and ``VACUUM (ANALYZE)`` marks the pages all-visible, so that index-only scans
+stay off the heap from the start, and gives the planner the new statistics.
 """
 
 from __future__ import annotations
@@ -534,8 +535,12 @@ async def load(
             await conn.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
         progress.phase("counters")
         await finish(conn)
-    progress.phase("analyze")
-    await conn.execute(f"ANALYZE {', '.join(LOADED)}")
+    # VACUUM as well as ANALYZE: the rows are loaded through a trigger (the name key), so no
+    # page is marked all-visible, and every index-only scan of a member's connections went to
+    # the heap: a hub's 30,000 connections counted in 9.4 ms with 376 buffers before, 3.2 ms
+    # with 121 after (EXPLAIN (ANALYZE, BUFFERS), 100,000 members; the vacuum takes ~1.3 s).
+    progress.phase("vacuum, analyze")
+    await conn.execute(f"VACUUM (ANALYZE) {', '.join(LOADED)}")
     progress.done()
 
 
