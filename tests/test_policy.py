@@ -8,7 +8,7 @@ import pytest
 
 from connect_api import policy
 from connect_api.config import PolicySettings
-from connect_api.models import DeclineReason
+from connect_api.models import DeclineReason, InvitePolicy
 from connect_api.models import InvitationStatus as S
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -55,6 +55,7 @@ def send(pair: policy.PairHistory | None = None, **kw: object) -> policy.SendDec
         inviter=kw.pop("inviter", facts()),  # type: ignore[arg-type]
         invitee_connection_count=kw.pop("invitee_count", 0),  # type: ignore[arg-type]
         pair=pair or policy.PairHistory(),
+        controls=kw.pop("controls", policy.InviteeControls()),  # type: ignore[arg-type]
         now=NOW,
         rules=kw.pop("rules", RULES),  # type: ignore[arg-type]
     )
@@ -135,6 +136,7 @@ def test_order_of_refusals() -> None:
             inviter=facts(),
             invitee_connection_count=0,
             pair=policy.PairHistory(),
+            controls=policy.InviteeControls(),
             now=NOW,
             rules=RULES,
         )
@@ -231,6 +233,7 @@ def answer(pair: policy.PairHistory | None = None, **kw: object) -> policy.Invit
         "inviter": facts(),
         "invitee_connection_count": 0,
         "pair": pair or policy.PairHistory(),
+        "controls": policy.InviteeControls(),
         "now": NOW,
         "rules": RULES,
     }
@@ -281,3 +284,71 @@ def test_follow_and_block_yourself_are_refused() -> None:
     policy.check_follow(follower_id=ME, followee_id=THEM)
     with pytest.raises(policy.CannotBlockSelf):
         policy.check_block(blocker_id=ME, blocked_id=ME)
+
+
+# --- member controls (spec 2.13) ---------------------------------------------------------------
+
+P = InvitePolicy
+
+
+@pytest.mark.parametrize(
+    ("setting", "in_network", "follows", "group", "admitted"),
+    [
+        (P.everyone, False, False, False, True),
+        (P.network, False, False, False, False),
+        (P.network, True, False, False, True),
+        (P.network, False, True, False, True),
+        (P.network, False, False, True, True),
+        (P.nobody, True, False, False, False),
+        (P.nobody, False, True, False, True),
+        (P.nobody, False, False, True, True),
+    ],
+)
+def test_the_invitees_setting_admits_or_refuses(
+    setting: InvitePolicy, in_network: bool, follows: bool, group: bool, admitted: bool
+) -> None:
+    controls = policy.InviteeControls(setting, in_network, follows, group)
+    assert policy.invitee_admits(controls) is admitted
+    if admitted:
+        send(controls=controls)
+    else:
+        with pytest.raises(policy.InvitationNotAllowed) as refused:
+            send(controls=controls)
+        # The same refusal as a report's bar: it never says which, nor names the setting.
+        assert refused.value.code == "invitation_not_allowed"
+        assert "setting" not in str(refused.value) and setting.value not in str(refused.value)
+        assert answer(controls=controls) == policy.InviteAnswer(False, "invitation_not_allowed")
+
+
+def test_a_crossing_invitation_is_met_whatever_the_setting() -> None:
+    shut = policy.InviteeControls(P.nobody)
+    assert send(policy.PairHistory(pending_from_invitee_id=9), controls=shut).accept_invitation_id
+    # What the inviter already knows of comes first: being connected, their own pending one.
+    with pytest.raises(policy.AlreadyConnected):
+        send(policy.PairHistory(connected=True), controls=shut)
+    with pytest.raises(policy.InvitationPending):
+        send(policy.PairHistory(pending_from_inviter_id=3), controls=shut)
+
+
+def test_only_the_network_setting_needs_the_degree() -> None:
+    assert [policy.needs_degree(p) for p in P] == [False, True, False]
+
+
+def test_follow_first_turns_connect_into_follow_and_nothing_else() -> None:
+    def action(**kw: bool) -> str:
+        base = {
+            "available": True,
+            "connected": False,
+            "pending_sent": False,
+            "pending_received": False,
+            "can_invite": True,
+            "follow_first": True,
+        }
+        return policy.button_action(**(base | kw))
+
+    assert action() == "follow"
+    assert action(follow_first=False) == "connect"
+    assert action(connected=True) == "message"
+    assert action(pending_received=True) == "accept"
+    assert action(pending_sent=True) == "pending"
+    assert action(available=False) == "unavailable"

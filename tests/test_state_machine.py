@@ -1,12 +1,13 @@
 """A Hypothesis state machine over the whole API: random programs of invitations, answers,
-removals, follows, blocks, erasures and clock moves, against the real app and database.
+removals, follows, blocks, erasures, member settings and clock moves, against the real app and
+database.
 
 A reference model of the rules (spec section 2) runs alongside. Every answer the spec
 determines is checked against it (status, `code`, `until`; and the relationships answer agrees
 with the invitation endpoint), and after every step:
 
-- the database holds exactly what the model holds (members, restrictions, connections, follows,
-  blocks, every invitation's status, reason and time);
+- the database holds exactly what the model holds (members, restrictions, settings,
+  connections, follows, blocks, every invitation's status, reason and time);
 - counters equal rows, no member is over the cap, no pair is both blocked and connected, no
   connection is duplicated or one-sided, no pair has two pending invitations;
 - the step committed exactly the events its change should emit (none for a refusal, one per
@@ -180,8 +181,30 @@ class Model:
     follows: set[tuple[int, int]] = field(default_factory=set)
     blocks: set[tuple[int, int]] = field(default_factory=set)
     invitations: dict[int, Inv] = field(default_factory=dict)
+    # Member controls (spec 2.13): who may invite each member, and Follow as primary button.
+    who_may_invite: dict[int, str] = field(default_factory=dict)
+    follow_first: dict[int, bool] = field(default_factory=dict)
 
     # facts
+
+    def degree(self, a: int, b: int) -> int | None:
+        """1, 2 or 3 along connections between live members; ``None`` further."""
+        reached, frontier = {a}, {a}
+        for d in (1, 2, 3):
+            frontier = {
+                y for x in frontier for c in self.connections if x in c for y in c if y != x
+            } - reached
+            if b in frontier:
+                return d
+            reached |= frontier
+        return None
+
+    def admits(self, a: int, b: int) -> bool:
+        """Whether b's setting lets a invite b (the machine has no groups)."""
+        setting = self.who_may_invite.get(b, "everyone")
+        if setting == "everyone" or (b, a) in self.follows:
+            return True
+        return setting == "network" and self.degree(a, b) in (2, 3)
 
     def count(self, m: int) -> int:
         return sum(1 for c in self.connections if m in c)
@@ -260,7 +283,7 @@ class Model:
             found.add("member_restricted")
         if self.cooldown_until(a, b) is not None:
             found.add("cooldown_active")
-        if self.barred(a, b):
+        if self.barred(a, b) or not self.admits(a, b):
             found.add("invitation_not_allowed")
         if (
             self.sends(a, timedelta(hours=1)) >= RULES.invitations_per_hour
@@ -420,6 +443,8 @@ class ConnectMachine(RuleBasedStateMachine):
             return self.run(client.post(url, json=body))
         if method == "put":
             return self.run(client.put(url, json=body))
+        if method == "patch":
+            return self.run(client.patch(url, json=body))
         if method == "delete":
             return self.run(client.delete(url))
         return self.run(client.get(url))
@@ -605,6 +630,18 @@ class ConnectMachine(RuleBasedStateMachine):
                 assert found["invitation"] is None, found
             else:
                 assert found["invitation"]["id"] == pending.id, found
+            # The button's action, with the member's own choice of Follow first (spec 2.13).
+            if found["connected"]:
+                action = "message"
+            elif m.pending_from(other, caller) is not None:
+                action = "accept"
+            elif m.pending_from(caller, other) is not None:
+                action = "pending"
+            elif found["can_invite"] and not m.follow_first.get(other, False):
+                action = "connect"
+            else:
+                action = "follow"
+            assert found["action"] == action, (found, m.follow_first.get(other))
         else:
             assert found["action"] == "unavailable" and found["reason"] == "not_found", found
         return dict(found)
@@ -834,6 +871,37 @@ class ConnectMachine(RuleBasedStateMachine):
         pairs = sorted(sorted(c) for c in self.model.connections)
         me, other = pairs[pick % len(pairs)] if first else pairs[pick % len(pairs)][::-1]
         self._remove_connection(self.slots.index(me), self.slots.index(other))
+
+    @rule(
+        a=slots,
+        d=others,
+        who=st.sampled_from(["everyone", "network", "nobody"]) | st.none(),
+        follow_first=st.booleans() | st.none(),
+    )
+    def change_settings(self, a: int, d: int, who: str | None, follow_first: bool | None) -> None:
+        me, m = self.member(a), self.model
+        body: dict[str, Any] = {}
+        if who is not None:
+            body["who_may_invite"] = who
+        if follow_first is not None:
+            body["follow_first"] = follow_first
+        r = self.call(me, "patch", "/v1/me/settings", body)
+        if me not in m.live:
+            return self.step("settings:" + self.refused(r, {"invalid_token"}, "settings, erased"))
+        self.ok(r, (200,), f"settings {body}")
+        if who is not None:
+            m.who_may_invite[me] = who
+        if follow_first is not None:
+            m.follow_first[me] = follow_first
+        assert r.json() == {
+            "who_may_invite": m.who_may_invite.get(me, "everyone"),
+            "follow_first": m.follow_first.get(me, False),
+        }, r.text
+        # What the button on the member now says to another member (action and all).
+        viewer = self.member((a + d) % POOL)
+        if viewer in m.live:
+            self.relationship(viewer, me)
+        self.step(f"settings:{m.who_may_invite.get(me, 'everyone')}")
 
     @rule(a=slots, d=others)
     def follow(self, a: int, d: int) -> None:
@@ -1073,10 +1141,16 @@ class ConnectMachine(RuleBasedStateMachine):
         assert two_pending == [], f"two pending invitations for a pair: {two_pending}"
 
         # The whole state, as the model has it.
-        rows = await api.sql("SELECT id, restricted_until FROM members")
+        rows = await api.sql(
+            "SELECT id, restricted_until, invite_policy, follow_first FROM members"
+        )
         assert {r[0] for r in rows} == m.live, "members"
         restricted = {r[0]: r[1] for r in rows}
         assert restricted == {k: m.restricted_until.get(k) for k in m.live}, "restrictions"
+        controls = {r[0]: (r[2], r[3]) for r in rows}
+        assert controls == {
+            k: (m.who_may_invite.get(k, "everyone"), m.follow_first.get(k, False)) for k in m.live
+        }, "settings"
         connections = {
             (r[0], r[1]) for r in await api.sql("SELECT member_id, other_id FROM connections")
         }

@@ -197,10 +197,13 @@ class Settings(BaseSettings):
         True, description="Count every request against its caller's quota (429 past it)."
     )
     rate_limit_read: str = Field("600/minute", description="Reads (GET) per caller.")
-    rate_limit_write: str = Field("120/minute", description="Writes (POST/PUT/DELETE) per caller.")
+    rate_limit_write: str = Field(
+        "120/minute", description="Writes (POST/PUT/PATCH/DELETE) per caller."
+    )
     rate_limit_expensive: str = Field(
         "30/minute",
-        description="Exports, relationships look-ups of over 20 ids and bulk declines, per caller.",
+        description="Exports, relationships look-ups of over 20 ids, bulk declines and bulk "
+        "withdrawals, per caller.",
     )
     rate_limit_anonymous: str = Field(
         "60/minute", description="Requests without a valid token, per client address."

@@ -54,6 +54,14 @@ class DeclineReason(enum.StrEnum):
     spam = "spam"
 
 
+class InvitePolicy(enum.StrEnum):
+    """Who may invite a member (spec 2.13)."""
+
+    everyone = "everyone"
+    network = "network"  # 2nd and 3rd degree (and those of `nobody`)
+    nobody = "nobody"  # only members they follow or share a group with
+
+
 TZ = DateTime(timezone=True)
 
 
@@ -69,6 +77,9 @@ class Member(Base):
     follower_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     following_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     restricted_until: Mapped[datetime | None] = mapped_column(TZ)
+    # Member controls (spec 2.13): plain text with a CHECK, so a new choice is one constraint.
+    invite_policy: Mapped[str] = mapped_column(Text, server_default=text("'everyone'"))
+    follow_first: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
     __table_args__ = (
         Index("uq_members_handle_lower", func.lower(handle), unique=True),
@@ -76,6 +87,9 @@ class Member(Base):
         CheckConstraint("connection_count >= 0", name="connection_count_nonnegative"),
         CheckConstraint("follower_count >= 0", name="follower_count_nonnegative"),
         CheckConstraint("following_count >= 0", name="following_count_nonnegative"),
+        CheckConstraint(
+            "invite_policy IN ('everyone', 'network', 'nobody')", name="invite_policy_known"
+        ),
     )
 
 

@@ -22,7 +22,7 @@ from connect_api.errors import (
     Throttled,
     Unprocessable,
 )
-from connect_api.models import DeclineReason, InvitationStatus
+from connect_api.models import DeclineReason, InvitationStatus, InvitePolicy
 
 HOUR = timedelta(hours=1)
 WEEK = timedelta(days=7)
@@ -85,7 +85,7 @@ class CooldownActive(Conflict):
 
 
 class InvitationNotAllowed(Forbidden):
-    """You can't invite this member."""
+    """You can't invite this member (their own choice, or an earlier report: never which)."""
 
     code = "invitation_not_allowed"
 
@@ -209,6 +209,36 @@ def summarize_pair(
 
 
 @dataclass(frozen=True)
+class InviteeControls:
+    """The invitee's own controls (spec 2.13) and the facts between the two they are judged on,
+    read in the same statement as the rest of the send's facts."""
+
+    invite_policy: InvitePolicy = InvitePolicy.everyone
+    in_network: bool = False  # the inviter is 2nd or 3rd degree from the invitee
+    follows_inviter: bool = False  # the invitee follows the inviter
+    shares_group: bool = False  # the two are members of a group in common
+
+
+def needs_degree(invite_policy: InvitePolicy) -> bool:
+    """Whether the send's facts must say if the two are within three degrees (the only costly
+    fact of the controls, read only when it can change the answer)."""
+    return invite_policy is InvitePolicy.network
+
+
+def invitee_admits(controls: InviteeControls) -> bool:
+    """Whether the invitee's setting lets this inviter invite them.
+
+    The settings are nested: a member the invitee follows or shares a group with may always
+    invite (the whole of ``nobody``); ``network`` admits the 2nd and 3rd degree too;
+    ``everyone``, anyone."""
+    if controls.invite_policy is InvitePolicy.everyone:
+        return True
+    if controls.follows_inviter or controls.shares_group:
+        return True
+    return controls.invite_policy is InvitePolicy.network and controls.in_network
+
+
+@dataclass(frozen=True)
 class InviterFacts:
     connection_count: int
     restricted_until: datetime | None
@@ -304,10 +334,17 @@ def decide_send(
     inviter: InviterFacts,
     invitee_connection_count: int,
     pair: PairHistory,
+    controls: InviteeControls,
     now: datetime,
     rules: PolicySettings,
 ) -> SendDecision:
-    """May ``inviter`` invite ``invitee`` now? Raises the refusal, or says what to do."""
+    """May ``inviter`` invite ``invitee`` now? Raises the refusal, or says what to do.
+
+    The invitee's controls are asked after everything the inviter already knows of (the pair's
+    state, their own restriction, the caps, the cooldown) and before the throttles, and they
+    refuse with the same ``invitation_not_allowed`` as a report's lasting bar: the refusal
+    says no more than the button (``can_invite: false``), never which setting or why. A pending
+    invitation from the invitee is met whatever their setting: they asked first."""
     if inviter_id == invitee_id:
         raise CannotInviteSelf("You can't invite yourself.")
     if pair.blocked:
@@ -329,6 +366,8 @@ def decide_send(
     check_cap(inviter.connection_count, rules, member_id=inviter_id, caller_id=inviter_id)
     check_cap(invitee_connection_count, rules, member_id=invitee_id, caller_id=inviter_id)
     check_reinvite(pair, now, rules)
+    if not invitee_admits(controls):
+        raise InvitationNotAllowed("You can't invite this member.")
 
     windows = rate_windows(inviter.recent_sends, now, rules)
     for w in windows:
@@ -386,6 +425,7 @@ def answer_send(
     inviter: InviterFacts,
     invitee_connection_count: int,
     pair: PairHistory,
+    controls: InviteeControls,
     now: datetime,
     rules: PolicySettings,
 ) -> InviteAnswer:
@@ -397,6 +437,7 @@ def answer_send(
             inviter=inviter,
             invitee_connection_count=invitee_connection_count,
             pair=pair,
+            controls=controls,
             now=now,
             rules=rules,
         )
@@ -415,9 +456,14 @@ def button_action(
     pending_sent: bool,
     pending_received: bool,
     can_invite: bool,
+    follow_first: bool = False,
 ) -> Action:
     """What the Connect button offers. ``available`` is false for members the caller may not
-    see (blocked either way, erased, never existed) and for the caller themself."""
+    see (blocked either way, erased, never existed) and for the caller themself.
+
+    ``follow_first`` is the member's own choice of Follow as their primary button: it turns
+    ``connect`` into ``follow`` and nothing else (an invitation stays possible, ``can_invite``
+    says so; a pending invitation either way still shows as such)."""
     if not available:
         return "unavailable"
     if connected:
@@ -426,7 +472,7 @@ def button_action(
         return "accept"
     if pending_sent:
         return "pending"
-    return "connect" if can_invite else "follow"
+    return "connect" if can_invite and not follow_first else "follow"
 
 
 def check_reinvite(pair: PairHistory, now: datetime, rules: PolicySettings) -> None:
@@ -549,6 +595,7 @@ def suggestion_refusal(
     candidate_id: int,
     candidate_connection_count: int,
     pair: PairHistory,
+    controls: InviteeControls,
     now: datetime,
     rules: PolicySettings,
 ) -> str | None:
@@ -572,6 +619,7 @@ def suggestion_refusal(
         ),
         invitee_connection_count=candidate_connection_count,
         pair=pair,
+        controls=controls,
         now=now,
         rules=rules,
     )

@@ -48,11 +48,21 @@ def storage_uri(redis_url: str | None) -> str:
     return redis_url
 
 
+# Routes that may touch thousands of rows in one request.
+_EXPENSIVE = frozenset(
+    ("/v1/me/export", "/v1/invitations/received/decline", "/v1/invitations/sent/withdraw")
+)
+
+
 def cost_class(method: str, path: str, query: bytes) -> str | None:
     """The quota a request counts against; ``None``: not counted."""
     if path.startswith(_EXEMPT_PREFIXES):
         return None
-    if path == "/v1/me/export" or path == "/v1/invitations/received/decline":
+    if path in (
+        "/v1/me/export",
+        "/v1/invitations/received/decline",
+        "/v1/invitations/sent/withdraw",
+    ):
         return "expensive"
     if path == "/v1/relationships":
         ids = sum(

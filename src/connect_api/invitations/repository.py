@@ -156,9 +156,45 @@ class SendFacts:
     pending_outgoing: int  # the inviter's pending invitations
     oldest_pending_expires_at: datetime | None
     recent_sends: tuple[datetime, ...]  # the inviter's sends since ``sends_since``, newest first
+    follows_inviter: bool  # the invitee follows the inviter
+    shares_group: bool
+    in_network: bool  # within 3 degrees; only looked for when ``with_degree`` was asked
 
 
-_SEND_FACTS = text("""
+# Whether :a and :b (with :na and :nb connections) are at degree 2 or 3 (callers know they are
+# not connected): the look-up's walks (relationships/repository.py), from the side with fewer
+# connections, stopping at the first path. Degree 2: a common connection, the smaller side's
+# connections probed in the larger's primary key. Degree 3: one of the smaller side's
+# connections ``o`` at degree 2 from the other side, each test walking the smaller of the two
+# connection lists and probing the other's primary key.
+_SMALL_LARGE = """(SELECT true FROM connections x
+      WHERE x.member_id = {s}
+        AND (SELECT true FROM connections y WHERE y.member_id = {l} AND y.other_id = x.other_id)
+      LIMIT 1)
+   OR EXISTS (
+      SELECT 1 FROM connections o
+      WHERE o.member_id = {s}
+        AND CASE WHEN (SELECT n.connection_count FROM members n WHERE n.id = o.other_id) <= {nl}
+            THEN (SELECT true FROM connections x
+                  WHERE x.member_id = o.other_id
+                    AND (SELECT true FROM connections y
+                         WHERE y.member_id = {l} AND y.other_id = x.other_id)
+                  LIMIT 1)
+            ELSE (SELECT true FROM connections y
+                  WHERE y.member_id = {l}
+                    AND (SELECT true FROM connections x
+                         WHERE x.member_id = o.other_id AND x.other_id = y.other_id)
+                  LIMIT 1)
+        END)"""
+_WITHIN_THREE = """CASE WHEN NOT CAST(:with_degree AS boolean) THEN NULL
+         WHEN CAST(:na AS integer) <= CAST(:nb AS integer) THEN {ab}
+         ELSE {ba} END""".format(
+    ab=_SMALL_LARGE.format(s=":a", l=":b", nl="CAST(:nb AS integer)"),
+    ba=_SMALL_LARGE.format(s=":b", l=":a", nl="CAST(:na AS integer)"),
+)
+
+_SEND_FACTS = text(
+    f"""
 SELECT
     ARRAY(
         SELECT ROW(i.id, i.inviter_id, i.status::text, i.decline_reason::text,
@@ -174,11 +210,19 @@ SELECT
     p.pending, p.oldest_expiry,
     ARRAY(SELECT i.created_at FROM invitations i
           WHERE i.inviter_id = :a AND i.created_at > :since
-          ORDER BY i.created_at DESC LIMIT :sends_limit) AS recent_sends
+          ORDER BY i.created_at DESC LIMIT :sends_limit) AS recent_sends,
+    EXISTS (SELECT 1 FROM follows x WHERE x.follower_id = :b AND x.followee_id = :a)
+        AS follows_inviter,
+    EXISTS (SELECT 1 FROM group_members g
+            WHERE g.member_id = :a
+              AND (SELECT true FROM group_members h
+                   WHERE h.group_id = g.group_id AND h.member_id = :b)) AS shares_group,
+    {_WITHIN_THREE} AS in_network
 FROM (SELECT count(*) AS pending, min(i.expires_at) AS oldest_expiry
       FROM invitations i
       WHERE i.inviter_id = :a AND i.status = 'pending' AND i.expires_at > :now) p
-""")
+"""  # noqa: S608 - constants of this module; values are parameters
+)
 
 
 async def send_facts(
@@ -189,9 +233,14 @@ async def send_facts(
     now: datetime,
     sends_since: datetime,
     sends_limit: int,
+    connection_counts: tuple[int, int] = (0, 0),
+    with_degree: bool = False,
 ) -> SendFacts:
     """Everything the send rule reads about the pair and the inviter, in one round trip
-    (callers hold both members' locks, so none of it can change before the write)."""
+    (callers hold both members' locks, so none of it can change before the write).
+
+    ``with_degree``: also whether the two are within 3 degrees, walked from the side with fewer
+    connections (``connection_counts``: the inviter's and the invitee's)."""
     row = (
         await session.execute(
             _SEND_FACTS,
@@ -201,6 +250,9 @@ async def send_facts(
                 "now": now,
                 "since": sends_since,
                 "sends_limit": sends_limit,
+                "na": connection_counts[0],
+                "nb": connection_counts[1],
+                "with_degree": with_degree,
             },
         )
     ).one()
@@ -211,6 +263,9 @@ async def send_facts(
         pending_outgoing=int(row.pending),
         oldest_pending_expires_at=row.oldest_expiry,
         recent_sends=tuple(row.recent_sends),
+        follows_inviter=row.follows_inviter,
+        shares_group=row.shares_group,
+        in_network=bool(row.in_network),
     )
 
 
@@ -299,6 +354,61 @@ async def lock_received(
             Invitation.invitee_id == invitee_id,
             Invitation.id == _any(invitation_ids),
             ~hides(invitee_id, Invitation.inviter_id),
+        )
+        .order_by(Invitation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {inv.id: inv for inv in rows}
+
+
+async def sent_pending_before(
+    session: AsyncSession, inviter_id: int, now: datetime, created_before: datetime
+) -> list[tuple[int, int]]:
+    """(id, invitee id) of the inviter's pending invitations sent before ``created_before``, by
+    id (a range of ``ix_invitations_pending_inviter``)."""
+    rows = await session.execute(
+        select(Invitation.id, Invitation.invitee_id)
+        .where(
+            Invitation.inviter_id == inviter_id,
+            pending(now),
+            Invitation.created_at < created_before,
+            ~hides(inviter_id, Invitation.invitee_id),
+        )
+        .order_by(Invitation.id)
+    )
+    return [(i, invitee) for i, invitee in rows.all()]
+
+
+async def sent_among(
+    session: AsyncSession, inviter_id: int, invitation_ids: Collection[int]
+) -> list[tuple[int, int]]:
+    """(id, invitee id) of those of ``invitation_ids`` in the inviter's outbox, any status
+    (an invitation to a member a block hides is not)."""
+    rows = await session.execute(
+        select(Invitation.id, Invitation.invitee_id)
+        .where(
+            Invitation.inviter_id == inviter_id,
+            Invitation.id == _any(invitation_ids),
+            ~hides(inviter_id, Invitation.invitee_id),
+        )
+        .order_by(Invitation.id)
+    )
+    return [(i, invitee) for i, invitee in rows.all()]
+
+
+async def lock_sent(
+    session: AsyncSession, inviter_id: int, invitation_ids: Collection[int]
+) -> dict[int, Invitation]:
+    """Lock and re-read those of ``invitation_ids`` in the inviter's outbox, in id order."""
+    if not invitation_ids:
+        return {}
+    rows = await session.scalars(
+        select(Invitation)
+        .where(
+            Invitation.inviter_id == inviter_id,
+            Invitation.id == _any(invitation_ids),
+            ~hides(inviter_id, Invitation.invitee_id),
         )
         .order_by(Invitation.id)
         .with_for_update()

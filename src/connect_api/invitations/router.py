@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request, status
@@ -25,10 +25,13 @@ from connect_api.invitations.schemas import (
     BULK_DECLINE_MAX,
     BulkDeclineBody,
     BulkDeclineResult,
+    BulkWithdrawBody,
+    BulkWithdrawResult,
     DeclineBody,
     InvitationCreate,
     InvitationRead,
     NotDeclined,
+    NotWithdrawn,
     StatusFilter,
 )
 from connect_api.members.schemas import MemberSummary
@@ -272,6 +275,89 @@ async def decline_received_invitations(
         result = BulkDeclineResult(
             declined=done.declined,
             not_declined=[NotDeclined(id=i, code=code) for i, code in done.not_declined],
+        )
+        return Outcome(200, result.model_dump(mode="json"))
+
+    return await respond(ctx, request, principal, idempotency_key, operation)
+
+
+@router.post(
+    "/sent/withdraw",
+    summary="Withdraw many sent invitations at once",
+    description=(
+        "Tidies an outbox in one call: either the listed invitations (`ids`, 1 to "
+        f"{BULK_DECLINE_MAX} distinct ids) or every pending invitation sent more than "
+        "`older_than_days` days ago. Exactly one of `ids` and `older_than_days` must be given."
+        "\n\n"
+        "All or nothing: the whole batch is one transaction. Each withdrawn invitation ends "
+        "exactly as with `POST /v1/invitations/{id}/withdraw`: `withdrawn`, an "
+        "`invitation.withdrawn` event to both members, and the cooldown before inviting the "
+        "same member again starts now.\n\n"
+        "The answer lists what was withdrawn and, for listed ids, what was not and why: "
+        "`not_found` when the id is not an invitation in the caller's outbox (whether it "
+        "exists elsewhere is not said), `invitation_not_pending` when it was already "
+        "answered, withdrawn or has expired. Such ids do not fail the request. With "
+        "`older_than_days`, `not_withdrawn` is always empty. A retry is safe with "
+        "`Idempotency-Key`; without one, a repeat answers `invitation_not_pending` for what "
+        "the first withdrew."
+    ),
+    response_model=BulkWithdrawResult,
+    responses={
+        200: {
+            "description": "The batch was processed; see what was withdrawn and what was not.",
+            "headers": REPLAY_HEADER_DOC,
+            "content": {
+                "application/json": {
+                    "examples": {
+                        "listed": {
+                            "summary": "Listed ids, some no longer pending or not mine",
+                            "value": {
+                                "withdrawn": [1001, 1003],
+                                "not_withdrawn": [
+                                    {"id": 1002, "code": "invitation_not_pending"},
+                                    {"id": 999, "code": "not_found"},
+                                ],
+                            },
+                        },
+                        "older": {
+                            "summary": "Everything pending for more than 30 days",
+                            "value": {"withdrawn": [1001, 1002], "not_withdrawn": []},
+                        },
+                    }
+                }
+            },
+        },
+        **responses(*IDEMPOTENCY_ERRORS),
+    },
+)
+async def withdraw_sent_invitations(
+    body: Annotated[
+        BulkWithdrawBody,
+        Body(
+            openapi_examples={
+                "listed": {
+                    "summary": "These invitations",
+                    "value": {"ids": [1001, 1002, 1003]},
+                },
+                "older": {
+                    "summary": "Everything waiting for more than 30 days",
+                    "value": {"older_than_days": 30},
+                },
+            }
+        ),
+    ],
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    older = timedelta(days=body.older_than_days) if body.older_than_days is not None else None
+
+    async def operation(session: AsyncSession) -> Outcome:
+        done = await service.withdraw_many(session, ctx, principal.member_id, body.ids, older)
+        result = BulkWithdrawResult(
+            withdrawn=done.withdrawn,
+            not_withdrawn=[NotWithdrawn(id=i, code=code) for i, code in done.not_withdrawn],
         )
         return Outcome(200, result.model_dump(mode="json"))
 

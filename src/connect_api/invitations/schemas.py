@@ -233,3 +233,103 @@ class BulkDeclineResult(BaseModel):
         description="Listed invitations left as they were, in the order given; always empty "
         "with `all`."
     )
+
+
+OLDER_THAN_DAYS_MAX = 3650
+
+
+def _json_days(value: object) -> object:
+    return _json_integer(value)
+
+
+class BulkWithdrawBody(BaseModel):
+    """Which sent invitations to withdraw: listed ones, or every pending one older than a
+    number of days."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"ids": [1001, 1002, 1003]}, {"older_than_days": 30}],
+            "oneOf": [{"required": ["ids"]}, {"required": ["older_than_days"]}],
+        },
+    )
+
+    ids: (
+        Annotated[
+            list[InvitationIdItem],
+            Field(
+                min_length=1, max_length=BULK_DECLINE_MAX, json_schema_extra={"uniqueItems": True}
+            ),
+        ]
+        | SkipJsonSchema[None]
+    ) = Field(
+        None,
+        description=f"Invitations to withdraw: 1 to {BULK_DECLINE_MAX} distinct ids. "
+        "Give either `ids` or `older_than_days`, not both.",
+    )
+    older_than_days: (
+        Annotated[int, Field(ge=0, le=OLDER_THAN_DAYS_MAX), BeforeValidator(_json_days)]
+        | SkipJsonSchema[None]
+    ) = Field(
+        None,
+        description="Withdraw every pending invitation the caller sent more than this many "
+        f"days ago (0 to {OLDER_THAN_DAYS_MAX}; `0`: every pending one). "
+        "Give either `ids` or `older_than_days`, not both.",
+    )
+
+    @field_validator("ids", "older_than_days", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave it out instead of `null`")
+        return value
+
+    @field_validator("ids")
+    @classmethod
+    def _distinct(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("`ids` must not repeat an id.")
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> BulkWithdrawBody:
+        if (self.ids is None) == (self.older_than_days is None):
+            raise ValueError(
+                "Give exactly one of `ids` (a list of invitation ids) or `older_than_days`."
+            )
+        return self
+
+
+class NotWithdrawn(BaseModel):
+    """An invitation of the batch that was left as it was, and why."""
+
+    id: int
+    code: NotDeclinedCode = Field(
+        description="`not_found`: no such invitation in the caller's outbox (it may not exist, "
+        "or be someone else's). `invitation_not_pending`: already answered, withdrawn or "
+        "expired."
+    )
+
+
+class BulkWithdrawResult(BaseModel):
+    """What a bulk withdrawal did, invitation by invitation."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "withdrawn": [1001, 1003],
+                    "not_withdrawn": [
+                        {"id": 1002, "code": "invitation_not_pending"},
+                        {"id": 999, "code": "not_found"},
+                    ],
+                }
+            ]
+        }
+    )
+
+    withdrawn: list[int] = Field(description="Invitations withdrawn by this request.")
+    not_withdrawn: list[NotWithdrawn] = Field(
+        description="Listed invitations left as they were, in the order given; always empty "
+        "with `older_than_days`."
+    )

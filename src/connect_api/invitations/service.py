@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +26,7 @@ from connect_api.invitations import repository as invitations
 from connect_api.invitations.schemas import NotDeclinedCode
 from connect_api.members import repository as members
 from connect_api.members.access import caller_from, require_member
-from connect_api.models import DeclineReason, Invitation, InvitationStatus, Member
+from connect_api.models import DeclineReason, Invitation, InvitationStatus, InvitePolicy, Member
 
 
 @dataclass
@@ -72,6 +72,9 @@ async def send(
     if them is None:
         raise NotFound("No such member.")
 
+    # The invitee's setting is read from their locked row: a settings change (which updates
+    # that row) is either wholly before this send or waits for it.
+    invite_policy = InvitePolicy(them.invite_policy)
     facts = await invitations.send_facts(
         session,
         caller_id,
@@ -79,6 +82,8 @@ async def send(
         now=now,
         sends_since=now - policy.WEEK,
         sends_limit=policy.sends_needed(rules),
+        connection_counts=(me.connection_count, them.connection_count),
+        with_degree=policy.needs_degree(invite_policy),
     )
     if any(i.status is InvitationStatus.pending and i.expires_at <= now for i in facts.history):
         # Overdue but not yet swept: mark it expired now, so its event goes out with this
@@ -105,6 +110,12 @@ async def send(
         ),
         invitee_connection_count=them.connection_count,
         pair=pair,
+        controls=policy.InviteeControls(
+            invite_policy=invite_policy,
+            in_network=facts.in_network,
+            follows_inviter=facts.follows_inviter,
+            shares_group=facts.shares_group,
+        ),
         now=now,
         rules=rules,
     )
@@ -327,6 +338,66 @@ async def decline_many(
         # Asked for "everything pending": what changed meanwhile simply isn't part of it.
         not_declined = []
     return BulkDeclineOutcome([inv.id for inv in declined], not_declined)
+
+
+@dataclass
+class BulkWithdrawOutcome:
+    withdrawn: list[int]
+    not_withdrawn: list[tuple[int, NotDeclinedCode]]
+
+
+async def withdraw_many(
+    session: AsyncSession,
+    ctx: AppContext,
+    caller_id: int,
+    invitation_ids: Sequence[int] | None,
+    older_than: timedelta | None,
+) -> BulkWithdrawOutcome:
+    """Withdraw the listed invitations in the caller's outbox, or every pending one sent more
+    than ``older_than`` ago (exactly one of the two is given).
+
+    The bulk counterpart of :func:`decline_many`, in the same order of locks (the caller and
+    every invitee, in id order, then the invitations): each withdrawn invitation ends as a single
+    withdrawal leaves it (``withdrawn``, its cooldown from now, its ``invitation.withdrawn``
+    event to both members). Listed ids not in the caller's outbox are ``not_found`` whatever
+    they are."""
+    now = ctx.clock.now()
+    if invitation_ids is None:
+        assert older_than is not None
+        candidates = await invitations.sent_pending_before(
+            session, caller_id, now, now - older_than
+        )
+    else:
+        candidates = await invitations.sent_among(session, caller_id, invitation_ids)
+    locked = await members.lock(session, caller_id, *(invitee for _, invitee in candidates))
+    caller_from(locked, caller_id)
+    current = await invitations.lock_sent(session, caller_id, [i for i, _ in candidates])
+
+    withdrawn: list[Invitation] = []
+    not_withdrawn: list[tuple[int, NotDeclinedCode]] = []
+    for invitation_id in invitation_ids if invitation_ids is not None else sorted(current):
+        inv = current.get(invitation_id)
+        if inv is None or inv.invitee_id not in locked:
+            not_withdrawn.append((invitation_id, "not_found"))
+        elif policy.effective_status(inv.status, inv.expires_at, now) is InvitationStatus.pending:
+            withdrawn.append(inv)
+        else:
+            not_withdrawn.append((invitation_id, "invitation_not_pending"))
+
+    for inv in withdrawn:
+        inv.status = InvitationStatus.withdrawn
+        inv.responded_at = now
+    await session.flush()
+    await events.record_many(
+        session,
+        "invitation.withdrawn",
+        [((inv.inviter_id, inv.invitee_id), _event_data(inv)) for inv in withdrawn],
+        now=now,
+    )
+    if invitation_ids is None:
+        # "Everything older than n days": what changed meanwhile simply isn't part of it.
+        not_withdrawn = []
+    return BulkWithdrawOutcome([inv.id for inv in withdrawn], not_withdrawn)
 
 
 async def withdraw(

@@ -25,7 +25,7 @@ from connect_api.models import (
 # (each count is a range of its own partial index of pending invitations).
 _ME = """
 SELECT m.id, m.handle, m.display_name, m.headline, m.connection_count, m.follower_count,
-       m.following_count, m.created_at, m.restricted_until,
+       m.following_count, m.created_at, m.restricted_until, m.invite_policy, m.follow_first,
        (SELECT count(*) FROM invitations i
         WHERE i.invitee_id = m.id AND i.status = 'pending' AND i.expires_at > $2)
            AS pending_received,
@@ -88,6 +88,25 @@ async def lock(session: AsyncSession, *member_ids: int) -> dict[int, Member]:
     """Lock members' rows in id order (one order everywhere, so no deadlock) and return them."""
     rows = await session.scalars(_LOCK, {"ids": sorted(set(member_ids))})
     return {m.id: m for m in rows}
+
+
+async def update_settings(
+    session: AsyncSession, member_id: int, values: dict[str, object]
+) -> tuple[str, bool] | None:
+    """Set the member's controls (``invite_policy``, ``follow_first``; none: just read them)
+    and return them; ``None`` when there is no such member.
+
+    The update takes the member's row lock, the lock every send to them takes first, so a send
+    sees the setting from wholly before or wholly after the change (spec 2.13 under 2's
+    concurrency rule). Only one row is locked: no lock order to keep with anything."""
+    stmt = (
+        update(Member)
+        .where(Member.id == member_id)
+        .values(values if values else {Member.invite_policy: Member.invite_policy})
+        .returning(Member.invite_policy, Member.follow_first)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return (row[0], row[1]) if row is not None else None
 
 
 async def create(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +20,14 @@ from connect_api.idempotency.http import (
 )
 from connect_api.idempotency.service import Outcome
 from connect_api.members import service
-from connect_api.members.schemas import InvitationAllowance, MemberCreate, MemberRead, MeRead
+from connect_api.members.schemas import (
+    InvitationAllowance,
+    MemberCreate,
+    MemberRead,
+    MemberSettings,
+    MemberSettingsUpdate,
+    MeRead,
+)
 from connect_api.members.service import HandleTaken
 
 router = APIRouter(tags=["members"])
@@ -48,8 +57,57 @@ async def get_me(ctx: Ctx, principal: CurrentPrincipal) -> Response:
             pending_outgoing=view.pending_sent,
             pending_outgoing_limit=ctx.settings.policy.pending_outgoing_max,
         ),
+        settings=MemberSettings(
+            who_may_invite=view.member["invite_policy"],
+            follow_first=view.member["follow_first"],
+        ),
     )
     return _json(me)
+
+
+@router.patch(
+    "/v1/me/settings",
+    summary="Change my settings",
+    description=(
+        "The caller's own controls (spec 2.13): who may invite them, and Follow as their "
+        "primary button. Only the settings given change; the answer is all of them. Setting a "
+        "value it already has changes nothing, so a repeat is harmless. Unknown fields, "
+        '`null`, and anything but the listed values (`"true"` or `1` for a boolean) are '
+        "`422`.\n\n"
+        "A new `who_may_invite` applies to invitations sent from then on: one already pending "
+        "stays pending, for the member to answer. An invitation being sent at the same moment "
+        "is judged wholly on the old setting or wholly on the new one."
+    ),
+    response_model=MemberSettings,
+    responses=responses(),
+)
+async def update_settings(
+    body: Annotated[
+        MemberSettingsUpdate,
+        Body(
+            openapi_examples={
+                "network": {
+                    "summary": "Only my 2nd and 3rd degree may invite me",
+                    "value": {"who_may_invite": "network"},
+                },
+                "follow": {
+                    "summary": "Follow as my primary button",
+                    "value": {"follow_first": True},
+                },
+                "both": {
+                    "summary": "Back to the defaults",
+                    "value": {"who_may_invite": "everyone", "follow_first": False},
+                },
+            }
+        ),
+    ],
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+) -> Response:
+    found = await ctx.db.run(service.update_settings, principal.member_id, body)
+    return _json(
+        MemberSettings(who_may_invite=found.who_may_invite, follow_first=found.follow_first)
+    )
 
 
 @router.get(

@@ -4,8 +4,10 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
+from connect_api.models import InvitePolicy
 from connect_api.text import WHITESPACE, Text
 
 # A handle may come with whitespace around it (dropped); the handle itself is 3 to 30 of these.
@@ -95,6 +97,54 @@ class InvitationAllowance(BaseModel):
     pending_outgoing_limit: int
 
 
+_WHO_MAY_INVITE = (
+    "Who may invite the member to connect: `everyone` (the default); `network`: members at "
+    "the 2nd or 3rd degree, and those of `nobody`; `nobody`: only members they follow or share "
+    "a group with. A refused invitation answers `403 invitation_not_allowed`, which does not "
+    "say why; invitations already pending stay pending."
+)
+_FOLLOW_FIRST = (
+    "Follow as the member's primary button: the relationships look-up answers `action: follow` "
+    "instead of `connect` for them (`can_invite` is unchanged: an invitation stays possible)."
+)
+
+
+class MemberSettings(BaseModel):
+    """The member's own controls (spec 2.13), seen only by them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"who_may_invite": "network", "follow_first": False}]}
+    )
+
+    who_may_invite: InvitePolicy = Field(description=_WHO_MAY_INVITE)
+    follow_first: bool = Field(description=_FOLLOW_FIRST)
+
+
+class MemberSettingsUpdate(BaseModel):
+    """The settings to change; those left out stay as they are. Neither may be `null`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"who_may_invite": "nobody"},
+                {"follow_first": True},
+                {"who_may_invite": "everyone", "follow_first": False},
+            ]
+        },
+    )
+
+    who_may_invite: InvitePolicy | SkipJsonSchema[None] = Field(None, description=_WHO_MAY_INVITE)
+    follow_first: StrictBool | SkipJsonSchema[None] = Field(None, description=_FOLLOW_FIRST)
+
+    @field_validator("who_may_invite", "follow_first", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave a setting out to keep it; it can't be `null`")
+        return value
+
+
 class MeRead(MemberRead):
     """The caller's own member, with what only they may see."""
 
@@ -103,3 +153,4 @@ class MeRead(MemberRead):
     )
     pending_received: int = Field(description="Invitations waiting for the caller's answer.")
     invitations: InvitationAllowance
+    settings: MemberSettings = Field(description="The caller's own controls.")

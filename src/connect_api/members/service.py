@@ -14,8 +14,8 @@ from connect_api.errors import Conflict, NotFound
 from connect_api.events import repository as events
 from connect_api.members import repository as members
 from connect_api.members.access import member_gone, require_member
-from connect_api.members.schemas import MemberCreate
-from connect_api.models import Member
+from connect_api.members.schemas import MemberCreate, MemberSettingsUpdate
+from connect_api.models import InvitePolicy, Member
 
 
 class HandleTaken(Conflict):
@@ -109,3 +109,26 @@ async def me(ctx: AppContext, caller_id: int) -> MeView:
         pending_sent=row["pending_sent"],
         windows=policy.rate_windows(row["recent_sends"], now, rules),
     )
+
+
+@dataclass(frozen=True)
+class Settings:
+    who_may_invite: InvitePolicy
+    follow_first: bool
+
+
+async def update_settings(
+    session: AsyncSession, caller_id: int, body: MemberSettingsUpdate
+) -> Settings:
+    """Change the caller's controls (only those given) and return all of them. Setting a value
+    it already has changes nothing; no event is written (the spec's events are about the
+    network, and a member's settings are theirs alone)."""
+    values: dict[str, object] = {}
+    if body.who_may_invite is not None:
+        values["invite_policy"] = body.who_may_invite.value
+    if body.follow_first is not None:
+        values["follow_first"] = body.follow_first
+    found = await members.update_settings(session, caller_id, values)
+    if found is None:
+        raise member_gone()
+    return Settings(InvitePolicy(found[0]), found[1])

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.database import Database
 from connect_api.invitations.repository import pair_invitation
+from connect_api.models import InvitePolicy
 from connect_api.policy import PairInvitation
 from connect_api.relationships.mutuals import mutual_tally
 from connect_api.relationships.repository import PAIR_HISTORY, PREVIEW, SHARED_GROUPS
@@ -332,7 +333,8 @@ cand AS MATERIALIZED (
 )
 SELECT me.version, me.computed_at,
        t.id, t.handle, t.display_name, t.headline, t.connection_count,
-       c.score, c.mutuals AS ranked_mutuals, f.mutual, f.shared_groups, f.preview, f.history
+       c.score, c.mutuals AS ranked_mutuals, f.mutual, f.shared_groups, f.preview, f.history,
+       t.invite_policy, f.followed_by
 FROM me
 LEFT JOIN cand c ON true
 LEFT JOIN members t ON t.id = c.candidate_id
@@ -346,7 +348,9 @@ LEFT JOIN LATERAL (
             WHERE p.id = ANY (mu.tally[2:])
             ORDER BY array_position(mu.tally[2:], p.id)
         ) AS preview,
-        {history} AS history
+        {history} AS history,
+        EXISTS (SELECT 1 FROM follows x WHERE x.follower_id = t.id AND x.followee_id = $1)
+            AS followed_by
     FROM (SELECT {tally} AS tally OFFSET 0) mu
     WHERE t.id IS NOT NULL
 ) f ON true
@@ -379,6 +383,8 @@ class Candidate:
     shared_groups: int  # as of now
     preview: tuple[Preview, ...]
     history: tuple[PairInvitation, ...]
+    invite_policy: InvitePolicy  # the candidate's controls (spec 2.13)
+    followed_by: bool  # the candidate follows the member
 
 
 @dataclass(frozen=True)
@@ -427,6 +433,8 @@ async def suggestions(
             shared_groups=int(r[10]),
             preview=tuple(_preview(p) for p in r[11]),
             history=tuple(pair_invitation(h) for h in r[12]),
+            invite_policy=InvitePolicy(r[13]),
+            followed_by=r[14],
         )
         for r in rows
         if r[2] is not None

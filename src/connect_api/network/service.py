@@ -11,7 +11,8 @@ half a mutual connection; ties by mutual connections, then id). Whatever the sna
 every suggestion is checked at read time: not the member, not connected, no block either way,
 not dismissed, still a member, and :func:`policy.suggestion_refusal` (the invitation rule
 itself) has nothing against the pair: no pending invitation either way, no cooldown, no
-`dont_know`/`spam` bar, the candidate not at the cap.
+`dont_know`/`spam` bar, the candidate not at the cap, and the candidate's own controls (who
+may invite them) admit the member.
 """
 
 from __future__ import annotations
@@ -163,6 +164,16 @@ async def suggestions(ctx: AppContext, caller_id: int, *, limit: int) -> Suggest
                 candidate_id=c.id,
                 candidate_connection_count=c.connection_count,
                 pair=pair,
+                # Every candidate has a mutual connection (degree 2) or a group in common, as
+                # of the snapshot; judged on the live counts, one whose mutuals and groups are
+                # all gone since is not suggested to a member who admits only their network
+                # (its degree 3 is not looked for here).
+                controls=policy.InviteeControls(
+                    invite_policy=c.invite_policy,
+                    in_network=c.mutual_connections > 0,
+                    follows_inviter=c.followed_by,
+                    shares_group=c.shared_groups > 0,
+                ),
                 now=now,
                 rules=rules,
             )

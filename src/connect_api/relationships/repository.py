@@ -53,6 +53,7 @@ from datetime import datetime
 
 from connect_api.database import Database
 from connect_api.invitations.repository import pair_invitation
+from connect_api.models import InvitePolicy
 from connect_api.policy import InviterFacts, PairInvitation
 from connect_api.relationships.mutuals import MUTUAL_COUNT, mutual_tally
 
@@ -91,7 +92,7 @@ WITH me AS MATERIALIZED (
     WHERE m.id = $1
 ),
 them AS MATERIALIZED (
-    SELECT t.id, t.connection_count, u.ord
+    SELECT t.id, t.connection_count, t.invite_policy, t.follow_first, u.ord
     FROM unnest($2::bigint[]) WITH ORDINALITY AS u(id, ord)
     JOIN members t ON t.id = u.id
     WHERE t.id <> $1
@@ -137,7 +138,7 @@ SELECT me.connection_count, me.restricted_until, me.pending, me.oldest_expiry,
                             LIMIT 1)
                   END)
        END AS third,
-       f.firsts, t.ord
+       f.firsts, t.invite_policy, t.follow_first, t.ord
 FROM me
 LEFT JOIN them t ON true
 LEFT JOIN LATERAL (
@@ -157,7 +158,8 @@ LEFT JOIN LATERAL (
 )
 SELECT r.connection_count, r.restricted_until, r.pending, r.oldest_expiry, r.recent_sends,
        r.them_id, r.them_connections, r.connected_at, r.following, r.followed_by, r.mutual,
-       r.shared_groups, r.history, r.third, r.firsts, p.ids, p.handles, p.names, p.headlines
+       r.shared_groups, r.history, r.third, r.firsts, p.ids, p.handles, p.names, p.headlines,
+       r.invite_policy, r.follow_first
 FROM r
 LEFT JOIN (
     SELECT array_agg(m.id) AS ids, array_agg(m.handle) AS handles,
@@ -194,6 +196,8 @@ class PairFacts:
     history: tuple[PairInvitation, ...]  # every invitation between the two, newest first
     third_degree: bool  # only looked for when neither connected nor with a mutual
     preview: tuple[PreviewMember, ...]  # the first mutual connections in name order
+    invite_policy: InvitePolicy  # their controls (spec 2.13)
+    follow_first: bool
 
 
 async def look_up(
@@ -238,5 +242,7 @@ async def look_up(
             history=tuple(pair_invitation(h) for h in r[12]),
             third_degree=bool(r[13]),
             preview=tuple(people[i] for i in r[14] or ()),
+            invite_policy=InvitePolicy(r[19]),
+            follow_first=r[20],
         )
     return caller, pairs

@@ -90,12 +90,21 @@ async def look_up(
             continue
         connected = f.connected_at is not None
         pair = policy.summarize_pair(f.history, inviter_id=caller_id, connected=connected, now=now)
+        # The same facts the send reads: within 3 degrees is a mutual connection (degree 2) or
+        # the look-up's degree-3 path; it follows the caller; a group in common.
+        controls = policy.InviteeControls(
+            invite_policy=f.invite_policy,
+            in_network=f.mutual_connections > 0 or f.third_degree,
+            follows_inviter=f.followed_by,
+            shares_group=f.shared_groups > 0,
+        )
         invite = policy.answer_send(
             inviter_id=caller_id,
             invitee_id=member_id,
             inviter=mine,
             invitee_connection_count=f.connection_count,
             pair=pair,
+            controls=controls,
             now=now,
             rules=rules,
         )
@@ -138,6 +147,7 @@ async def look_up(
                     pending_sent=pair.pending_from_inviter_id is not None,
                     pending_received=pair.pending_from_invitee_id is not None,
                     can_invite=invite.allowed,
+                    follow_first=f.follow_first,
                 ),
             )
         )
