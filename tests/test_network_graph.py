@@ -116,7 +116,8 @@ def expected_suggestions(
     v: int,
     limit: int,
 ) -> list[tuple[int, int, int, int, list[int]]]:
-    """(id, score, mutual connections now, shared groups now, preview) of the first ``limit``."""
+    """(id, score, mutual connections as ranked, shared groups now, preview now) of the first
+    ``limit``."""
     m, g = counts(then, v), shared(then, v)
     cands = set(m) | set(g)
     wm, wg = SCORE_WEIGHTS
@@ -135,7 +136,8 @@ def expected_suggestions(
             continue
         mutual = now_rows.mutuals(v, c)  # the look-up's preview: name order, then id
         groups = len(now_rows.groups.get(v, set()) & now_rows.groups.get(c, set()))
-        out.append((c, score[c], len(mutual), groups, mutual[:3]))
+        # The count is the ranking's (the snapshot's); the preview and the groups are now.
+        out.append((c, score[c], m[c], groups, mutual[:3]))
         if len(out) == limit:
             break
     return out

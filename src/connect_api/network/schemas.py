@@ -50,9 +50,11 @@ class SecondDegreePage(BaseModel):
 
 
 class MutualReason(BaseModel):
-    count: int = Field(description="Connections you have in common now.")
+    count: int = Field(
+        description="Connections you have in common, as of the ranking (`computed_at`)."
+    )
     preview: list[MemberSummary] = Field(
-        description="Up to three of them: the first of "
+        description="Up to three of them now: the first of "
         "`GET /v1/members/{id}/mutual-connections` (display name, then id), as in the "
         "relationships look-up.",
         max_length=3,

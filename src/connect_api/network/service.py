@@ -165,12 +165,13 @@ async def suggestions(ctx: AppContext, caller_id: int, *, limit: int) -> Suggest
                 candidate_connection_count=c.connection_count,
                 pair=pair,
                 # Every candidate has a mutual connection (degree 2) or a group in common, as
-                # of the snapshot; judged on the live counts, one whose mutuals and groups are
-                # all gone since is not suggested to a member who admits only their network
-                # (its degree 3 is not looked for here).
+                # of the snapshot; judged now (the preview is found now: it is empty when no
+                # mutual connection is left), one whose mutuals and groups are all gone since is
+                # not suggested to a member who admits only their network (its degree 3 is not
+                # looked for here).
                 controls=policy.InviteeControls(
                     invite_policy=c.invite_policy,
-                    in_network=c.mutual_connections > 0,
+                    in_network=bool(c.preview),
                     follows_inviter=c.followed_by,
                     shares_group=c.shared_groups > 0,
                 ),
