@@ -33,6 +33,8 @@ def test_the_walk_through_runs_and_answers_as_shown(tmp_path: Path) -> None:
     a fresh `serve` there (the embedded database, the generated secret): each exits 0 and
     answers what the README shows (status, headers, the keys at every level)."""
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
+    # As a newcomer runs it: no settings of this run's own (its DATABASE_URL neither), for
+    # the service and for the commands alike.
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("CONNECT_API_", "DATABASE_URL"))
     }
@@ -54,7 +56,7 @@ def test_the_walk_through_runs_and_answers_as_shown(tmp_path: Path) -> None:
         found = [
             f"{step.command.strip().splitlines()[0]}: {problem}"
             for step, (status, output) in zip(
-                steps, walkthrough.run(steps, api, cwd=tmp_path), strict=True
+                steps, walkthrough.run(steps, api, cwd=tmp_path, env=env), strict=True
             )
             for problem in ([f"exit {status}"] if status else [])
             + walkthrough.problems(step, output)

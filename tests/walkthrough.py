@@ -52,9 +52,14 @@ def steps(readme: str | None = None) -> list[Step]:
 
 
 def run(
-    all_steps: list[Step], api: str = DEFAULT_API, cwd: Path | None = None, timeout: float = 120
+    all_steps: list[Step],
+    api: str = DEFAULT_API,
+    cwd: Path | None = None,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
 ) -> list[tuple[int, str]]:
-    """Each step's exit status and output, run in one bash process (in ``cwd``)."""
+    """Each step's exit status and output, run in one bash process (in ``cwd``, with ``env``:
+    by default this process's)."""
     script = ["set -u"]
     for step in all_steps:
         command = step.command.replace(f"API={DEFAULT_API}", f"API={api}")
@@ -62,6 +67,7 @@ def run(
     done = subprocess.run(
         ["bash", "-c", "\n".join(script)],
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
