@@ -325,43 +325,6 @@ async def received_pending(
     return [(i, inviter) for i, inviter in rows.all()]
 
 
-async def received_among(
-    session: AsyncSession, invitee_id: int, invitation_ids: Collection[int]
-) -> list[tuple[int, int]]:
-    """(id, inviter id) of those of ``invitation_ids`` in the invitee's inbox, any status
-    (an invitation from a member a block hides is not)."""
-    rows = await session.execute(
-        select(Invitation.id, Invitation.inviter_id)
-        .where(
-            Invitation.invitee_id == invitee_id,
-            Invitation.id == _any(invitation_ids),
-            ~hides(invitee_id, Invitation.inviter_id),
-        )
-        .order_by(Invitation.id)
-    )
-    return [(i, inviter) for i, inviter in rows.all()]
-
-
-async def lock_received(
-    session: AsyncSession, invitee_id: int, invitation_ids: Collection[int]
-) -> dict[int, Invitation]:
-    """Lock and re-read those of ``invitation_ids`` in the invitee's inbox, in id order."""
-    if not invitation_ids:
-        return {}
-    rows = await session.scalars(
-        select(Invitation)
-        .where(
-            Invitation.invitee_id == invitee_id,
-            Invitation.id == _any(invitation_ids),
-            ~hides(invitee_id, Invitation.inviter_id),
-        )
-        .order_by(Invitation.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return {inv.id: inv for inv in rows}
-
-
 async def sent_pending_before(
     session: AsyncSession, inviter_id: int, now: datetime, created_before: datetime
 ) -> list[tuple[int, int]]:
@@ -380,36 +343,40 @@ async def sent_pending_before(
     return [(i, invitee) for i, invitee in rows.all()]
 
 
-async def sent_among(
-    session: AsyncSession, inviter_id: int, invitation_ids: Collection[int]
+def _sides(owner: str) -> tuple[Any, Any]:
+    """(owner column, other column) of an invitation seen from its ``invitee`` (the inbox) or
+    its ``inviter`` (the outbox)."""
+    if owner == "invitee":
+        return Invitation.invitee_id, Invitation.inviter_id
+    return Invitation.inviter_id, Invitation.invitee_id
+
+
+async def among(
+    session: AsyncSession, owner: str, member_id: int, invitation_ids: Collection[int]
 ) -> list[tuple[int, int]]:
-    """(id, invitee id) of those of ``invitation_ids`` in the inviter's outbox, any status
-    (an invitation to a member a block hides is not)."""
+    """(id, other member's id) of those of ``invitation_ids`` in the member's inbox
+    (``owner="invitee"``) or outbox (``owner="inviter"``), any status, by id (an invitation
+    with a member a block hides is not)."""
+    mine, other = _sides(owner)
     rows = await session.execute(
-        select(Invitation.id, Invitation.invitee_id)
-        .where(
-            Invitation.inviter_id == inviter_id,
-            Invitation.id == _any(invitation_ids),
-            ~hides(inviter_id, Invitation.invitee_id),
-        )
+        select(Invitation.id, other)
+        .where(mine == member_id, Invitation.id == _any(invitation_ids), ~hides(member_id, other))
         .order_by(Invitation.id)
     )
-    return [(i, invitee) for i, invitee in rows.all()]
+    return [(i, o) for i, o in rows.all()]
 
 
-async def lock_sent(
-    session: AsyncSession, inviter_id: int, invitation_ids: Collection[int]
+async def lock_among(
+    session: AsyncSession, owner: str, member_id: int, invitation_ids: Collection[int]
 ) -> dict[int, Invitation]:
-    """Lock and re-read those of ``invitation_ids`` in the inviter's outbox, in id order."""
+    """Lock and re-read those of ``invitation_ids`` in the member's inbox or outbox (as
+    :func:`among`), in id order."""
     if not invitation_ids:
         return {}
+    mine, other = _sides(owner)
     rows = await session.scalars(
         select(Invitation)
-        .where(
-            Invitation.inviter_id == inviter_id,
-            Invitation.id == _any(invitation_ids),
-            ~hides(inviter_id, Invitation.invitee_id),
-        )
+        .where(mine == member_id, Invitation.id == _any(invitation_ids), ~hides(member_id, other))
         .order_by(Invitation.id)
         .with_for_update()
         .execution_options(populate_existing=True)

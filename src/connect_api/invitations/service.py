@@ -314,11 +314,13 @@ async def decline_many(
     if invitation_ids is None:
         candidates = await invitations.received_pending(session, caller_id, now)
     else:
-        candidates = await invitations.received_among(session, caller_id, invitation_ids)
+        candidates = await invitations.among(session, "invitee", caller_id, invitation_ids)
     locked = await members.lock(session, caller_id, *(inviter for _, inviter in candidates))
     caller_from(locked, caller_id)
     # Re-read under the members' locks: the state the decision rests on can no longer change.
-    current = await invitations.lock_received(session, caller_id, [i for i, _ in candidates])
+    current = await invitations.lock_among(
+        session, "invitee", caller_id, [i for i, _ in candidates]
+    )
 
     declined: list[Invitation] = []
     not_declined: list[tuple[int, NotDeclinedCode]] = []
@@ -368,10 +370,12 @@ async def withdraw_many(
             session, caller_id, now, now - older_than
         )
     else:
-        candidates = await invitations.sent_among(session, caller_id, invitation_ids)
+        candidates = await invitations.among(session, "inviter", caller_id, invitation_ids)
     locked = await members.lock(session, caller_id, *(invitee for _, invitee in candidates))
     caller_from(locked, caller_id)
-    current = await invitations.lock_sent(session, caller_id, [i for i, _ in candidates])
+    current = await invitations.lock_among(
+        session, "inviter", caller_id, [i for i, _ in candidates]
+    )
 
     withdrawn: list[Invitation] = []
     not_withdrawn: list[tuple[int, NotDeclinedCode]] = []
