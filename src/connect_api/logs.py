@@ -86,4 +86,7 @@ def log_config(level: str, fmt: str) -> dict[str, Any]:
             name: {"handlers": ["default"], "level": level, "propagate": False}
             for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "connect_api")
         },
+        # The libraries' warnings (asyncpg's pool retrying its connections while the database
+        # is away, ...) in the same format, instead of bare lines on stderr.
+        "root": {"handlers": ["default"], "level": "WARNING"},
     }
