@@ -25,12 +25,16 @@ async def test_served_document_equals_committed_file(http: AsyncClient, app: Fas
 def test_every_operation_is_documented(app: FastAPI) -> None:
     doc = app.openapi()
     assert doc["openapi"].startswith("3.1")
+    assert doc["servers"] and doc["info"]["license"]["identifier"] == "MIT"
+    assert not [name for name in doc["components"]["schemas"] if not name.isalnum()]
     ops = [(path, method, op) for path, item in doc["paths"].items() for method, op in item.items()]
     assert len(ops) >= 14
     for path, method, op in ops:
         where = f"{method.upper()} {path}"
-        assert op.get("summary"), where
+        assert op.get("summary") and op.get("description"), where
         assert op.get("operationId") and "_v1_" not in op["operationId"], where
+        assert "security" in op, where  # `[]` on the open ones: said, not left out
+        assert any(c.startswith("4") for c in op["responses"]), where
         ok = [c for c in op["responses"] if c.startswith("2")]
         assert ok, where
         for code in ok:
@@ -389,3 +393,120 @@ def test_links_lead_to_operations_with_what_they_need(app: FastAPI) -> None:
                     walk(source, expression.split("#", 1)[1])
                 count += 1
     assert count >= 30
+
+
+def _examples(doc: dict) -> list[tuple[str, dict, object]]:
+    """Every example in the document: (where, its schema, the value)."""
+    found: list[tuple[str, dict, object]] = []
+    for name, schema in doc["components"]["schemas"].items():
+        for i, value in enumerate(schema.get("examples", [])):
+            found.append((f"schemas/{name}/examples/{i}", schema, value))
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            where = f"{method.upper()} {path}"
+            for param in op.get("parameters", []):
+                if "example" in param:
+                    found.append((f"{where} ?{param['name']}", param["schema"], param["example"]))
+                for key, ex in param.get("examples", {}).items():
+                    found.append((f"{where} ?{param['name']} {key}", param["schema"], ex["value"]))
+            media = [("request", m) for m in op.get("requestBody", {}).get("content", {}).values()]
+            for status, resp in op["responses"].items():
+                media += [(status, m) for m in resp.get("content", {}).values()]
+            for part, m in media:
+                if "schema" not in m:
+                    continue
+                if "example" in m:
+                    found.append((f"{where} {part}", m["schema"], m["example"]))
+                for key, ex in m.get("examples", {}).items():
+                    found.append((f"{where} {part} {key}", m["schema"], ex["value"]))
+    return found
+
+
+def test_every_example_in_the_document_is_valid_against_its_schema(app: FastAPI) -> None:
+    """Swagger UI shows them and generators copy them: an example its schema refuses teaches a
+    client the wrong shape (JSON Schema 2020-12, as OpenAPI 3.1 has it)."""
+    import jsonschema_rs
+
+    doc = app.openapi()
+    examples = _examples(doc)
+    assert len(examples) >= 150
+    wrong = []
+    for where, schema, value in examples:
+        # The components travel with each schema, so that its $refs resolve.
+        rooted = {**schema, "components": doc["components"]}
+        validator = jsonschema_rs.Draft202012Validator(rooted)
+        wrong += [
+            f"{where}: {e.message} at {list(e.instance_path)}" for e in validator.iter_errors(value)
+        ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_machine_codes_are_closed_enums(app: FastAPI) -> None:
+    """What a frontend switches on is an enum in the document, so a generated client types it."""
+    from connect_api.codes import MEANINGS, ProblemCode
+
+    schemas = app.openapi()["components"]["schemas"]
+    assert schemas["ProblemCode"]["enum"] == [c.value for c in ProblemCode]
+    assert set(MEANINGS) == set(ProblemCode)
+    assert schemas["Problem"]["properties"]["code"]["$ref"].endswith("/ProblemCode")
+    reason = schemas["RelationshipRead"]["properties"]["reason"]["anyOf"][0]
+    assert reason["$ref"].endswith("/InviteRefusal")
+    assert set(schemas["InviteRefusal"]["enum"]) <= set(schemas["ProblemCode"]["enum"])
+    assert "enum" in schemas["DeclineReason"]
+    assert "enum" in schemas["RelationshipRead"]["properties"]["action"]
+    assert "webhook.disabled" in schemas["EventType"]["enum"]
+    assert schemas["EventRead"]["properties"]["type"]["$ref"].endswith("/EventType")
+    for model in ("WebhookCreate", "WebhookRead", "WebhookUpdate"):
+        assert "/EventType" in json.dumps(schemas[model]["properties"]["event_types"]), model
+
+
+def test_every_code_the_service_raises_is_in_the_enum() -> None:
+    """Each refusal class's code, each `code=` given to one, and the framework's own codes."""
+    import importlib
+    import pkgutil
+
+    import connect_api
+    from connect_api import errors
+    from connect_api.codes import ProblemCode
+
+    for mod in pkgutil.walk_packages(connect_api.__path__, "connect_api."):
+        importlib.import_module(mod.name)
+    classes, todo = [], [errors.DomainError]
+    while todo:
+        cls = todo.pop()
+        classes.append(cls)
+        todo += cls.__subclasses__()
+    raised = {cls.code for cls in classes}
+    src = Path(connect_api.__file__).parent
+    for file in src.rglob("*.py"):
+        raised |= set(re.findall(r'\bcode="([a-z_]+)"', file.read_text()))
+    raised |= set(errors._STATUS_CODES.values()) | {"internal_error"}
+    assert len(raised) >= 45
+    assert raised <= {c.value for c in ProblemCode}, raised - {c.value for c in ProblemCode}
+
+
+def test_the_document_passes_the_openapi_linter(tmp_path: Path) -> None:
+    """Redocly's recommended rules, every warning an error (redocly.yaml), on the committed
+    document; the linter is pinned in openapi/package-lock.json."""
+    import os
+    import shutil
+    import subprocess
+
+    npm = shutil.which("npm")
+    if npm is None:
+        if os.environ.get("CI"):
+            raise AssertionError("CI runs the OpenAPI linter: install Node.js and npm")
+        import pytest
+
+        pytest.skip("no npm on this machine: the OpenAPI linter needs Node.js")
+    here = COMMITTED.parent
+    if not (here / "node_modules" / ".bin" / "redocly").exists():
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"], cwd=here, check=True, capture_output=True
+        )
+    env = {**os.environ, "NO_UPDATE_NOTIFIER": "1", "REDOCLY_TELEMETRY": "off"}
+    out = subprocess.run(
+        [npm, "run", "--silent", "lint"], cwd=here, capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "warning" not in (out.stdout + out.stderr).lower().replace("deprecation warning", "")

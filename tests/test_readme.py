@@ -109,3 +109,15 @@ async def test_the_quick_starts_cors_setting_lets_a_browser_dev_server_in() -> N
             r = await client.options("/v1/invitations", headers=preflight)
         assert r.status_code == status
         assert r.headers.get("access-control-allow-origin") == (origins[0] if allowed else None)
+
+
+def test_the_error_codes_table_is_the_closed_list() -> None:
+    """The README's table and the document's `ProblemCode` enum: the same codes, the same
+    statuses."""
+    from connect_api.codes import MEANINGS
+
+    section = README.split("## Error codes", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (\d{3}) \| `([a-z_]+)` \|", section, flags=re.M)
+    table = {code: int(status) for status, code in rows}
+    assert len(rows) == len(table)
+    assert table == {code.value: status for code, (status, _) in MEANINGS.items()}

@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.cors import CORSMiddleware
 
@@ -441,6 +442,48 @@ def _integer_bounds(node: Any) -> None:
             _integer_bounds(value)
 
 
+def _restore_examples(schemas: dict[str, Any]) -> None:
+    """The models' examples as written. FastAPI drops every ``null`` from the document, those
+    inside examples too, which leaves examples without fields their schema requires."""
+    todo: list[type[BaseModel]] = [BaseModel]
+    while todo:
+        model = todo.pop()
+        todo += model.__subclasses__()
+        extra = model.model_config.get("json_schema_extra")
+        name = model.__name__
+        if isinstance(extra, dict) and "examples" in extra and name in schemas:
+            schemas[name]["examples"] = extra["examples"]
+
+
+def _rename_pages(doc: dict[str, Any]) -> None:
+    """``Page_BlockRead_`` (pydantic's name for ``Page[BlockRead]``) becomes ``BlockPage``, a
+    name that generated clients can carry."""
+    schemas = doc["components"]["schemas"]
+    renames = {
+        old: old.removeprefix("Page_").removesuffix("_").removesuffix("Read") + "Page"
+        for old in list(schemas)
+        if old.startswith("Page_")
+    }
+    for old, new in renames.items():
+        assert new not in schemas, new
+        schemas[new] = schemas.pop(old)
+        schemas[new]["title"] = new
+    refs = {f"#/components/schemas/{o}": f"#/components/schemas/{n}" for o, n in renames.items()}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref in refs:
+                node["$ref"] = refs[ref]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(doc)
+
+
 def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
     """The generated document, with errors typed as problem+json and the validation schema ours."""
     if app.openapi_schema:
@@ -454,9 +497,20 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         routes=app.routes,
         tags=app.openapi_tags,
     )
+    doc["info"]["license"] = {"name": "MIT", "identifier": "MIT"}
+    # Relative: the document's own origin, wherever it is served (Swagger UI's "Try it out",
+    # and clients given the base URL they run against).
+    doc["servers"] = [{"url": "/", "description": "The server that serves this document."}]
     problem_ref = {"$ref": "#/components/schemas/Problem"}
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-    schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem.pop("$defs", {}))
+    schemas["Problem"] = problem
+    doc["components"].setdefault("securitySchemes", {})["metricsToken"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "`CONNECT_API_METRICS_TOKEN`, when it is set.",
+    }
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     _integer_bounds(doc)
@@ -476,5 +530,16 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
                     if examples:
                         media["examples"] = examples
                     resp["content"] = {PROBLEM_JSON: media}
+    for probe in ("/healthz", "/readyz"):
+        op = doc["paths"][probe]["get"]
+        op["security"] = []  # open: a load balancer asks without a token
+        for code, text in ((414, "request target"), (431, "request headers")):
+            op["responses"][str(code)] = {
+                "description": f"The {text} are too large; the connection is closed.",
+                "content": {PROBLEM_JSON: {"schema": problem_ref}},
+            }
+    doc["paths"]["/metrics"]["get"]["security"] = [{}, {"metricsToken": []}]
+    _restore_examples(schemas)
+    _rename_pages(doc)
     app.openapi_schema = doc
     return doc

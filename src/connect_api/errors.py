@@ -16,6 +16,7 @@ from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from connect_api.codes import ProblemCode, described
 from connect_api.logs import request_id as current_request_id
 
 log = logging.getLogger("connect_api")
@@ -142,7 +143,9 @@ class Problem(BaseModel):
     title: str = Field(description="Short, human-readable summary of the kind of problem.")
     status: int = Field(description="The HTTP status code.")
     detail: str = Field(description="What went wrong in this case, for a person.")
-    code: str = Field(description="Stable machine-readable code; switch on this.")
+    code: ProblemCode = Field(
+        description="Stable machine-readable code; switch on this. One of:\n\n" + described()
+    )
     instance: str | None = Field(None, description="The request path.")
     request_id: str | None = Field(
         None,
@@ -287,7 +290,7 @@ def install_error_handlers(app: FastAPI, refusals: Counter | None = None) -> Non
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         status = exc.status_code
-        code = _STATUS_CODES.get(status, "error")
+        code = _STATUS_CODES.get(status, "bad_request" if status < 500 else "internal_error")
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
         if status == 404:
             detail = "No such resource, or not visible to you."

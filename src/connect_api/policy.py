@@ -6,6 +6,7 @@ Nothing here touches the database, so each rule is unit-tested on its own.
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -408,12 +409,27 @@ def check_block(*, blocker_id: int, blocked_id: int) -> None:
         raise CannotBlockSelf("You can't block yourself.")
 
 
+class InviteRefusal(enum.StrEnum):
+    """Why an invitation would be refused now: the `code` the invitation endpoint answers."""
+
+    already_connected = "already_connected"
+    invitation_pending = "invitation_pending"
+    cooldown_active = "cooldown_active"
+    invitation_not_allowed = "invitation_not_allowed"
+    member_restricted = "member_restricted"
+    connection_limit_reached = "connection_limit_reached"
+    invitation_throttled = "invitation_throttled"
+    too_many_pending_invitations = "too_many_pending_invitations"
+    cannot_invite_self = "cannot_invite_self"
+    not_found = "not_found"
+
+
 @dataclass(frozen=True)
 class InviteAnswer:
     """What an invitation from the caller would get right now: the button's promise."""
 
     allowed: bool
-    reason: str | None = None  # the refusal's code, exactly as the invitation endpoint says it
+    reason: InviteRefusal | None = None  # the refusal's code, as the invitation endpoint says
     until: datetime | None = None  # when a time-bound refusal (cooldown, restriction) ends
     accepts: bool = False  # the send would meet their pending invitation and connect
 
@@ -442,7 +458,7 @@ def answer_send(
             rules=rules,
         )
     except DomainError as refusal:
-        return InviteAnswer(False, refusal.code, refusal.extra.get("until"))
+        return InviteAnswer(False, InviteRefusal(refusal.code), refusal.extra.get("until"))
     return InviteAnswer(True, accepts=decision.accept_invitation_id is not None)
 
 

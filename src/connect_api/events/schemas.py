@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connect_api.webhooks.schemas import EventType
+
 
 class EventRead(BaseModel):
     model_config = ConfigDict(
@@ -27,9 +29,8 @@ class EventRead(BaseModel):
     )
 
     id: int
-    type: str = Field(
-        description="`invitation.created|accepted|declined|withdrawn|expired`, "
-        "`connection.removed`, …, and for admins (`all=true`) `webhook.disabled`"
+    type: EventType = Field(
+        description="What happened; `webhook.disabled` is in the feed of admins (`all=true`)."
     )
     occurred_at: datetime
     data: dict[str, Any]

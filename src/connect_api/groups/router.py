@@ -94,6 +94,8 @@ async def list_groups(
 @router.get(
     "/v1/groups/{group_id}",
     summary="One group",
+    description="A group's name, description and member count; `404` for an id that does "
+    "not exist.",
     response_model=GroupRead,
     responses=responses(NotFound),
 )

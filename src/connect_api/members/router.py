@@ -149,6 +149,9 @@ async def erase_member(member_id: MemberId, ctx: Ctx, principal: CurrentPrincipa
     "/v1/members",
     status_code=status.HTTP_201_CREATED,
     summary="Create a member (admin)",
+    description="For the service that owns sign-up: registers a member by `handle` (unique, "
+    "case-insensitive) and `display_name`. Needs the `admin` scope. Safe to retry with an "
+    "`Idempotency-Key`.",
     response_model=MemberRead,
     responses={
         201: {"description": "Member created.", "headers": REPLAY_HEADER_DOC},

@@ -148,6 +148,33 @@ class MemberSettingsUpdate(BaseModel):
 class MeRead(MemberRead):
     """The caller's own member, with what only they may see."""
 
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 42,
+                    "handle": "ada",
+                    "display_name": "Ada Lovelace",
+                    "headline": "Analyst of engines",
+                    "connection_count": 512,
+                    "follower_count": 1024,
+                    "following_count": 300,
+                    "created_at": "2026-11-25T10:00:00Z",
+                    "restricted_until": None,
+                    "pending_received": 3,
+                    "invitations": {
+                        "hour_remaining": 17,
+                        "week_remaining": 96,
+                        "pending_outgoing": 4,
+                        "pending_outgoing_limit": 200,
+                    },
+                    "settings": {"who_may_invite": "everyone", "follow_first": False},
+                }
+            ]
+        },
+    )
+
     restricted_until: datetime | None = Field(
         description="Until when the caller may not send invitations; `null` when free to."
     )

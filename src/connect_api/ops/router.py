@@ -35,6 +35,10 @@ def _supervisor(request: Request) -> Supervisor | None:
 @router.get(
     "/healthz",
     summary="Liveness: the process answers (and its embedded database could be kept running)",
+    description="For a process supervisor or an orchestrator's liveness probe: `200` while the "
+    "process can serve, even with its database briefly away (requests answer `503` then, and "
+    "`/readyz` says so). `503` only when the embedded PostgreSQL could not be restarted: "
+    "restart the process. No token.",
     response_model=Health,
     responses={503: {"model": Health, "description": "The embedded database is gone for good."}},
 )
@@ -53,6 +57,10 @@ async def healthz(request: Request) -> Health | JSONResponse:
 @router.get(
     "/readyz",
     summary="Readiness: the database answers and its schema is at head",
+    description="For a load balancer: `200` when requests can be served; `503` with a `detail` "
+    "(`shutting down`, `database restarting`, `database unreachable`, `schema not at head`) "
+    "while they cannot: take the instance out of rotation until it answers `200` again. No "
+    "token.",
     response_model=Health,
     responses={503: {"model": Health, "description": "Not ready to serve."}},
 )

@@ -85,7 +85,7 @@ def to_read(
 
     return RelationshipRead(
         member_id=r.member_id,
-        degree=r.degree,  # type: ignore[arg-type]
+        degree=r.degree,
         connected=r.connected_at is not None,
         connected_at=r.connected_at,
         invitation=PendingInvitationRead(

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from connect_api.members.schemas import MemberSummary
-from connect_api.policy import Action
+from connect_api.policy import Action, InviteRefusal
 
 
 class PendingInvitationRead(BaseModel):
@@ -79,7 +79,7 @@ class RelationshipRead(BaseModel):
     )
 
     member_id: int
-    degree: Literal[1, 2, 3] | None = Field(
+    degree: Annotated[int, Field(ge=1, le=3)] | None = Field(
         description="1: connected; 2: connected to one of your connections; 3: connected to a "
         "2nd-degree member; `null`: further, or unavailable."
     )
@@ -105,12 +105,9 @@ class RelationshipRead(BaseModel):
         description="Whether `POST /v1/invitations` to them would succeed now (when they have "
         "invited you, it would accept theirs)."
     )
-    reason: str | None = Field(
+    reason: InviteRefusal | None = Field(
         description="When `can_invite` is false: the `code` the invitation endpoint would "
-        "answer (`already_connected`, `invitation_pending`, `cooldown_active`, "
-        "`invitation_not_allowed`, `member_restricted`, `connection_limit_reached`, "
-        "`invitation_throttled`, `too_many_pending_invitations`, `cannot_invite_self`, "
-        "`not_found`)."
+        "answer (see `InviteRefusal`); `null` when it is true."
     )
     can_invite_after: datetime | None = Field(
         description="For `cooldown_active` and `member_restricted`: when that refusal ends."

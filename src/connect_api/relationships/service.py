@@ -45,7 +45,7 @@ class Relationship:
     action: policy.Action
 
 
-def _unavailable(member_id: int, reason: str) -> Relationship:
+def _unavailable(member_id: int, reason: policy.InviteRefusal) -> Relationship:
     """Blocked either way, erased, never existed, or the caller: nothing to show, nor why."""
     return Relationship(
         member_id=member_id,
@@ -82,11 +82,11 @@ async def look_up(
     out = []
     for member_id in ids:
         if member_id == caller_id:
-            out.append(_unavailable(member_id, policy.CannotInviteSelf.code))
+            out.append(_unavailable(member_id, policy.InviteRefusal.cannot_invite_self))
             continue
         f = facts.get(member_id)
         if f is None:
-            out.append(_unavailable(member_id, "not_found"))
+            out.append(_unavailable(member_id, policy.InviteRefusal.not_found))
             continue
         connected = f.connected_at is not None
         pair = policy.summarize_pair(f.history, inviter_id=caller_id, connected=connected, now=now)

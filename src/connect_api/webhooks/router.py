@@ -61,6 +61,8 @@ async def create_webhook(
 @router.get(
     "",
     summary="List webhooks (admin)",
+    description="Every registered webhook, oldest first, with its status (a disabled one says "
+    "why and since when). Secrets are never shown again after creation.",
     response_model=Page[WebhookRead],
     responses=responses(InsufficientScope, InvalidCursor),
 )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -16,22 +17,30 @@ from pydantic import (
 from connect_api.models import DeliveryStatus
 from connect_api.text import no_nul
 
-EventType = Literal[
-    "invitation.created",
-    "invitation.accepted",
-    "invitation.declined",
-    "invitation.withdrawn",
-    "invitation.expired",
-    "connection.removed",
-    "follow.created",
-    "follow.removed",
-    "member.blocked",
-    "member.unblocked",
-    "member.erased",
-    "webhook.disabled",
-]
 
-DisabledReason = Literal["gone", "failing", "manual"]
+class EventType(enum.StrEnum):
+    """The type of an event, as in `GET /v1/events` and in webhook deliveries."""
+
+    invitation_created = "invitation.created"
+    invitation_accepted = "invitation.accepted"
+    invitation_declined = "invitation.declined"
+    invitation_withdrawn = "invitation.withdrawn"
+    invitation_expired = "invitation.expired"
+    connection_removed = "connection.removed"
+    follow_created = "follow.created"
+    follow_removed = "follow.removed"
+    member_blocked = "member.blocked"
+    member_unblocked = "member.unblocked"
+    member_erased = "member.erased"
+    webhook_disabled = "webhook.disabled"
+
+
+class DisabledReason(enum.StrEnum):
+    """Why a webhook is disabled."""
+
+    gone = "gone"
+    failing = "failing"
+    manual = "manual"
 
 
 class WebhookCreate(BaseModel):
@@ -101,7 +110,7 @@ class WebhookRead(BaseModel):
 
     id: int
     url: str
-    event_types: list[str] | None
+    event_types: list[EventType] | None
     description: str | None
     created_at: datetime
     status: Literal["enabled", "disabled"] = Field(
@@ -120,6 +129,25 @@ class WebhookRead(BaseModel):
 
 class WebhookCreated(WebhookRead):
     """A new webhook, with its signing secret: shown this once, keep it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "url": "https://hooks.example.com/connect",
+                    "event_types": ["invitation.accepted", "connection.removed"],
+                    "description": "notifications service",
+                    "created_at": "2026-11-25T10:00:00Z",
+                    "status": "enabled",
+                    "disabled_reason": None,
+                    "disabled_at": None,
+                    "failing_since": None,
+                    "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                }
+            ]
+        }
+    )
 
     secret: str = Field(
         description="Standard Webhooks signing secret (`whsec_…`): verify each delivery's "
