@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -214,6 +215,16 @@ def _mistakes(database_url: str) -> dict[str, tuple[list[str], dict[str, str], s
             {"DATABASE_URL": database_url},
             "CONNECT_API_JWT_SECRET",
         ),
+        "secret too short": (
+            ["serve"],
+            {"CONNECT_API_JWT_SECRET": "a-secret-of-31-bytes-0123456789", "DATABASE_URL": down},
+            "at least 32 bytes for HS256, got 31",
+        ),
+        "secret too short for HS512": (
+            ["token", "--member", "1"],
+            {"CONNECT_API_JWT_SECRET": "k" * 48, "CONNECT_API_JWT_ALGORITHM": "HS512"},
+            "at least 64 bytes for HS512",
+        ),
     }
 
 
@@ -231,6 +242,8 @@ def _mistakes(database_url: str) -> dict[str, tuple[list[str], dict[str, str], s
         "not a URL",
         "no secret with DATABASE_URL",
         "no secret for token with DATABASE_URL",
+        "secret too short",
+        "secret too short for HS512",
     ],
 )
 def test_a_start_up_mistake_is_one_line_saying_what_to_do(
@@ -242,3 +255,24 @@ def test_a_start_up_mistake_is_one_line_saying_what_to_do(
     assert out.stderr.count("\n") == 1, out.stderr
     assert out.stderr.startswith("connect-api: ") and hint in out.stderr, out.stderr
     assert "Traceback" not in out.stderr
+    assert "a-secret-of" not in out.stderr  # a secret is never echoed back
+
+
+def test_a_port_in_use_is_one_line_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = _cli(
+            "serve",
+            "--port",
+            str(port),
+            env={"CONNECT_API_DATA_DIR": str(tmp_path / "data")},
+            timeout=60,
+        )
+    assert out.returncode == 2, out.stderr
+    assert out.stderr == (
+        f"connect-api: port {port} on 127.0.0.1 is already in use (another `connect-api "
+        "serve`?): stop it, or choose another port with --port or CONNECT_API_PORT\n"
+    )
+    assert not (tmp_path / "data").exists()  # refused before the database was started

@@ -27,6 +27,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from connect_api.tokens import jwt_secret
 
     _check_keys(settings)
+    host, port = args.host or settings.host, args.port or settings.port
+    _check_port(host, port)
 
     if args.no_dispatch:
         settings = settings.model_copy(update={"serve_dispatch": False})
@@ -60,13 +62,35 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         except SchemaNotAtHead as exc:
             print(f"connect-api: {exc}", file=sys.stderr)
             return 1
-    host, port = args.host or settings.host, args.port or settings.port
     try:
         _run_server(args, settings, host, port)
     finally:
         if embedded:
             refresh_handle(settings.pgdata)  # a worker may have restarted it
     return _embedded_status(settings.data_dir) if embedded else 0
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse at once, in one line, a port that is taken: before the database starts, not
+    after a page of uvicorn's start-up log."""
+    import errno
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as exc:
+        raise StartupError(f"cannot listen on {host!r}: {exc.strerror}; check --host") from None
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise StartupError(
+                    f"port {port} on {host} is already in use (another `connect-api serve`?): "
+                    "stop it, or choose another port with --port or CONNECT_API_PORT"
+                ) from None
+            raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def _check_keys(settings: Settings) -> None:
@@ -406,7 +430,8 @@ def _settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"{_setting_name(err['loc'])}: {err['msg']} (got {err.get('input')!r})"
+            f"{_setting_name(err['loc'])}: {err['msg']}"
+            + ("" if _secret(err["loc"]) else f" (got {err.get('input')!r})")
             for err in exc.errors()
         )
         raise StartupError(f"{problems}; fix the setting (see Settings in the README)") from None
@@ -427,6 +452,11 @@ def _check_database_url(settings: Settings) -> None:
             "DATABASE_URL is not a PostgreSQL URL: use postgresql://user:password@host:port/"
             "database (or unset it for the embedded PostgreSQL)"
         )
+
+
+def _secret(loc: tuple[int | str, ...]) -> bool:
+    """A setting whose value is never echoed back, even when it is wrong."""
+    return any(str(part) in ("jwt_secret", "jwt_private_key", "metrics_token") for part in loc)
 
 
 def _setting_name(loc: tuple[int | str, ...]) -> str:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -273,6 +273,19 @@ class Settings(BaseSettings):
         from limits import parse
 
         parse(value)  # "20/minute", "5 per second", "1000/hour"…: refuses anything else
+        return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: str | None, info: ValidationInfo) -> str | None:
+        algorithm = info.data.get("jwt_algorithm", "HS256")
+        # RFC 7518 3.2: an HMAC key at least as long as the hash (PyJWT warns below that).
+        need = {"HS256": 32, "HS384": 48, "HS512": 64}.get(algorithm, 0)
+        if value is not None and len(value.encode()) < need:
+            raise ValueError(
+                f"at least {need} bytes for {algorithm}, got {len(value.encode())}; make one with "
+                "`openssl rand -base64 48`"
+            )
         return value
 
     @field_validator("webhook_retry_schedule")
