@@ -121,3 +121,28 @@ def test_the_error_codes_table_is_the_closed_list() -> None:
     table = {code: int(status) for status, code in rows}
     assert len(rows) == len(table)
     assert table == {code.value: status for code, (status, _) in MEANINGS.items()}
+
+
+def test_every_json_sample_outside_the_walk_through_fits_its_schema() -> None:
+    """Each is marked with the schema it shows (`<!-- schema: Name -->`), and checked against
+    that schema of the document, so a field added, renamed or typed anew shows up here."""
+    import jsonschema_rs
+
+    from connect_api.app import create_app
+    from connect_api.config import Settings
+
+    doc = create_app(Settings(database_url="postgresql://h/d", jwt_secret="c" * 64)).openapi()
+    head, rest = README.split(walkthrough.SECTION, 1)
+    text = head + rest.split("\n## ", 1)[1]  # the walk-through's samples are run instead
+    samples = re.findall(r"(?:<!-- (.+?) -->\n)?```json\n(.*?)```", text, flags=re.S)
+    assert len(samples) >= 5
+    for marker, body in samples:
+        assert marker, f"a JSON sample without the schema it shows:\n{body}"
+        value = json.loads(body)
+        if marker.startswith("a log line"):
+            assert {"level", "logger", "message", "request_id", "time"} <= set(value), value
+            continue
+        name = marker.removeprefix("schema: ")
+        schema = {**doc["components"]["schemas"][name], "components": doc["components"]}
+        errors = [e.message for e in jsonschema_rs.Draft202012Validator(schema).iter_errors(value)]
+        assert not errors, f"{name}: {errors}"
