@@ -317,7 +317,7 @@ def install_error_handlers(app: FastAPI, refusals: Counter | None = None) -> Non
 
 
 class ValidationFailed(Unprocessable):
-    """Stands for FastAPI's own request validation in the documentation."""
+    """The request is malformed: a field missing, of the wrong type or out of range."""
 
     code = "validation_error"
 
@@ -336,6 +336,80 @@ _DESCRIPTIONS = {
     "is closed.",
     429: "A limit was reached; retry after `Retry-After` seconds.",
     503: "Overloaded or the database is out of reach; retry after `Retry-After` seconds.",
+}
+
+
+# What a refusal's body says in the document's examples: its detail as the service words it,
+# and the fields it adds. A code not listed here shows its class's docstring.
+_EXAMPLES: dict[str, dict[str, Any]] = {
+    "validation_error": {
+        "detail": "The request is not valid; see `errors`.",
+        "errors": [
+            {
+                "location": ["body", "invitee_id"],
+                "message": "Field required",
+                "type": "missing",
+            }
+        ],
+    },
+    "message_too_long": {
+        "detail": "The personal message has 312 characters; at most 300 are allowed.",
+        "max_length": 300,
+    },
+    "cooldown_active": {
+        "detail": "You can invite this member again after 2026-12-16T10:00:00Z.",
+        "until": "2026-12-16T10:00:00Z",
+    },
+    "member_restricted": {
+        "detail": "You can't send invitations for now, because many of your recent invitations "
+        "were declined. You can again after 2026-12-08T10:00:00Z.",
+        "until": "2026-12-08T10:00:00Z",
+    },
+    "invitation_pending": {
+        "detail": "You already have a pending invitation to this member.",
+        "invitation_id": 1001,
+    },
+    "invitation_not_pending": {
+        "detail": "This invitation is accepted; only a pending invitation can be answered.",
+        "invitation_status": "accepted",
+    },
+    "connection_limit_reached": {
+        "detail": "This member has reached the limit of 30000 connections.",
+        "limit": 30000,
+        "member_id": 42,
+    },
+    "invitation_throttled": {
+        "detail": "You have sent 20 invitations in the last hour; the limit is 20. Try again in "
+        "12 minutes.",
+        "limit": 20,
+        "window": "hour",
+        "retry_after": 720,
+    },
+    "too_many_pending_invitations": {
+        "detail": "You have 200 invitations waiting for an answer; the limit is 200. Withdraw "
+        "some, or wait for answers.",
+        "limit": 200,
+        "retry_after": 86400,
+    },
+    "too_many_ids": {
+        "detail": "101 member ids were given; at most 100 per look-up.",
+        "limit": 100,
+    },
+    "handle_taken": {"detail": "The handle 'ada' is taken.", "handle": "ada"},
+    "group_name_taken": {"detail": "A group named 'Rust' exists.", "name": "Rust"},
+    "tag_too_long": {"detail": "A tag is at most 40 characters long.", "max_length": 40},
+    "too_many_tags": {"detail": "At most 50 tags on one connection; got 51.", "max_tags": 50},
+    "too_many_exports": {
+        "detail": "You already have 2 exports downloading; at most 2 run at once. Retry after "
+        "`Retry-After` seconds.",
+        "limit": 2,
+    },
+    "rate_limited": {
+        "detail": "Too many read requests: at most 300 per 60 seconds. Retry after "
+        "`Retry-After` seconds.",
+        "limit": 300,
+        "window_seconds": 60,
+    },
 }
 
 
@@ -385,6 +459,7 @@ def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
                                 "status": e.status,
                                 "detail": e.__doc__.strip() if e.__doc__ else e.title,
                                 "code": e.code,
+                                **_EXAMPLES.get(e.code, {}),
                                 "request_id": "5f0c6d1e8a2b4c7d9e0f1a2b3c4d5e6f",
                             },
                         }
