@@ -58,6 +58,19 @@ def _chromium() -> str:
     return path
 
 
+def test_without_chromium_the_browser_test_skips_outside_ci_and_fails_in_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os.path, "exists", lambda path: False)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not installed"):
+        _chromium()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser test"):
+        _chromium()
+
+
 # --- the setting, and the routes when the demo is off or asked from elsewhere -----------------
 
 
@@ -130,6 +143,9 @@ async def test_demo_tokens_are_for_this_machine_only(
         )
         problem(await ask(("127.0.0.1", 40000), Forwarded="for=203.0.113.7"), 404, "not_found")
 
+        problem(await ask(("::ffff:192.0.2.1", 40000)), 404, "not_found")
+        assert (await ask(("::1", 40000))).status_code == 200
+        assert (await ask(("::ffff:127.0.0.1", 40000))).status_code == 200
         r = await ask(("127.0.0.1", 40000))
         assert r.status_code == 200, r.text
         body = r.json()

@@ -60,9 +60,12 @@ def _only_from_this_machine(request: Request) -> None:
     the 404 of a route that does not exist."""
     host = request.client.host if request.client else ""
     try:
-        local = ipaddress.ip_address(host).is_loopback
+        peer = ipaddress.ip_address(host)
     except ValueError:
         local = False
+    else:  # 127.0.0.1 as a dual-stack socket reports it: ::ffff:127.0.0.1
+        mapped = peer.ipv4_mapped if isinstance(peer, ipaddress.IPv6Address) else None
+        local = (mapped or peer).is_loopback
     if not local or any(h in request.headers for h in _FORWARDED):
         raise NotFound()
 
