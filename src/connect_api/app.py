@@ -53,6 +53,7 @@ from connect_api.ops.router import router as ops_router
 from connect_api.ratelimits import RateLimits
 from connect_api.relationships.router import router as relationships_router
 from connect_api.supervisor import Supervisor
+from connect_api.web import demo_router, static_router
 from connect_api.webhooks import service as webhook_service
 from connect_api.webhooks.router import router as webhooks_router
 
@@ -154,8 +155,11 @@ def create_app(
         exports_router,
         events_router,
         webhooks_router,
+        static_router,
     ):
         app.include_router(router)
+    if settings.demo_enabled:  # off: the routes do not exist (404), tokens included
+        app.include_router(demo_router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

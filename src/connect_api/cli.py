@@ -53,7 +53,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         secret = jwt_secret(settings)
         if secret is not None and settings.jwt_secret is None:
             update["jwt_secret"] = secret
-        settings = settings.model_copy(update=update)
+        # With the URL set the database no longer looks embedded: the demo's `auto` is
+        # decided now, while it still does.
+        update["demo"] = "true" if settings.demo_enabled else "false"
+        settings = settings.model_copy(
+            update={**update, "demo": settings.demo_enabled}  # model_copy does not parse
+        )
         # Workers are fresh processes: they find the running server and the secret here.
         os.environ.update({f"CONNECT_API_{k.upper()}": v for k, v in update.items()})
     else:

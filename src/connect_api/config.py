@@ -263,7 +263,21 @@ class Settings(BaseSettings):
         90, gt=0, description="Days a dismissed suggestion stays hidden."
     )
 
+    demo: bool | None = Field(
+        None,
+        description="The `/demo` page and its token endpoint (which mints short-lived tokens "
+        "for any member, for requests from this machine only): true, false, or unset (`auto`): "
+        "on with the embedded database, off with `DATABASE_URL`.",
+    )
+
     policy: PolicySettings = Field(default_factory=PolicySettings)
+
+    @field_validator("demo", mode="before")
+    @classmethod
+    def _auto(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("", "auto"):
+            return None
+        return value
 
     @field_validator(
         "rate_limit_read", "rate_limit_write", "rate_limit_expensive", "rate_limit_anonymous"
@@ -308,6 +322,11 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.database_url is None
+
+    @property
+    def demo_enabled(self) -> bool:
+        """`CONNECT_API_DEMO`, or when unset: on with the embedded database only."""
+        return self.embedded if self.demo is None else self.demo
 
     @property
     def network_snapshot_ttl(self) -> timedelta:

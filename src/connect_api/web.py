@@ -1,0 +1,140 @@
+"""What the service serves to browsers beside the API: the reference Connect button
+(`/static/connect-button.js`, always) and the demo page that uses it (`/demo`, only when
+`CONNECT_API_DEMO` is on). None of it is API, so none of it is in the OpenAPI document."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from datetime import timedelta
+from functools import cache
+from importlib import resources
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from connect_api.deps import Ctx
+from connect_api.errors import NotFound
+from connect_api.members.schemas import MemberSummary
+
+STATIC_FILES = {"connect-button.js": "text/javascript; charset=utf-8"}
+DEMO_TOKEN_TTL = timedelta(hours=1)
+
+
+@cache
+def _asset(name: str) -> tuple[bytes, str]:
+    """A file shipped in the package's ``static/`` folder, and its ETag."""
+    body = (resources.files("connect_api") / "static" / name).read_bytes()
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _serve(request: Request, name: str, media_type: str) -> Response:
+    body, etag = _asset(name)
+    # Revalidated on every use, so a new version of the service is picked up at once.
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+static_router = APIRouter(include_in_schema=False)
+
+
+@static_router.api_route("/static/{name}", methods=["GET", "HEAD"])
+async def static_file(name: str, request: Request) -> Response:
+    media_type = STATIC_FILES.get(name)
+    if media_type is None:
+        raise NotFound()
+    return _serve(request, name, media_type)
+
+
+# --- the demo ---------------------------------------------------------------------------------
+
+_FORWARDED = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
+
+
+def _only_from_this_machine(request: Request) -> None:
+    """Every demo route answers only a browser on this machine: a loopback peer, and no proxy
+    in between (a proxy on the same host would make any visitor look local). Anyone else gets
+    the 404 of a route that does not exist."""
+    host = request.client.host if request.client else ""
+    try:
+        peer = ipaddress.ip_address(host)
+    except ValueError:
+        local = False
+    else:  # 127.0.0.1 as a dual-stack socket reports it: ::ffff:127.0.0.1
+        mapped = peer.ipv4_mapped if isinstance(peer, ipaddress.IPv6Address) else None
+        local = (mapped or peer).is_loopback
+    if not local or any(h in request.headers for h in _FORWARDED):
+        raise NotFound()
+
+
+demo_router = APIRouter(include_in_schema=False)
+
+
+@demo_router.api_route("/demo", methods=["GET", "HEAD"])
+async def demo_page(request: Request) -> Response:
+    _only_from_this_machine(request)
+    return _serve(request, "demo.html", "text/html; charset=utf-8")
+
+
+class DemoMember(MemberSummary):
+    connection_count: int
+
+
+class DemoMembers(BaseModel):
+    items: list[DemoMember]
+
+
+_DEMO_MEMBERS = """
+SELECT id, handle, display_name, headline, connection_count
+FROM members
+WHERE id > $1
+ORDER BY id
+LIMIT $2
+"""
+
+
+@demo_router.get("/demo/members")
+async def demo_members(
+    request: Request,
+    ctx: Ctx,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+) -> DemoMembers:
+    """Members to act as, and to show buttons for, by id."""
+    _only_from_this_machine(request)
+    rows = await ctx.db.fetch(_DEMO_MEMBERS, after, limit)
+    return DemoMembers(items=[DemoMember(**dict(r)) for r in rows])
+
+
+class DemoTokenRequest(BaseModel):
+    member_id: int = Field(gt=0, le=2**63 - 1)
+
+
+class DemoToken(BaseModel):
+    token: str
+    expires_in: int
+    member: DemoMember
+
+
+@demo_router.post("/demo/token")
+async def demo_token(request: Request, ctx: Ctx, body: DemoTokenRequest) -> DemoToken:
+    """A member's token (never admin) for an hour, so that the demo page can act as them."""
+    _only_from_this_machine(request)
+    rows = await ctx.db.fetch(
+        "SELECT id, handle, display_name, headline, connection_count FROM members WHERE id = $1",
+        body.member_id,
+    )
+    if not rows:
+        raise NotFound()
+    try:
+        token = ctx.tokens.mint(body.member_id, ttl=DEMO_TOKEN_TTL, now=ctx.clock.now())
+    except ValueError:  # RS256/ES256 without the private key: nothing to sign with
+        raise NotFound("The demo cannot mint tokens without a signing key.") from None
+    return DemoToken(
+        token=token,
+        expires_in=int(DEMO_TOKEN_TTL.total_seconds()),
+        member=DemoMember(**dict(rows[0])),
+    )

@@ -1,0 +1,447 @@
+"""The reference Connect button (`/static/connect-button.js`) and the demo page (`/demo`), in a
+real headless Chromium (Debian's, driven by Playwright), against the service on a real port.
+
+Screenshots of each state land in tests/artifacts/connect-button/ (ignored by git)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from connect_api.app import create_app
+from connect_api.clock import ManualClock
+from connect_api.config import PolicySettings, Settings
+from tests.helpers import Api, problem
+
+ARTIFACTS = Path(__file__).parent / "artifacts" / "connect-button"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOURLY = 2  # the demo server's invitations per hour, so that the third is refused
+
+
+def _chromium() -> str:
+    """Debian's Chromium, or a skip with the reason outside CI (a failure in CI)."""
+    why = None
+    path = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else shutil.which("chromium")
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        why = "Python Playwright is not installed (pip install -e '.[dev]')"
+    if path is None:
+        why = "Chromium is not installed (`apt-get install -y chromium`; .ci/run does it)"
+    if why is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{why}: CI must run the browser test")
+        pytest.skip(why)
+    assert path is not None
+    return path
+
+
+def test_without_chromium_the_browser_test_skips_outside_ci_and_fails_in_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os.path, "exists", lambda path: False)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not installed"):
+        _chromium()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser test"):
+        _chromium()
+
+
+# --- the setting, and the routes when the demo is off or asked from elsewhere -----------------
+
+
+def test_the_demo_is_on_by_default_only_with_the_embedded_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("DATABASE_URL", "CONNECT_API_DATABASE_URL", "CONNECT_API_DEMO"):
+        monkeypatch.delenv(name, raising=False)
+    assert Settings().demo_enabled
+    assert not Settings(database_url="postgresql://db/connect").demo_enabled
+    assert Settings(database_url="postgresql://db/connect", demo=True).demo_enabled
+    assert not Settings(demo=False).demo_enabled
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/connect")
+    for value, on in (("true", True), ("false", False), ("auto", False), ("", False)):
+        monkeypatch.setenv("CONNECT_API_DEMO", value)
+        assert Settings().demo_enabled is on, value
+
+
+async def test_without_the_demo_its_routes_do_not_exist(api: Api) -> None:
+    """The suite's app has DATABASE_URL and no CONNECT_API_DEMO: the demo is off."""
+    assert not api.ctx.settings.demo_enabled
+    member = await api.member()
+    for method, path in (("GET", "/demo"), ("GET", "/demo/members"), ("POST", "/demo/token")):
+        r = await api.http.request(method, path, json={"member_id": member})
+        problem(r, 404, "not_found")
+    # The component is served all the same: it is the reference client, not the demo.
+    r = await api.http.get("/static/connect-button.js")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/javascript")
+    assert 'customElements.define("connect-button"' in r.text
+    again = await api.http.get(
+        "/static/connect-button.js", headers={"If-None-Match": r.headers["etag"]}
+    )
+    assert again.status_code == 304
+    problem(await api.http.get("/static/demo.html"), 404, "not_found")
+    problem(await api.http.get("/static/..%2Fapp.py"), 404, "not_found")
+
+
+@contextlib.asynccontextmanager
+async def demo_app(settings: Settings, clock: ManualClock) -> AsyncIterator[FastAPI]:
+    """The service with the demo on, on the suite's database, at most HOURLY sends an hour."""
+    application = create_app(
+        settings.model_copy(
+            update={"demo": True, "policy": PolicySettings(invitations_per_hour=HOURLY)}
+        ),
+        clock=clock,
+        migrate=False,
+    )
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def test_demo_tokens_are_for_this_machine_only(
+    api: Api, settings: Settings, clock: ManualClock
+) -> None:
+    ada = await api.member("Ada Lovelace")
+    async with demo_app(settings, clock) as application:
+        paths = application.openapi()["paths"]
+        assert not [p for p in paths if p.startswith(("/demo", "/static"))]
+
+        async def ask(client: tuple[str, int], **headers: str) -> httpx.Response:
+            transport = httpx.ASGITransport(app=application, client=client)
+            async with httpx.AsyncClient(transport=transport, base_url="http://demo") as http:
+                return await http.post("/demo/token", json={"member_id": ada}, headers=headers)
+
+        # Another machine, or this one through a proxy: as if there were no such route.
+        problem(await ask(("203.0.113.7", 40000)), 404, "not_found")
+        problem(
+            await ask(("127.0.0.1", 40000), **{"X-Forwarded-For": "203.0.113.7"}), 404, "not_found"
+        )
+        problem(await ask(("127.0.0.1", 40000), Forwarded="for=203.0.113.7"), 404, "not_found")
+
+        problem(await ask(("::ffff:192.0.2.1", 40000)), 404, "not_found")
+        assert (await ask(("::1", 40000))).status_code == 200
+        assert (await ask(("::ffff:127.0.0.1", 40000))).status_code == 200
+        r = await ask(("127.0.0.1", 40000))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["member"]["id"] == ada and body["expires_in"] == 3600
+        principal = api.ctx.tokens.decode(body["token"])
+        assert principal.member_id == ada and not principal.is_admin
+        claims = jwt.decode(body["token"], options={"verify_signature": False})
+        assert claims["exp"] - claims["iat"] == 3600
+        me = await api.http.get("/v1/me", headers={"Authorization": f"Bearer {body['token']}"})
+        assert me.status_code == 200 and me.json()["id"] == ada
+        # Never an admin's: it cannot create members.
+        r = await api.http.post(
+            "/v1/members",
+            json={"handle": "sneaky", "display_name": "Sneaky"},
+            headers={"Authorization": f"Bearer {body['token']}"},
+        )
+        problem(r, 403, "insufficient_scope")
+        transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://demo") as http:
+            problem(
+                await http.post("/demo/token", json={"member_id": ada + 1000}), 404, "not_found"
+            )
+            page = await http.get("/demo")
+            assert (
+                page.status_code == 200 and '<script src="/static/connect-button.js">' in page.text
+            )
+            listed = (await http.get("/demo/members")).json()["items"]
+            assert [m["id"] for m in listed] == [ada]
+
+
+# --- in the browser ---------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def serving(application: FastAPI) -> AsyncIterator[str]:
+    """``application`` served by uvicorn on a free port of 127.0.0.1, in this event loop."""
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(20):
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+SETTLED = """(id) => document.body.dataset.actingAs === String(id)
+    && document.querySelectorAll('connect-button').length > 0
+    && [...document.querySelectorAll('connect-button')].every(
+        b => !['loading', null].includes(b.getAttribute('state'))
+             && b.getAttribute('aria-busy') === 'false')"""
+
+
+async def test_the_button_in_a_browser(api: Api, settings: Settings, clock: ManualClock) -> None:
+    chromium = _chromium()
+    from playwright.async_api import async_playwright, expect
+
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+
+    # Ana is the member acting; Ben, Cleo and Dev are in her "Other members"; Max, Mia and Moe
+    # are connected to both Ana and Ben. They invited Ana and Ben (and were accepted), so
+    # Ana has sent nothing yet this hour.
+    ana = await api.member("Ana Arbor", headline="Analyst")
+    ben = await api.member("Ben Babbage")
+    cleo = await api.member("Cleo Clarke")
+    dev = await api.member("Dev Dijkstra")
+    mutuals = [await api.member(n) for n in ("Mia Mirzakhani", "Max Planck", "Moe Moser")]
+    for m in mutuals:
+        await api.connect(m, ana)
+        await api.connect(m, ben)
+
+    async with (
+        demo_app(settings, clock) as application,
+        serving(application) as base,
+        async_playwright() as pw,
+    ):
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        lookups: list[list[int]] = []
+        errors: list[str] = []
+
+        def on_request(request: Any) -> None:
+            if "/v1/relationships" in request.url:
+                ids = re.search(r"[?&]ids=([0-9,]+)", request.url)
+                assert ids is not None, request.url
+                lookups.append([int(i) for i in ids.group(1).split(",")])
+
+        page.on("request", on_request)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def button(member_id: int) -> Any:
+            return page.locator(f'connect-button[member-id="{member_id}"]')
+
+        async def act_as(member_id: int, shot: str | None = None) -> list[int]:
+            """Switch the demo to this member; the one look-up that drew the page."""
+            before = len(lookups)
+            if page.url.startswith(base):
+                await page.select_option("#as", str(member_id))
+            else:
+                await page.goto(f"{base}/demo#as={member_id}")
+            await page.wait_for_function(SETTLED, arg=member_id, timeout=10_000)
+            await page.wait_for_timeout(150)  # a second look-up would have gone by now
+            on_page = await page.eval_on_selector_all(
+                "connect-button", "bs => bs.map(b => Number(b.getAttribute('member-id')))"
+            )
+            assert len(lookups) == before + 1, lookups[before:]
+            assert sorted(lookups[-1]) == sorted(set(on_page)), (lookups[-1], on_page)
+            if shot:
+                await page.screenshot(path=ARTIFACTS / shot, full_page=True)
+            return on_page
+
+        async def refreshed(member_id: int, count: int) -> None:
+            """The action's own look-up: that member only."""
+            await page.wait_for_function(
+                f"() => document.querySelector('connect-button[member-id=\"{member_id}\"]')"
+                ".getAttribute('aria-busy') === 'false'"
+            )
+            assert len(lookups) == count + 1 and lookups[-1] == [member_id], lookups
+
+        # One look-up draws every button on the page.
+        on_page = await act_as(ana, "01-ana.png")
+        assert {ben, cleo, dev, *mutuals} <= set(on_page)
+        await expect(button(ben).locator(".mutual")).to_have_text(
+            "Max, Mia and 1 other mutual connection"
+        )
+        await expect(button(ben).locator(".degree")).to_have_text("· 2nd")
+        await expect(button(mutuals[0])).to_have_attribute("state", "message")
+        await expect(button(cleo).locator(".mutual")).to_be_hidden()
+
+        # Invite Ben with a note: the dialog counts down from 300.
+        await button(ben).get_by_role("button", name="Connect").click()
+        dialog = button(ben).locator("dialog")
+        await expect(dialog).to_be_visible()
+        count = dialog.locator(".count")
+        await expect(count).to_have_text("300 characters left")
+        note = "We met at the engines meetup."
+        await dialog.locator("textarea").press_sequentially(note[:6])
+        await expect(count).to_have_text("294 characters left")
+        await dialog.locator("textarea").fill("é" * 301)
+        await expect(count).to_have_text("1 character too many")
+        await expect(dialog.get_by_role("button", name="Send")).to_be_disabled()
+        await dialog.locator("textarea").fill(note)
+        await expect(count).to_have_text(f"{300 - len(note)} characters left")
+        await page.screenshot(path=ARTIFACTS / "02-note.png")
+        n = len(lookups)
+        await dialog.get_by_role("button", name="Send").click()
+        await expect(button(ben)).to_have_attribute("state", "pending")
+        await refreshed(ben, n)
+        await expect(button(ben).get_by_role("status")).to_have_text("Invitation sent.")
+        sent = (await api.as_(ana).get("/v1/invitations/sent")).json()["items"]
+        assert [(i["invitee"]["id"], i["message"]) for i in sent] == [(ben, note)]
+
+        # Cleo without a note: the hour's second and last.
+        await button(cleo).get_by_role("button", name="Connect").click()
+        await button(cleo).locator("dialog").get_by_role("button", name="Send").click()
+        await expect(button(cleo)).to_have_attribute("state", "pending")
+
+        # Dev's button still offers Connect (drawn before); the service refuses, in words.
+        n = len(lookups)
+        await button(dev).get_by_role("button", name="Connect").click()
+        await button(dev).locator("dialog").get_by_role("button", name="Send").click()
+        status = button(dev).get_by_role("status")
+        await expect(status).to_have_text(
+            re.compile(
+                r"^You've reached the hourly invitation limit\. "
+                r"You can send more invitations at .+\.$"
+            )
+        )
+        await refreshed(dev, n)
+        moment = await status.locator("time").get_attribute("datetime")
+        assert moment is not None
+        wait = datetime.fromisoformat(moment) - datetime.now(UTC)
+        assert timedelta(minutes=55) < wait <= timedelta(hours=1, seconds=5), wait
+        await expect(button(dev)).to_have_attribute("state", "follow")
+        await expect(button(dev).locator(".hint")).to_have_text(
+            "You've reached your invitation limit for now."
+        )
+        await page.screenshot(path=ARTIFACTS / "03-throttled.png", full_page=True)
+
+        # Ben accepts: his page has Ana under "Invitations to you".
+        await act_as(ben)
+        await expect(page.locator("#invitations connect-button")).to_have_attribute(
+            "member-id", str(ana)
+        )
+        await expect(button(ana)).to_have_attribute("state", "accept")
+        await page.screenshot(path=ARTIFACTS / "04-ben-invited.png", full_page=True)
+        await button(ana).get_by_role("button", name="Accept").click()
+        await expect(button(ana)).to_have_attribute("state", "message")
+        await expect(button(ana).get_by_role("status")).to_have_text(
+            "You're now connected to Ana Arbor."
+        )
+        await expect(button(ana).locator(".degree")).to_have_text("· 1st")
+        await page.screenshot(path=ARTIFACTS / "05-ben-connected.png", full_page=True)
+        await button(ana).get_by_role("button", name="Message").click()
+        await expect(page.locator("#toast")).to_contain_text("the conversation with Ana Arbor")
+
+        # Cleo ignores hers.
+        await act_as(cleo)
+        await button(ana).get_by_role("button", name="Ignore").click()
+        await expect(button(ana).get_by_role("status")).to_have_text("Invitation ignored.")
+        await expect(button(ana)).to_have_attribute("state", "connect")
+
+        # Back as Ana: Ben is a connection; Cleo's cooldown is said with its date.
+        await act_as(ana, "06-ana-after.png")
+        await expect(page.locator(f'#connections connect-button[member-id="{ben}"]')).to_have_count(
+            1
+        )
+        await expect(button(ben)).to_have_attribute("state", "message")
+        looked = (await api.as_(ana).get(f"/v1/relationships?ids={cleo}")).json()["items"][0]
+        assert looked["reason"] == "cooldown_active"
+        hint = button(cleo).locator(".hint")
+        await expect(hint).to_have_text(re.compile(r"^You can invite Cleo Clarke again on .+\.$"))
+        shown = await hint.locator("time").get_attribute("datetime")
+        assert shown is not None
+        until = datetime.fromisoformat(looked["can_invite_after"])
+        assert abs(datetime.fromisoformat(shown) - until) < timedelta(milliseconds=1)
+
+        # Follow and unfollow.
+        await button(cleo).get_by_role("button", name="Follow").click()
+        await expect(button(cleo).get_by_role("button", name="Following")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        following = (await api.as_(ana).get(f"/v1/relationships?ids={cleo}")).json()
+        assert following["items"][0]["following"] is True
+        await button(cleo).get_by_role("button", name="Following").click()
+        await expect(button(cleo).get_by_role("button", name="Follow")).to_have_attribute(
+            "aria-pressed", "false"
+        )
+        await expect(button(cleo).get_by_role("status")).to_have_text(
+            "You've unfollowed Cleo Clarke."
+        )
+        await page.screenshot(path=ARTIFACTS / "07-ana-cooldown.png", full_page=True)
+
+        # The other refusals, as the button says them.
+        said = await page.evaluate(
+            "(cases) => cases.map(([p, name, id]) => ConnectButton.describe(p, name, id))",
+            [
+                [{"code": "invitation_not_allowed"}, "Ben", ben],
+                [
+                    {"code": "connection_limit_reached", "limit": 30000, "member_id": ben},
+                    "Ben",
+                    ben,
+                ],
+                [
+                    {"code": "connection_limit_reached", "limit": 30000, "member_id": ana},
+                    "Ben",
+                    ben,
+                ],
+                [{"code": "too_many_pending_invitations", "limit": 5000}, "Ben", ben],
+                [{"code": "not_found"}, "Ben", ben],
+                [{"code": "invitation_pending", "invitation_id": 1}, None, ben],
+                [{"code": "invitation_not_pending", "invitation_status": "withdrawn"}, None, ben],
+                [{"code": "unauthorized"}, None, ben],
+                [{"code": "something_new", "detail": "Said by the service."}, None, ben],
+            ],
+        )
+        assert said == [
+            "You can't invite Ben. You can still follow them.",
+            "Ben has reached the limit of 30,000 connections.",
+            "You've reached the limit of 30,000 connections.",
+            "You have too many invitations waiting for an answer. Withdraw some to send more.",
+            "Ben isn't available.",
+            "You've already invited this member.",
+            "This invitation was withdrawn already.",
+            "Sign in to connect.",
+            "Said by the service.",
+        ]
+        restricted = await page.evaluate(
+            "() => ConnectButton.describe({code: 'member_restricted', until: "
+            "'2030-01-02T03:04:05Z'})"
+        )
+        assert restricted.startswith("You can't send invitations until ") and "2030" in restricted
+
+        # Dev invites Ana and thinks better of it: withdrawn, and then the cooldown.
+        await act_as(dev)
+        await button(ana).get_by_role("button", name="Connect").click()
+        await button(ana).locator("dialog").get_by_role("button", name="Send").click()
+        await expect(button(ana)).to_have_attribute("state", "pending")
+        n = len(lookups)
+        await button(ana).get_by_role("button", name="Withdraw").click()
+        await expect(button(ana).get_by_role("status")).to_have_text("Invitation withdrawn.")
+        await refreshed(ana, n)
+        await expect(button(ana)).to_have_attribute("state", "follow")
+        await expect(button(ana).locator(".hint")).to_have_text(
+            re.compile(r"^You can invite Ana Arbor again on .+\.$")
+        )
+        await page.screenshot(path=ARTIFACTS / "08-dev-withdrew.png", full_page=True)
+        assert errors == [], errors
+        await browser.close()
+    await api.assert_consistent()
