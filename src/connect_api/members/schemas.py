@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -63,23 +63,22 @@ class MemberSummary(BaseModel):
     headline: str | None
 
 
+_MEMBER_EXAMPLE: dict[str, Any] = {
+    "id": 42,
+    "handle": "ada",
+    "display_name": "Ada Lovelace",
+    "headline": "Analyst of engines",
+    "connection_count": 512,
+    "follower_count": 1024,
+    "following_count": 300,
+    "created_at": "2026-11-25T10:00:00Z",
+}
+
+
 class MemberRead(MemberSummary):
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 42,
-                    "handle": "ada",
-                    "display_name": "Ada Lovelace",
-                    "headline": "Analyst of engines",
-                    "connection_count": 512,
-                    "follower_count": 1024,
-                    "following_count": 300,
-                    "created_at": "2026-11-25T10:00:00Z",
-                }
-            ]
-        },
+        json_schema_extra={"examples": [_MEMBER_EXAMPLE]},
     )
 
     connection_count: int
@@ -153,14 +152,7 @@ class MeRead(MemberRead):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 42,
-                    "handle": "ada",
-                    "display_name": "Ada Lovelace",
-                    "headline": "Analyst of engines",
-                    "connection_count": 512,
-                    "follower_count": 1024,
-                    "following_count": 300,
-                    "created_at": "2026-11-25T10:00:00Z",
+                    **_MEMBER_EXAMPLE,
                     "restricted_until": None,
                     "pending_received": 3,
                     "invitations": {
