@@ -215,7 +215,9 @@ async def open_context(
         token_service = TokenService(
             settings.model_copy(update={"jwt_algorithm": "HS256"}), secrets.token_urlsafe(48)
         )
-    db = Database(engine, reads, acquire_timeout=settings.db_pool_timeout)
+    db = Database(
+        engine, reads, acquire_timeout=settings.db_pool_timeout, pooler=settings.db_pooler
+    )
     watch = asyncio.create_task(supervisor.run(db)) if supervisor is not None else None
     try:
         yield AppContext(settings, db, clock, token_service, metrics, supervisor)
@@ -286,7 +288,9 @@ async def background(ctx: AppContext) -> AsyncIterator[None]:
         ),
     )
     # The hot-read pool is the main one's: nothing in the background uses it.
-    jobs_ctx = dataclasses.replace(ctx, db=Database(engine, ctx.db.reads, acquire_timeout=30))
+    jobs_ctx = dataclasses.replace(
+        ctx, db=Database(engine, ctx.db.reads, acquire_timeout=30, pooler=settings.db_pooler)
+    )
     stop = asyncio.Event()
     tasks = []
     if settings.expiry_sweep_seconds > 0:

@@ -300,6 +300,12 @@ def _cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     from connect_api.database import start_embedded
     from connect_api.seeding import command  # numpy and tqdm: only for this command
 
+    if settings.db_pooler == "transaction":
+        # Its loader session sets memory and commit settings for the session, and VACUUMs.
+        raise StartupError(
+            "`connect-api seed` needs a session of its own: point DATABASE_URL at PostgreSQL "
+            "itself, not at the transaction pooler, and unset CONNECT_API_DB_POOLER"
+        )
     url = settings.database_url or start_embedded(settings)
     asyncio.run(_migrate(url, settings))
     return command.main(args, settings, url)

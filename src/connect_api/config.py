@@ -93,6 +93,14 @@ class Settings(BaseSettings):
         description="Connections per process for the hot reads (the relationships look-up, "
         "`me`, profiles, connection lists), beside the pool above.",
     )
+    db_pooler: Literal["none", "transaction"] = Field(
+        "none",
+        description="`transaction`: `DATABASE_URL` is a pooler in transaction mode (PgBouncer "
+        "`pool_mode = transaction`), which may give each transaction another server "
+        "connection: no named prepared statements, no statement cache, no session settings "
+        "(each transaction sets its statement timeout itself). `none`: PostgreSQL itself, or "
+        "a pooler in session mode.",
+    )
 
     jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256", "ES256"] = Field(
         "HS256", description="The one algorithm tokens must be signed with."

@@ -69,14 +69,71 @@ def start_embedded(settings: Settings) -> str:
 
 def _session_settings(settings: Settings) -> dict[str, str]:
     """What every pooled connection sets for its session: its name, and the statement timeout
-    (a statement cancelled by it is answered 503, see faults.py)."""
+    (a statement cancelled by it is answered 503, see faults.py).
+
+    Behind a transaction pooler the session is not ours: only the name, which PgBouncer keeps
+    for each client and sets on whichever server connection it lends. The statement timeout
+    travels with each transaction instead (:func:`_pooled_connection_class`)."""
+    if settings.db_pooler == "transaction":
+        return {"application_name": "connect-api"}
     return {
         "application_name": "connect-api",
         "statement_timeout": str(settings.db_statement_timeout_ms),
     }
 
 
+def _pooled_connection_class(settings: Settings) -> type[asyncpg.Connection]:
+    """An asyncpg connection whose every ``BEGIN`` also sets the statement timeout for that
+    transaction, in the same simple query: one round trip, as before.
+
+    Behind a transaction pooler each transaction may run on another server connection, so a
+    setting made for the session (a startup parameter, a ``SET``) holds on whichever server
+    connection happened to take it, and a ``SET`` another client left on a server connection
+    would hold for us. ``SET LOCAL`` inside the transaction is the one place it holds for
+    exactly our statements. The other ways were worse: ``ALTER ROLE … SET statement_timeout``
+    costs nothing per transaction but lives in the database, apart from the setting, and a
+    client's plain ``SET`` overrides it on the server connection for every later client;
+    PgBouncer's ``ignore_startup_parameters`` only drops the timeout silently. asyncpg's
+    ``Transaction.start`` sends its ``BEGIN …;`` through ``execute`` without arguments, and
+    only it does here (SQLAlchemy's asyncpg dialect starts every transaction that way)."""
+    suffix = f" SET LOCAL statement_timeout = {int(settings.db_statement_timeout_ms)};"
+
+    class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+        async def execute(
+            self,
+            query: str,
+            *args: Any,
+            timeout: float | None = None,  # noqa: ASYNC109 (asyncpg's own signature)
+        ) -> str:
+            if not args and query.startswith("BEGIN"):
+                query += suffix
+            status: str = await super().execute(query, *args, timeout=timeout)
+            return status
+
+    return PooledConnection
+
+
+def _unnamed() -> str:
+    """The name of each statement SQLAlchemy prepares behind a transaction pooler: none.
+
+    An unnamed statement lasts until the next one on its server connection, and SQLAlchemy
+    prepares and runs it inside the same transaction, so on the same server connection. A
+    unique name (SQLAlchemy's advice for PgBouncer) would be just as safe, but asyncpg closes
+    a statement it no longer needs only at its connection's next prepare, which the pooler
+    often sends to another server connection: there the Close is a no-op, and the statement
+    stays in the first server's memory until the pooler closes that connection."""
+    return ""
+
+
 def make_engine(url: str, settings: Settings) -> AsyncEngine:
+    connect_args: dict[str, Any] = {"server_settings": _session_settings(settings)}
+    if settings.db_pooler == "transaction":
+        connect_args |= {
+            "statement_cache_size": 0,  # asyncpg's own cache of named statements
+            "prepared_statement_cache_size": 0,  # SQLAlchemy's, over asyncpg's prepare()
+            "prepared_statement_name_func": _unnamed,
+            "connection_class": _pooled_connection_class(settings),
+        }
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
@@ -88,7 +145,7 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
         pool_pre_ping=False,
         # Errors (and so logs) never carry the statement's values: messages, tags, secrets.
         hide_parameters=True,
-        connect_args={"server_settings": _session_settings(settings)},
+        connect_args=connect_args,
     )
 
 
@@ -106,14 +163,32 @@ async def make_read_pool(url: str, settings: Settings, min_size: int = 1) -> asy
     Its statements are written so that one plan serves every member (each fact an index walk
     from the cheaper side), and they run on that generic plan: left to choose, PostgreSQL
     planned the relationships look-up afresh on every call, 1.5 ms of planning for 0.2 ms of
-    execution (SNAP ego-Facebook, its best-connected member)."""
+    execution (SNAP ego-Facebook, its best-connected member).
+
+    Behind a transaction pooler (``CONNECT_API_DB_POOLER=transaction``) a statement cannot be
+    kept prepared on the server, so there is no generic plan to reuse: each read is parsed
+    and planned on each call, inside a transaction of its own that carries the statement
+    timeout (see :meth:`Database.fetch`)."""
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    if settings.db_pooler == "transaction":
+        options: dict[str, Any] = {
+            "statement_cache_size": 0,
+            "connection_class": _pooled_connection_class(settings),
+            "server_settings": _session_settings(settings),
+        }
+    else:
+        options = {
+            "server_settings": {
+                **_session_settings(settings),
+                "plan_cache_mode": "force_generic_plan",
+            }
+        }
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=settings.db_read_pool_size,
         reset=_keep_session,
-        server_settings={**_session_settings(settings), "plan_cache_mode": "force_generic_plan"},
+        **options,
     )
     assert pool is not None
     return pool
@@ -183,12 +258,16 @@ class Database:
         *,
         attempts: int = 5,
         acquire_timeout: float = 30,
+        pooler: str = "none",
     ) -> None:
         self.engine = engine
         self.reads = reads
         self.sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         self.attempts = attempts
         self.acquire_timeout = acquire_timeout
+        # Behind a transaction pooler each hot read is a transaction of its own: the statement
+        # timeout comes with its BEGIN (two round trips more than on PostgreSQL itself).
+        self.reads_in_transaction = pooler == "transaction"
         # Called with each statement the hot reads send (tests count them).
         self.statement_hooks: list[Callable[[str], None]] = []
 
@@ -202,7 +281,11 @@ class Database:
         except TimeoutError:
             raise ReadPoolExhausted("no hot-read connection came free in time") from None
         try:
-            rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+            if self.reads_in_transaction:
+                async with conn.transaction():
+                    rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+            else:
+                rows = await conn.fetch(sql, *args)
         finally:
             await self.reads.release(conn)
         return rows
