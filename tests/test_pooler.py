@@ -22,6 +22,10 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import make_url, text
 
 import tests.test_concurrency as concurrency
+import tests.test_events as events
+import tests.test_export as export
+import tests.test_idempotency as idempotency
+import tests.test_network as network
 import tests.test_relationships as relationships
 from connect_api.app import create_app
 from connect_api.clock import ManualClock
@@ -269,6 +273,27 @@ async def test_the_rules_hold_under_concurrency_through_pgbouncer(
     requests queue in the pooler, and the locks and advisory locks, all scoped to their
     transaction, still serialise what they guard."""
     await storm(api_via_bouncer)
+
+
+@pytest.mark.parametrize(
+    "flow",
+    [
+        idempotency.test_concurrent_retries_with_one_key_send_once,
+        events.test_a_poller_during_a_storm_sees_every_event_once,
+        network.test_second_degree_counts_and_order,
+        export.test_the_export_is_one_snapshot,
+        export.test_snapshot_is_repeatable_read_and_read_only,
+    ],
+    ids=lambda flow: flow.__name__.removeprefix("test_"),
+)
+async def test_what_holds_a_lock_or_a_snapshot_works_through_pgbouncer(
+    api_via_bouncer: Api, flow: Storm
+) -> None:
+    """The idempotency keys and the event publisher take transaction-scoped advisory locks,
+    the network computation one too and a `SET LOCAL`, and an export streams one read-only
+    snapshot from server-side cursors: each inside its transaction, so on one server
+    connection."""
+    await flow(api_via_bouncer)
 
 
 def test_seed_refuses_to_load_through_a_transaction_pooler(
