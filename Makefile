@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test lint format openapi bench bench-scale bench-flood clean
+.PHONY: run test lint format openapi clients bench bench-scale bench-flood clean
 
 # The first install (a new .venv) shows pip's progress, package by package, as it takes a minute
 # or two; later ones (pyproject.toml changed) only say what they do.
@@ -24,17 +24,22 @@ run: $(STAMP) ## start the service on http://127.0.0.1:8000 (embedded PostgreSQL
 	$(BIN)/connect-api serve
 
 test: $(STAMP) ## install, lint, type-check, and run the whole test suite
-	$(BIN)/ruff check src tests migrations bench
-	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/ruff check src tests migrations bench clients/generate.py
+	$(BIN)/ruff format --check src tests migrations bench clients/generate.py
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 openapi: $(STAMP) ## rewrite openapi/openapi.json from the code
 	$(BIN)/connect-api openapi -o openapi/openapi.json
 
+# The typed clients (Python and TypeScript) from openapi/openapi.json; the TypeScript one needs
+# node and npm, and runs `npm ci` in clients/typescript the first time.
+clients: $(STAMP) ## regenerate clients/python and clients/typescript from openapi/openapi.json
+	$(BIN)/python clients/generate.py
+
 format: $(STAMP)
-	$(BIN)/ruff format src tests migrations bench
-	$(BIN)/ruff check --fix src tests migrations bench
+	$(BIN)/ruff format src tests migrations bench clients/generate.py
+	$(BIN)/ruff check --fix src tests migrations bench clients/generate.py
 
 bench: $(STAMP) ## run the benchmarks (prints figures; not part of `make test`)
 	$(BIN)/python -m bench

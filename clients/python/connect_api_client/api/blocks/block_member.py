@@ -1,0 +1,239 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.block_read import BlockRead
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    member_id: int,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "put",
+        "url": "/v1/blocks/{member_id}".format(
+            member_id=quote(str(member_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> BlockRead | Problem | None:
+    if response.status_code == 200:
+        response_200 = BlockRead.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 201:
+        response_201 = BlockRead.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 431:
+        response_431 = Problem.from_dict(response.json())
+
+        return response_431
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[BlockRead | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    member_id: int,
+    *,
+    client: AuthenticatedClient,
+) -> Response[BlockRead | Problem]:
+    """Block a member
+
+     In one step: removes the connection (with the notes and tags on it), follows both ways and pending
+    invitations either way. From then on neither member can invite or follow the other, and each sees
+    the other as not found (`404`). The blocked member is never told: a member who has blocked you is
+    not found here either.
+
+    `201` when the block is placed, `200` when it already was.
+
+    Args:
+        member_id (int): A member's id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[BlockRead | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        member_id=member_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    member_id: int,
+    *,
+    client: AuthenticatedClient,
+) -> BlockRead | Problem | None:
+    """Block a member
+
+     In one step: removes the connection (with the notes and tags on it), follows both ways and pending
+    invitations either way. From then on neither member can invite or follow the other, and each sees
+    the other as not found (`404`). The blocked member is never told: a member who has blocked you is
+    not found here either.
+
+    `201` when the block is placed, `200` when it already was.
+
+    Args:
+        member_id (int): A member's id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        BlockRead | Problem
+    """
+
+    return sync_detailed(
+        member_id=member_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    member_id: int,
+    *,
+    client: AuthenticatedClient,
+) -> Response[BlockRead | Problem]:
+    """Block a member
+
+     In one step: removes the connection (with the notes and tags on it), follows both ways and pending
+    invitations either way. From then on neither member can invite or follow the other, and each sees
+    the other as not found (`404`). The blocked member is never told: a member who has blocked you is
+    not found here either.
+
+    `201` when the block is placed, `200` when it already was.
+
+    Args:
+        member_id (int): A member's id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[BlockRead | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        member_id=member_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    member_id: int,
+    *,
+    client: AuthenticatedClient,
+) -> BlockRead | Problem | None:
+    """Block a member
+
+     In one step: removes the connection (with the notes and tags on it), follows both ways and pending
+    invitations either way. From then on neither member can invite or follow the other, and each sees
+    the other as not found (`404`). The blocked member is never told: a member who has blocked you is
+    not found here either.
+
+    `201` when the block is placed, `200` when it already was.
+
+    Args:
+        member_id (int): A member's id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        BlockRead | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            member_id=member_id,
+            client=client,
+        )
+    ).parsed

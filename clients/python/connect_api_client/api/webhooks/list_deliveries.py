@@ -1,0 +1,250 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.page_delivery_read import PageDeliveryRead
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    webhook_id: int,
+    *,
+    limit: int | Unset = 20,
+    cursor: str | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    params["cursor"] = cursor
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/webhooks/{webhook_id}/deliveries".format(
+            webhook_id=quote(str(webhook_id), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> PageDeliveryRead | Problem | None:
+    if response.status_code == 200:
+        response_200 = PageDeliveryRead.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 431:
+        response_431 = Problem.from_dict(response.json())
+
+        return response_431
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[PageDeliveryRead | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    webhook_id: int,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 20,
+    cursor: str | Unset = UNSET,
+) -> Response[PageDeliveryRead | Problem]:
+    """A webhook's deliveries (admin)
+
+     Newest first: status, attempts, the last answer and when the next try is due.
+
+    Args:
+        webhook_id (int): The webhook's id.
+        limit (int | Unset): Items per page, 1 to 100. Default: 20.
+        cursor (str | Unset): `next_cursor` of the previous page; omit for the first.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PageDeliveryRead | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        webhook_id=webhook_id,
+        limit=limit,
+        cursor=cursor,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    webhook_id: int,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 20,
+    cursor: str | Unset = UNSET,
+) -> PageDeliveryRead | Problem | None:
+    """A webhook's deliveries (admin)
+
+     Newest first: status, attempts, the last answer and when the next try is due.
+
+    Args:
+        webhook_id (int): The webhook's id.
+        limit (int | Unset): Items per page, 1 to 100. Default: 20.
+        cursor (str | Unset): `next_cursor` of the previous page; omit for the first.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PageDeliveryRead | Problem
+    """
+
+    return sync_detailed(
+        webhook_id=webhook_id,
+        client=client,
+        limit=limit,
+        cursor=cursor,
+    ).parsed
+
+
+async def asyncio_detailed(
+    webhook_id: int,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 20,
+    cursor: str | Unset = UNSET,
+) -> Response[PageDeliveryRead | Problem]:
+    """A webhook's deliveries (admin)
+
+     Newest first: status, attempts, the last answer and when the next try is due.
+
+    Args:
+        webhook_id (int): The webhook's id.
+        limit (int | Unset): Items per page, 1 to 100. Default: 20.
+        cursor (str | Unset): `next_cursor` of the previous page; omit for the first.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PageDeliveryRead | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        webhook_id=webhook_id,
+        limit=limit,
+        cursor=cursor,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    webhook_id: int,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 20,
+    cursor: str | Unset = UNSET,
+) -> PageDeliveryRead | Problem | None:
+    """A webhook's deliveries (admin)
+
+     Newest first: status, attempts, the last answer and when the next try is due.
+
+    Args:
+        webhook_id (int): The webhook's id.
+        limit (int | Unset): Items per page, 1 to 100. Default: 20.
+        cursor (str | Unset): `next_cursor` of the previous page; omit for the first.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PageDeliveryRead | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            webhook_id=webhook_id,
+            client=client,
+            limit=limit,
+            cursor=cursor,
+        )
+    ).parsed

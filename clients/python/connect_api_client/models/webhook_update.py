@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.webhook_update_event_types_type_0_item import (
+    WebhookUpdateEventTypesType0Item,
+    check_webhook_update_event_types_type_0_item,
+)
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="WebhookUpdate")
+
+
+@_attrs_define
+class WebhookUpdate:
+    """The fields to change; those left out stay as they are.
+
+    Attributes:
+        enabled (bool | None | Unset): `true` enables a disabled webhook again (its failure record cleared); `false`
+            disables it (`disabled_reason: manual`), giving up its pending deliveries.
+        event_types (list[WebhookUpdateEventTypesType0Item] | None | Unset): Only these event types; `null` for every
+            type.
+        description (None | str | Unset):
+    """
+
+    enabled: bool | None | Unset = UNSET
+    event_types: list[WebhookUpdateEventTypesType0Item] | None | Unset = UNSET
+    description: None | str | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        enabled: bool | None | Unset
+        if isinstance(self.enabled, Unset):
+            enabled = UNSET
+        else:
+            enabled = self.enabled
+
+        event_types: list[str] | None | Unset
+        if isinstance(self.event_types, Unset):
+            event_types = UNSET
+        elif isinstance(self.event_types, list):
+            event_types = []
+            for event_types_type_0_item_data in self.event_types:
+                event_types_type_0_item: str = event_types_type_0_item_data
+                event_types.append(event_types_type_0_item)
+
+        else:
+            event_types = self.event_types
+
+        description: None | str | Unset
+        if isinstance(self.description, Unset):
+            description = UNSET
+        else:
+            description = self.description
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({})
+        if enabled is not UNSET:
+            field_dict["enabled"] = enabled
+        if event_types is not UNSET:
+            field_dict["event_types"] = event_types
+        if description is not UNSET:
+            field_dict["description"] = description
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+
+        def _parse_enabled(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        enabled = _parse_enabled(d.pop("enabled", UNSET))
+
+        def _parse_event_types(
+            data: object,
+        ) -> list[WebhookUpdateEventTypesType0Item] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                event_types_type_0 = []
+                _event_types_type_0 = data
+                for event_types_type_0_item_data in _event_types_type_0:
+                    event_types_type_0_item = check_webhook_update_event_types_type_0_item(
+                        event_types_type_0_item_data
+                    )
+
+                    event_types_type_0.append(event_types_type_0_item)
+
+                return event_types_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[WebhookUpdateEventTypesType0Item] | None | Unset, data)
+
+        event_types = _parse_event_types(d.pop("event_types", UNSET))
+
+        def _parse_description(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        description = _parse_description(d.pop("description", UNSET))
+
+        webhook_update = cls(
+            enabled=enabled,
+            event_types=event_types,
+            description=description,
+        )
+
+        return webhook_update
