@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process answers (and its embedded database could be kept running) */
+        /**
+         * Liveness: the process answers (and its embedded database could be kept running)
+         * @description For a process supervisor or an orchestrator's liveness probe: `200` while the process can serve, even with its database briefly away (requests answer `503` then, and `/readyz` says so). `503` only when the embedded PostgreSQL could not be restarted: restart the process. No token.
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers and its schema is at head */
+        /**
+         * Readiness: the database answers and its schema is at head
+         * @description For a load balancer: `200` when requests can be served; `503` with a `detail` (`shutting down`, `database restarting`, `database unreachable`, `schema not at head`) while they cannot: take the instance out of rotation until it answers `200` again. No token.
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -157,7 +163,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a member (admin) */
+        /**
+         * Create a member (admin)
+         * @description For the service that owns sign-up: registers a member by `handle` (unique, case-insensitive) and `display_name`. Needs the `admin` scope. Safe to retry with an `Idempotency-Key`.
+         */
         post: operations["create_member"];
         delete?: never;
         options?: never;
@@ -628,7 +637,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One group */
+        /**
+         * One group
+         * @description A group's name, description and member count; `404` for an id that does not exist.
+         */
         get: operations["get_group"];
         put?: never;
         post?: never;
@@ -799,7 +811,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List webhooks (admin) */
+        /**
+         * List webhooks (admin)
+         * @description Every registered webhook, oldest first, with its status (a disabled one says why and since when). Secrets are never shown again after creation.
+         */
         get: operations["list_webhooks"];
         put?: never;
         /**
@@ -888,13 +903,13 @@ export interface components {
         /**
          * BlockRead
          * @example {
-         *       "blocked_at": "2026-11-25T10:00:00Z",
          *       "member": {
-         *         "display_name": "Sam Spam",
+         *         "id": 666,
          *         "handle": "spammer",
-         *         "headline": "Growth hacker",
-         *         "id": 666
-         *       }
+         *         "display_name": "Sam Spam",
+         *         "headline": "Growth hacker"
+         *       },
+         *       "blocked_at": "2026-11-25T10:00:00Z"
          *     }
          */
         BlockRead: {
@@ -948,12 +963,12 @@ export interface components {
          *       ],
          *       "not_declined": [
          *         {
-         *           "code": "invitation_not_pending",
-         *           "id": 1002
+         *           "id": 1002,
+         *           "code": "invitation_not_pending"
          *         },
          *         {
-         *           "code": "not_found",
-         *           "id": 999
+         *           "id": 999,
+         *           "code": "not_found"
          *         }
          *       ]
          *     }
@@ -1001,19 +1016,19 @@ export interface components {
          * BulkWithdrawResult
          * @description What a bulk withdrawal did, invitation by invitation.
          * @example {
-         *       "not_withdrawn": [
-         *         {
-         *           "code": "invitation_not_pending",
-         *           "id": 1002
-         *         },
-         *         {
-         *           "code": "not_found",
-         *           "id": 999
-         *         }
-         *       ],
          *       "withdrawn": [
          *         1001,
          *         1003
+         *       ],
+         *       "not_withdrawn": [
+         *         {
+         *           "id": 1002,
+         *           "code": "invitation_not_pending"
+         *         },
+         *         {
+         *           "id": 999,
+         *           "code": "not_found"
+         *         }
          *       ]
          *     }
          */
@@ -1032,13 +1047,13 @@ export interface components {
         /**
          * ConnectionRead
          * @example {
-         *       "connected_at": "2026-11-25T10:00:00Z",
          *       "member": {
-         *         "display_name": "Ada Lovelace",
+         *         "id": 42,
          *         "handle": "ada",
-         *         "headline": "Analyst of engines",
-         *         "id": 42
-         *       }
+         *         "display_name": "Ada Lovelace",
+         *         "headline": "Analyst of engines"
+         *       },
+         *       "connected_at": "2026-11-25T10:00:00Z"
          *     }
          */
         ConnectionRead: {
@@ -1100,6 +1115,12 @@ export interface components {
          * @enum {string}
          */
         DeliveryStatus: "pending" | "delivered" | "failed";
+        /**
+         * DisabledReason
+         * @description Why a webhook is disabled.
+         * @enum {string}
+         */
+        DisabledReason: "gone" | "failing" | "manual";
         /** EventPage */
         EventPage: {
             /** Items */
@@ -1118,25 +1139,22 @@ export interface components {
         /**
          * EventRead
          * @example {
-         *       "data": {
-         *         "connected_at": "2026-11-25T10:00:00+00:00",
-         *         "invitation_id": 1001,
-         *         "invitee_id": 42,
-         *         "inviter_id": 7
-         *       },
          *       "id": 311,
+         *       "type": "invitation.accepted",
          *       "occurred_at": "2026-11-25T10:00:00Z",
-         *       "type": "invitation.accepted"
+         *       "data": {
+         *         "invitation_id": 1001,
+         *         "inviter_id": 7,
+         *         "invitee_id": 42,
+         *         "connected_at": "2026-11-25T10:00:00+00:00"
+         *       }
          *     }
          */
         EventRead: {
             /** Id */
             id: number;
-            /**
-             * Type
-             * @description `invitation.created|accepted|declined|withdrawn|expired`, `connection.removed`, …, and for admins (`all=true`) `webhook.disabled`
-             */
-            type: string;
+            /** @description What happened; `webhook.disabled` is in the feed of admins (`all=true`). */
+            type: components["schemas"]["EventType"];
             /**
              * Occurred At
              * Format: date-time
@@ -1148,60 +1166,69 @@ export interface components {
             };
         };
         /**
+         * EventType
+         * @description The type of an event, as in `GET /v1/events` and in webhook deliveries.
+         * @enum {string}
+         */
+        EventType: "invitation.created" | "invitation.accepted" | "invitation.declined" | "invitation.withdrawn" | "invitation.expired" | "connection.removed" | "follow.created" | "follow.removed" | "member.blocked" | "member.unblocked" | "member.erased" | "webhook.disabled";
+        /**
          * ExportDocument
          * @description Everything the caller owns, as of one moment. Every list is newest first; invitations
          *     are the pending ones; blocks are those the caller placed.
          * @example {
-         *       "blocks": [],
+         *       "exported_at": "2026-11-25T10:00:00Z",
+         *       "member": {
+         *         "id": 7,
+         *         "handle": "grace",
+         *         "display_name": "Grace Hopper",
+         *         "headline": "Rear admiral",
+         *         "created_at": "2026-01-01T09:00:00Z",
+         *         "connection_count": 1,
+         *         "follower_count": 1,
+         *         "following_count": 1
+         *       },
          *       "connections": [
          *         {
-         *           "connected_at": "2026-11-20T10:00:00Z",
-         *           "how_we_met": "Analytical engines meetup",
          *           "member": {
-         *             "display_name": "Ada Lovelace",
+         *             "id": 42,
          *             "handle": "ada",
-         *             "id": 42
+         *             "display_name": "Ada Lovelace",
+         *             "headline": null
          *           },
+         *           "connected_at": "2026-11-20T10:00:00Z",
          *           "note": "Knows everything about difference engines.",
+         *           "how_we_met": "Analytical engines meetup",
          *           "tags": [
          *             "Engines",
          *             "London"
          *           ]
          *         }
          *       ],
-         *       "exported_at": "2026-11-25T10:00:00Z",
-         *       "followers": [
-         *         {
-         *           "followed_at": "2026-11-20T10:00:00Z",
-         *           "member": {
-         *             "display_name": "Ada Lovelace",
-         *             "handle": "ada",
-         *             "id": 42
-         *           }
-         *         }
-         *       ],
          *       "following": [
          *         {
-         *           "followed_at": "2026-11-20T10:00:00Z",
          *           "member": {
-         *             "display_name": "Ada Lovelace",
+         *             "id": 42,
          *             "handle": "ada",
-         *             "id": 42
-         *           }
+         *             "display_name": "Ada Lovelace",
+         *             "headline": null
+         *           },
+         *           "followed_at": "2026-11-20T10:00:00Z"
          *         }
          *       ],
-         *       "invitations_received": [],
+         *       "followers": [
+         *         {
+         *           "member": {
+         *             "id": 42,
+         *             "handle": "ada",
+         *             "display_name": "Ada Lovelace",
+         *             "headline": null
+         *           },
+         *           "followed_at": "2026-11-20T10:00:00Z"
+         *         }
+         *       ],
          *       "invitations_sent": [],
-         *       "member": {
-         *         "connection_count": 1,
-         *         "created_at": "2026-01-01T09:00:00Z",
-         *         "display_name": "Grace Hopper",
-         *         "follower_count": 1,
-         *         "following_count": 1,
-         *         "handle": "grace",
-         *         "headline": "Rear admiral",
-         *         "id": 7
-         *       }
+         *       "invitations_received": [],
+         *       "blocks": []
          *     }
          */
         ExportDocument: {
@@ -1239,27 +1266,28 @@ export interface components {
          * @description One kind of list as JSON (`kind` with `format=json`): the document's head and that
          *     kind's lists only (`invitations`: both `invitations_sent` and `invitations_received`).
          * @example {
-         *       "blocks": [
-         *         {
-         *           "blocked_at": "2026-11-20T10:00:00Z",
-         *           "member": {
-         *             "display_name": "Ada Lovelace",
-         *             "handle": "ada",
-         *             "id": 42
-         *           }
-         *         }
-         *       ],
          *       "exported_at": "2026-11-25T10:00:00Z",
          *       "member": {
-         *         "connection_count": 1,
-         *         "created_at": "2026-01-01T09:00:00Z",
-         *         "display_name": "Grace Hopper",
-         *         "follower_count": 1,
-         *         "following_count": 1,
+         *         "id": 7,
          *         "handle": "grace",
+         *         "display_name": "Grace Hopper",
          *         "headline": "Rear admiral",
-         *         "id": 7
-         *       }
+         *         "created_at": "2026-01-01T09:00:00Z",
+         *         "connection_count": 1,
+         *         "follower_count": 1,
+         *         "following_count": 1
+         *       },
+         *       "blocks": [
+         *         {
+         *           "member": {
+         *             "id": 42,
+         *             "handle": "ada",
+         *             "display_name": "Ada Lovelace",
+         *             "headline": null
+         *           },
+         *           "blocked_at": "2026-11-20T10:00:00Z"
+         *         }
+         *       ]
          *     }
          */
         ExportPart: {
@@ -1366,13 +1394,13 @@ export interface components {
          * FollowRead
          * @description A follow, seen from one side: the other member, and since when the follow stands.
          * @example {
-         *       "followed_at": "2026-11-25T10:00:00Z",
          *       "member": {
-         *         "display_name": "Ada Lovelace",
+         *         "id": 42,
          *         "handle": "ada",
-         *         "headline": "Analyst of engines",
-         *         "id": 42
-         *       }
+         *         "display_name": "Ada Lovelace",
+         *         "headline": "Analyst of engines"
+         *       },
+         *       "followed_at": "2026-11-25T10:00:00Z"
          *     }
          */
         FollowRead: {
@@ -1389,8 +1417,8 @@ export interface components {
          * GroupCreate
          * @description A new group. Its member count is the service's to keep, never the caller's.
          * @example {
-         *       "description": "For those who compute.",
-         *       "name": "Analytical Engine Society"
+         *       "name": "Analytical Engine Society",
+         *       "description": "For those who compute."
          *     }
          */
         GroupCreate: {
@@ -1409,13 +1437,13 @@ export interface components {
          * GroupMemberRead
          * @description One member of a group.
          * @example {
-         *       "joined_at": "2026-11-25T10:00:00Z",
          *       "member": {
-         *         "display_name": "Ada Lovelace",
+         *         "id": 42,
          *         "handle": "ada",
-         *         "headline": "Analyst of engines",
-         *         "id": 42
-         *       }
+         *         "display_name": "Ada Lovelace",
+         *         "headline": "Analyst of engines"
+         *       },
+         *       "joined_at": "2026-11-25T10:00:00Z"
          *     }
          */
         GroupMemberRead: {
@@ -1429,11 +1457,11 @@ export interface components {
         /**
          * GroupRead
          * @example {
-         *       "created_at": "2026-11-25T10:00:00Z",
-         *       "description": "For those who compute.",
          *       "id": 7,
+         *       "name": "Analytical Engine Society",
+         *       "description": "For those who compute.",
          *       "member_count": 128,
-         *       "name": "Analytical Engine Society"
+         *       "created_at": "2026-11-25T10:00:00Z"
          *     }
          */
         GroupRead: {
@@ -1501,22 +1529,26 @@ export interface components {
          * InvitationRead
          * @description An invitation as one of its two members sees it.
          * @example {
-         *       "created_at": "2026-11-25T10:00:00Z",
-         *       "direction": "sent",
-         *       "expires_at": "2027-05-24T10:00:00Z",
          *       "id": 1001,
-         *       "invitee": {
-         *         "display_name": "Ada Lovelace",
-         *         "handle": "ada",
-         *         "id": 42
-         *       },
          *       "inviter": {
-         *         "display_name": "Grace Hopper",
+         *         "id": 7,
          *         "handle": "grace",
-         *         "id": 7
+         *         "display_name": "Grace Hopper",
+         *         "headline": null
          *       },
+         *       "invitee": {
+         *         "id": 42,
+         *         "handle": "ada",
+         *         "display_name": "Ada Lovelace",
+         *         "headline": null
+         *       },
+         *       "direction": "sent",
          *       "message": "We met at the analytical engines meetup.",
-         *       "status": "pending"
+         *       "status": "pending",
+         *       "decline_reason": null,
+         *       "created_at": "2026-11-25T10:00:00Z",
+         *       "expires_at": "2027-05-24T10:00:00Z",
+         *       "responded_at": null
          *     }
          */
         InvitationRead: {
@@ -1560,17 +1592,35 @@ export interface components {
          */
         InvitePolicy: "everyone" | "network" | "nobody";
         /**
+         * InviteRefusal
+         * @description Why an invitation would be refused now: the `code` the invitation endpoint answers.
+         * @enum {string}
+         */
+        InviteRefusal: "already_connected" | "invitation_pending" | "cooldown_active" | "invitation_not_allowed" | "member_restricted" | "connection_limit_reached" | "invitation_throttled" | "too_many_pending_invitations" | "cannot_invite_self" | "not_found";
+        /**
          * MeRead
          * @description The caller's own member, with what only they may see.
          * @example {
-         *       "connection_count": 512,
-         *       "created_at": "2026-11-25T10:00:00Z",
+         *       "id": 42,
+         *       "handle": "ada",
          *       "display_name": "Ada Lovelace",
+         *       "headline": "Analyst of engines",
+         *       "connection_count": 512,
          *       "follower_count": 1024,
          *       "following_count": 300,
-         *       "handle": "ada",
-         *       "headline": "Analyst of engines",
-         *       "id": 42
+         *       "created_at": "2026-11-25T10:00:00Z",
+         *       "restricted_until": null,
+         *       "pending_received": 3,
+         *       "invitations": {
+         *         "hour_remaining": 17,
+         *         "week_remaining": 96,
+         *         "pending_outgoing": 4,
+         *         "pending_outgoing_limit": 200
+         *       },
+         *       "settings": {
+         *         "who_may_invite": "everyone",
+         *         "follow_first": false
+         *       }
          *     }
          */
         MeRead: {
@@ -1617,8 +1667,8 @@ export interface components {
          * MemberCreate
          * @description A new member. Counters and restrictions are the service's to keep, never the caller's.
          * @example {
-         *       "display_name": "Ada Lovelace",
          *       "handle": "ada",
+         *       "display_name": "Ada Lovelace",
          *       "headline": "Analyst of engines"
          *     }
          */
@@ -1642,14 +1692,14 @@ export interface components {
         /**
          * MemberRead
          * @example {
-         *       "connection_count": 512,
-         *       "created_at": "2026-11-25T10:00:00Z",
+         *       "id": 42,
+         *       "handle": "ada",
          *       "display_name": "Ada Lovelace",
+         *       "headline": "Analyst of engines",
+         *       "connection_count": 512,
          *       "follower_count": 1024,
          *       "following_count": 300,
-         *       "handle": "ada",
-         *       "headline": "Analyst of engines",
-         *       "id": 42
+         *       "created_at": "2026-11-25T10:00:00Z"
          *     }
          */
         MemberRead: {
@@ -1683,8 +1733,8 @@ export interface components {
          * MemberSettings
          * @description The member's own controls (spec 2.13), seen only by them.
          * @example {
-         *       "follow_first": false,
-         *       "who_may_invite": "network"
+         *       "who_may_invite": "network",
+         *       "follow_first": false
          *     }
          */
         MemberSettings: {
@@ -1706,8 +1756,8 @@ export interface components {
          *       "follow_first": true
          *     }
          * @example {
-         *       "follow_first": false,
-         *       "who_may_invite": "everyone"
+         *       "who_may_invite": "everyone",
+         *       "follow_first": false
          *     }
          */
         MemberSettingsUpdate: {
@@ -1741,11 +1791,11 @@ export interface components {
          * @description The caller's membership of a group.
          * @example {
          *       "group": {
-         *         "created_at": "2026-11-25T10:00:00Z",
-         *         "description": "For those who compute.",
          *         "id": 7,
+         *         "name": "Analytical Engine Society",
+         *         "description": "For those who compute.",
          *         "member_count": 128,
-         *         "name": "Analytical Engine Society"
+         *         "created_at": "2026-11-25T10:00:00Z"
          *       },
          *       "joined_at": "2026-11-25T10:00:00Z"
          *     }
@@ -1763,19 +1813,20 @@ export interface components {
          * @example {
          *       "items": [
          *         {
-         *           "display_name": "Ada Lovelace",
+         *           "id": 42,
          *           "handle": "ada",
-         *           "headline": "Analyst of engines",
-         *           "id": 42
+         *           "display_name": "Ada Lovelace",
+         *           "headline": "Analyst of engines"
          *         },
          *         {
-         *           "display_name": "Bob Babbage",
+         *           "id": 7,
          *           "handle": "bob.b",
-         *           "id": 7
+         *           "display_name": "Bob Babbage",
+         *           "headline": null
          *         }
          *       ],
-         *       "next_cursor": "WyJtYyIsImJvYi...",
-         *       "total": 14
+         *       "total": 14,
+         *       "next_cursor": "WyJtYyIsImJvYi..."
          *     }
          */
         MutualConnectionsPage: {
@@ -1840,10 +1891,10 @@ export interface components {
          * NoteRead
          * @description A private note on a connection, seen only by its author.
          * @example {
-         *       "body": "Knows everything about difference engines. Ask about Babbage.",
-         *       "created_at": "2026-11-25T10:00:00Z",
-         *       "how_we_met": "Analytical engines meetup, London",
          *       "member_id": 42,
+         *       "body": "Knows everything about difference engines. Ask about Babbage.",
+         *       "how_we_met": "Analytical engines meetup, London",
+         *       "created_at": "2026-11-25T10:00:00Z",
          *       "updated_at": "2026-11-26T08:30:00Z"
          *     }
          */
@@ -1888,86 +1939,6 @@ export interface components {
              */
             how_we_met?: string | null;
         };
-        /** Page[BlockRead] */
-        Page_BlockRead_: {
-            /** Items */
-            items: components["schemas"]["BlockRead"][];
-            /**
-             * Next Cursor
-             * @description Pass as `cursor` for the next page; `null` on the last page.
-             */
-            next_cursor: string | null;
-        };
-        /** Page[ConnectionRead] */
-        Page_ConnectionRead_: {
-            /** Items */
-            items: components["schemas"]["ConnectionRead"][];
-            /**
-             * Next Cursor
-             * @description Pass as `cursor` for the next page; `null` on the last page.
-             */
-            next_cursor: string | null;
-        };
-        /** Page[DeliveryRead] */
-        Page_DeliveryRead_: {
-            /** Items */
-            items: components["schemas"]["DeliveryRead"][];
-            /**
-             * Next Cursor
-             * @description Pass as `cursor` for the next page; `null` on the last page.
-             */
-            next_cursor: string | null;
-        };
-        /** Page[FollowRead] */
-        Page_FollowRead_: {
-            /** Items */
-            items: components["schemas"]["FollowRead"][];
-            /**
-             * Next Cursor
-             * @description Pass as `cursor` for the next page; `null` on the last page.
-             */
-            next_cursor: string | null;
-        };
-        /** Page[GroupMemberRead] */
-        Page_GroupMemberRead_: {
-            /** Items */
-            items: components["schemas"]["GroupMemberRead"][];
-            /**
-             * Next Cursor
-             * @description Pass as `cursor` for the next page; `null` on the last page.
-             */
-            next_cursor: string | null;
-        };
-        /** Page[GroupRead] */
-        Page_GroupRead_: {
-            /** Items */
-            items: components["schemas"]["GroupRead"][];
-            /**
-             * Next Cursor
-             * @description Pass as `cursor` for the next page; `null` on the last page.
-             */
-            next_cursor: string | null;
-        };
-        /** Page[InvitationRead] */
-        Page_InvitationRead_: {
-            /** Items */
-            items: components["schemas"]["InvitationRead"][];
-            /**
-             * Next Cursor
-             * @description Pass as `cursor` for the next page; `null` on the last page.
-             */
-            next_cursor: string | null;
-        };
-        /** Page[WebhookRead] */
-        Page_WebhookRead_: {
-            /** Items */
-            items: components["schemas"]["WebhookRead"][];
-            /**
-             * Next Cursor
-             * @description Pass as `cursor` for the next page; `null` on the last page.
-             */
-            next_cursor: string | null;
-        };
         /** PendingInvitationRead */
         PendingInvitationRead: {
             /** Id */
@@ -1999,14 +1970,14 @@ export interface components {
          * Problem
          * @description An RFC 9457 problem document. Refusals add fields of their own (``until``, ``errors``…).
          * @example {
-         *       "code": "cooldown_active",
-         *       "detail": "You can invite this member again after 2026-12-16T10:00:00Z.",
-         *       "instance": "/v1/invitations",
-         *       "request_id": "5f0c6d1e8a2b4c7d9e0f1a2b3c4d5e6f",
-         *       "status": 409,
-         *       "title": "Conflict",
          *       "type": "/problems/cooldown_active",
-         *       "until": "2026-12-16T10:00:00Z"
+         *       "title": "Conflict",
+         *       "status": 409,
+         *       "detail": "You can invite this member again after 2026-12-16T10:00:00Z.",
+         *       "code": "cooldown_active",
+         *       "until": "2026-12-16T10:00:00Z",
+         *       "instance": "/v1/invitations",
+         *       "request_id": "5f0c6d1e8a2b4c7d9e0f1a2b3c4d5e6f"
          *     }
          */
         Problem: {
@@ -2031,10 +2002,57 @@ export interface components {
              */
             detail: string;
             /**
-             * Code
-             * @description Stable machine-readable code; switch on this.
+             * @description Stable machine-readable code; switch on this. One of:
+             *
+             *     - `cannot_invite_self` (400): The invitee is the caller.
+             *     - `cannot_follow_self` (400): The member to follow is the caller.
+             *     - `cannot_block_self` (400): The member to block is the caller.
+             *     - `mutual_connections_self` (400): Mutual connections were asked between the caller and themself.
+             *     - `bad_request` (400): The request cannot be carried out as asked.
+             *     - `unauthorized` (401): No bearer token.
+             *     - `invalid_token` (401): The token is expired, badly signed, incomplete, for another issuer or audience, or names a member that does not exist.
+             *     - `forbidden` (403): Not allowed for this caller.
+             *     - `insufficient_scope` (403): The operation needs the `admin` scope.
+             *     - `member_restricted` (403): The caller is restricted from sending invitations (`until`).
+             *     - `invitation_not_allowed` (403): This member can't be invited by the caller (an earlier report, or their `who_may_invite` setting; never says which).
+             *     - `not_invitee` (403): Only the invitee may accept or decline.
+             *     - `not_inviter` (403): Only the inviter may withdraw.
+             *     - `not_found` (404): No such resource, or the caller may not see it.
+             *     - `method_not_allowed` (405): The path exists, but not with this method (`Allow`).
+             *     - `not_acceptable` (406): No representation the `Accept` header admits.
+             *     - `conflict` (409): Conflicts with the current state.
+             *     - `already_connected` (409): The two members are already connected.
+             *     - `invitation_pending` (409): The caller already has a pending invitation to this member (`invitation_id`).
+             *     - `connection_limit_reached` (409): The caller or the other member is at the connection cap (`limit`, `member_id`).
+             *     - `cooldown_active` (409): The last invitation to this member was declined or withdrawn too recently (`until`).
+             *     - `invitation_not_pending` (409): Only a pending invitation can be answered or withdrawn (`invitation_status`).
+             *     - `handle_taken` (409): The handle is taken (`handle`).
+             *     - `group_name_taken` (409): A group with this name exists (`name`).
+             *     - `idempotency_key_in_use` (409): A request with this `Idempotency-Key` is still running.
+             *     - `payload_too_large` (413): The body is larger than the service accepts.
+             *     - `uri_too_long` (414): The request target is longer than the service accepts.
+             *     - `unsupported_media_type` (415): The body is not sent as JSON.
+             *     - `validation_error` (422): Malformed or invalid input (`errors`).
+             *     - `message_too_long` (422): The personal message is too long (`max_length`).
+             *     - `tag_empty` (422): A tag is empty once trimmed.
+             *     - `tag_too_long` (422): A tag is too long (`max_length`).
+             *     - `too_many_tags` (422): Too many distinct tags on one connection (`max_tags`).
+             *     - `too_many_ids` (422): Too many member ids in one look-up (`limit`).
+             *     - `invalid_cursor` (422): The cursor is not valid for this list.
+             *     - `cursor_expired` (422): The list was computed again since the cursor was handed out; start again.
+             *     - `webhook_url_not_allowed` (422): The webhook URL carries credentials or names a non-public address.
+             *     - `idempotency_key_reused` (422): This `Idempotency-Key` was used before with a different request.
+             *     - `throttled` (429): Too many requests.
+             *     - `invitation_throttled` (429): The hourly or weekly invitation window is full (`limit`, `window`, `retry_after`).
+             *     - `too_many_pending_invitations` (429): The caller has too many pending sent invitations (`limit`, `retry_after`).
+             *     - `too_many_exports` (429): Too many export downloads running (`limit`).
+             *     - `rate_limited` (429): The caller's request rate limit for this kind of request (`limit`, `window_seconds`).
+             *     - `request_header_fields_too_large` (431): The request headers are larger than the service accepts.
+             *     - `internal_error` (500): An unexpected failure; it has been logged.
+             *     - `service_unavailable` (503): At capacity, or a statement ran too long.
+             *     - `database_unavailable` (503): The database cannot be reached just now.
              */
-            code: string;
+            code: components["schemas"]["ProblemCode"];
             /**
              * Instance
              * @description The request path.
@@ -2051,48 +2069,63 @@ export interface components {
             [key: string]: unknown;
         };
         /**
+         * ProblemCode
+         * @description A problem document's `code`.
+         * @enum {string}
+         */
+        ProblemCode: "cannot_invite_self" | "cannot_follow_self" | "cannot_block_self" | "mutual_connections_self" | "bad_request" | "unauthorized" | "invalid_token" | "forbidden" | "insufficient_scope" | "member_restricted" | "invitation_not_allowed" | "not_invitee" | "not_inviter" | "not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "already_connected" | "invitation_pending" | "connection_limit_reached" | "cooldown_active" | "invitation_not_pending" | "handle_taken" | "group_name_taken" | "idempotency_key_in_use" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "validation_error" | "message_too_long" | "tag_empty" | "tag_too_long" | "too_many_tags" | "too_many_ids" | "invalid_cursor" | "cursor_expired" | "webhook_url_not_allowed" | "idempotency_key_reused" | "throttled" | "invitation_throttled" | "too_many_pending_invitations" | "too_many_exports" | "rate_limited" | "request_header_fields_too_large" | "internal_error" | "service_unavailable" | "database_unavailable";
+        /**
          * RelationshipRead
          * @example {
-         *       "action": "connect",
-         *       "can_invite": true,
-         *       "connected": false,
-         *       "degree": 2,
-         *       "followed_by": false,
-         *       "following": true,
          *       "member_id": 42,
+         *       "degree": 2,
+         *       "connected": false,
+         *       "connected_at": null,
+         *       "invitation": null,
+         *       "following": true,
+         *       "followed_by": false,
          *       "mutual_connections": 12,
          *       "mutual_preview": [
          *         {
-         *           "display_name": "Ada Lovelace",
+         *           "id": 42,
          *           "handle": "ada",
-         *           "headline": "Analyst of engines",
-         *           "id": 42
+         *           "display_name": "Ada Lovelace",
+         *           "headline": "Analyst of engines"
          *         },
          *         {
-         *           "display_name": "Bob Babbage",
+         *           "id": 7,
          *           "handle": "bob.b",
-         *           "id": 7
+         *           "display_name": "Bob Babbage",
+         *           "headline": null
          *         },
          *         {
-         *           "display_name": "Cat Clarke",
+         *           "id": 1001,
          *           "handle": "cat",
-         *           "headline": "Writes about distance",
-         *           "id": 1001
+         *           "display_name": "Cat Clarke",
+         *           "headline": "Writes about distance"
          *         }
          *       ],
-         *       "shared_groups": 1
+         *       "shared_groups": 1,
+         *       "can_invite": true,
+         *       "reason": null,
+         *       "can_invite_after": null,
+         *       "action": "connect"
          *     }
          * @example {
-         *       "action": "unavailable",
-         *       "can_invite": false,
-         *       "connected": false,
-         *       "followed_by": false,
-         *       "following": false,
          *       "member_id": 7,
+         *       "degree": null,
+         *       "connected": false,
+         *       "connected_at": null,
+         *       "invitation": null,
+         *       "following": false,
+         *       "followed_by": false,
          *       "mutual_connections": 0,
          *       "mutual_preview": [],
+         *       "shared_groups": 0,
+         *       "can_invite": false,
          *       "reason": "not_found",
-         *       "shared_groups": 0
+         *       "can_invite_after": null,
+         *       "action": "unavailable"
          *     }
          */
         RelationshipRead: {
@@ -2102,7 +2135,7 @@ export interface components {
              * Degree
              * @description 1: connected; 2: connected to one of your connections; 3: connected to a 2nd-degree member; `null`: further, or unavailable.
              */
-            degree: (1 | 2 | 3) | null;
+            degree: number | null;
             /** Connected */
             connected: boolean;
             /** Connected At */
@@ -2136,11 +2169,8 @@ export interface components {
              * @description Whether `POST /v1/invitations` to them would succeed now (when they have invited you, it would accept theirs).
              */
             can_invite: boolean;
-            /**
-             * Reason
-             * @description When `can_invite` is false: the `code` the invitation endpoint would answer (`already_connected`, `invitation_pending`, `cooldown_active`, `invitation_not_allowed`, `member_restricted`, `connection_limit_reached`, `invitation_throttled`, `too_many_pending_invitations`, `cannot_invite_self`, `not_found`).
-             */
-            reason: string | null;
+            /** @description When `can_invite` is false: the `code` the invitation endpoint would answer (see `InviteRefusal`); `null` when it is true. */
+            reason: components["schemas"]["InviteRefusal"] | null;
             /**
              * Can Invite After
              * @description For `cooldown_active` and `member_restricted`: when that refusal ends.
@@ -2173,21 +2203,21 @@ export interface components {
         /**
          * SecondDegreePage
          * @example {
-         *       "computed_at": "2026-12-01T19:00:00Z",
          *       "items": [
          *         {
          *           "member": {
-         *             "display_name": "Ada Lovelace",
+         *             "id": 42,
          *             "handle": "ada",
-         *             "headline": "Analyst",
-         *             "id": 42
+         *             "display_name": "Ada Lovelace",
+         *             "headline": "Analyst"
          *           },
          *           "mutual_connections": 12
          *         }
          *       ],
-         *       "listed_at_most": 500,
          *       "next_cursor": "WyJuMiIsMTc2NDYxNjQwMDAwMDAwMCw1LDQyXQ",
-         *       "reached": 61234
+         *       "computed_at": "2026-12-01T19:00:00Z",
+         *       "reached": 61234,
+         *       "listed_at_most": 500
          *     }
          */
         SecondDegreePage: {
@@ -2242,31 +2272,32 @@ export interface components {
         /**
          * SuggestionsRead
          * @example {
-         *       "computed_at": "2026-12-01T19:00:00Z",
          *       "items": [
          *         {
          *           "member": {
-         *             "display_name": "Ada Lovelace",
+         *             "id": 42,
          *             "handle": "ada",
-         *             "headline": "Analyst",
-         *             "id": 42
+         *             "display_name": "Ada Lovelace",
+         *             "headline": "Analyst"
          *           },
+         *           "score": 7,
          *           "reasons": {
          *             "mutual_connections": {
          *               "count": 3,
          *               "preview": [
          *                 {
-         *                   "display_name": "Bob Babbage",
+         *                   "id": 7,
          *                   "handle": "bob",
-         *                   "id": 7
+         *                   "display_name": "Bob Babbage",
+         *                   "headline": null
          *                 }
          *               ]
          *             },
          *             "shared_groups": 1
-         *           },
-         *           "score": 7
+         *           }
          *         }
-         *       ]
+         *       ],
+         *       "computed_at": "2026-12-01T19:00:00Z"
          *     }
          */
         SuggestionsRead: {
@@ -2295,12 +2326,12 @@ export interface components {
          * @example {
          *       "items": [
          *         {
-         *           "count": 12,
-         *           "tag": "London"
+         *           "tag": "London",
+         *           "count": 12
          *         },
          *         {
-         *           "count": 3,
-         *           "tag": "Engines"
+         *           "tag": "Engines",
+         *           "count": 3
          *         }
          *       ]
          *     }
@@ -2351,12 +2382,12 @@ export interface components {
         /**
          * WebhookCreate
          * @example {
-         *       "description": "notifications service",
+         *       "url": "https://hooks.example.com/connect",
          *       "event_types": [
          *         "invitation.accepted",
          *         "connection.removed"
          *       ],
-         *       "url": "https://hooks.example.com/connect"
+         *       "description": "notifications service"
          *     }
          */
         WebhookCreate: {
@@ -2370,7 +2401,7 @@ export interface components {
              * Event Types
              * @description Only these event types; omit for every type.
              */
-            event_types?: ("invitation.created" | "invitation.accepted" | "invitation.declined" | "invitation.withdrawn" | "invitation.expired" | "connection.removed" | "follow.created" | "follow.removed" | "member.blocked" | "member.unblocked" | "member.erased" | "webhook.disabled")[] | null;
+            event_types?: components["schemas"]["EventType"][] | null;
             /** Description */
             description?: string | null;
         };
@@ -2378,14 +2409,19 @@ export interface components {
          * WebhookCreated
          * @description A new webhook, with its signing secret: shown this once, keep it.
          * @example {
-         *       "created_at": "2026-11-25T10:00:00Z",
-         *       "description": "notifications service",
-         *       "disabled_at": "2026-11-30T08:12:00Z",
-         *       "disabled_reason": "gone",
-         *       "failing_since": "2026-11-30T08:12:00Z",
          *       "id": 3,
-         *       "status": "disabled",
-         *       "url": "https://hooks.example.com/connect"
+         *       "url": "https://hooks.example.com/connect",
+         *       "event_types": [
+         *         "invitation.accepted",
+         *         "connection.removed"
+         *       ],
+         *       "description": "notifications service",
+         *       "created_at": "2026-11-25T10:00:00Z",
+         *       "status": "enabled",
+         *       "disabled_reason": null,
+         *       "disabled_at": null,
+         *       "failing_since": null,
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
          *     }
          */
         WebhookCreated: {
@@ -2394,7 +2430,7 @@ export interface components {
             /** Url */
             url: string;
             /** Event Types */
-            event_types: string[] | null;
+            event_types: components["schemas"]["EventType"][] | null;
             /** Description */
             description: string | null;
             /**
@@ -2408,11 +2444,8 @@ export interface components {
              * @enum {string}
              */
             status: "enabled" | "disabled";
-            /**
-             * Disabled Reason
-             * @description Why it is disabled: `gone` (it answered 410 Gone), `failing` (every delivery failed for `CONNECT_API_WEBHOOK_DISABLE_AFTER_DAYS`) or `manual`.
-             */
-            disabled_reason: ("gone" | "failing" | "manual") | null;
+            /** @description Why it is disabled: `gone` (it answered 410 Gone), `failing` (every delivery failed for `CONNECT_API_WEBHOOK_DISABLE_AFTER_DAYS`) or `manual`. */
+            disabled_reason: components["schemas"]["DisabledReason"] | null;
             /** Disabled At */
             disabled_at: string | null;
             /**
@@ -2429,14 +2462,15 @@ export interface components {
         /**
          * WebhookRead
          * @example {
-         *       "created_at": "2026-11-25T10:00:00Z",
-         *       "description": "notifications service",
-         *       "disabled_at": "2026-11-30T08:12:00Z",
-         *       "disabled_reason": "gone",
-         *       "failing_since": "2026-11-30T08:12:00Z",
          *       "id": 3,
+         *       "url": "https://hooks.example.com/connect",
+         *       "event_types": null,
+         *       "description": "notifications service",
+         *       "created_at": "2026-11-25T10:00:00Z",
          *       "status": "disabled",
-         *       "url": "https://hooks.example.com/connect"
+         *       "disabled_reason": "gone",
+         *       "disabled_at": "2026-11-30T08:12:00Z",
+         *       "failing_since": "2026-11-30T08:12:00Z"
          *     }
          */
         WebhookRead: {
@@ -2445,7 +2479,7 @@ export interface components {
             /** Url */
             url: string;
             /** Event Types */
-            event_types: string[] | null;
+            event_types: components["schemas"]["EventType"][] | null;
             /** Description */
             description: string | null;
             /**
@@ -2459,11 +2493,8 @@ export interface components {
              * @enum {string}
              */
             status: "enabled" | "disabled";
-            /**
-             * Disabled Reason
-             * @description Why it is disabled: `gone` (it answered 410 Gone), `failing` (every delivery failed for `CONNECT_API_WEBHOOK_DISABLE_AFTER_DAYS`) or `manual`.
-             */
-            disabled_reason: ("gone" | "failing" | "manual") | null;
+            /** @description Why it is disabled: `gone` (it answered 410 Gone), `failing` (every delivery failed for `CONNECT_API_WEBHOOK_DISABLE_AFTER_DAYS`) or `manual`. */
+            disabled_reason: components["schemas"]["DisabledReason"] | null;
             /** Disabled At */
             disabled_at: string | null;
             /**
@@ -2492,9 +2523,89 @@ export interface components {
              * Event Types
              * @description Only these event types; `null` for every type.
              */
-            event_types?: ("invitation.created" | "invitation.accepted" | "invitation.declined" | "invitation.withdrawn" | "invitation.expired" | "connection.removed" | "follow.created" | "follow.removed" | "member.blocked" | "member.unblocked" | "member.erased" | "webhook.disabled")[] | null;
+            event_types?: components["schemas"]["EventType"][] | null;
             /** Description */
             description?: string | null;
+        };
+        /** BlockPage */
+        BlockPage: {
+            /** Items */
+            items: components["schemas"]["BlockRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; `null` on the last page.
+             */
+            next_cursor: string | null;
+        };
+        /** ConnectionPage */
+        ConnectionPage: {
+            /** Items */
+            items: components["schemas"]["ConnectionRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; `null` on the last page.
+             */
+            next_cursor: string | null;
+        };
+        /** DeliveryPage */
+        DeliveryPage: {
+            /** Items */
+            items: components["schemas"]["DeliveryRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; `null` on the last page.
+             */
+            next_cursor: string | null;
+        };
+        /** FollowPage */
+        FollowPage: {
+            /** Items */
+            items: components["schemas"]["FollowRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; `null` on the last page.
+             */
+            next_cursor: string | null;
+        };
+        /** GroupMemberPage */
+        GroupMemberPage: {
+            /** Items */
+            items: components["schemas"]["GroupMemberRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; `null` on the last page.
+             */
+            next_cursor: string | null;
+        };
+        /** GroupPage */
+        GroupPage: {
+            /** Items */
+            items: components["schemas"]["GroupRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; `null` on the last page.
+             */
+            next_cursor: string | null;
+        };
+        /** InvitationPage */
+        InvitationPage: {
+            /** Items */
+            items: components["schemas"]["InvitationRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; `null` on the last page.
+             */
+            next_cursor: string | null;
+        };
+        /** WebhookPage */
+        WebhookPage: {
+            /** Items */
+            items: components["schemas"]["WebhookRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; `null` on the last page.
+             */
+            next_cursor: string | null;
         };
     };
     responses: never;
@@ -2521,6 +2632,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description The request target are too large; the connection is closed. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large; the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The embedded database is gone for good. */
@@ -2550,6 +2679,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description The request target are too large; the connection is closed. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large; the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not ready to serve. */
@@ -3336,7 +3483,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_ConnectionRead_"];
+                    "application/json": components["schemas"]["ConnectionPage"];
                 };
             };
             /** @description Missing, expired or invalid bearer token. Codes: `unauthorized`, `invalid_token`. */
@@ -3696,7 +3843,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_InvitationRead_"];
+                    "application/json": components["schemas"]["InvitationPage"];
                 };
             };
             /** @description Missing, expired or invalid bearer token. Codes: `unauthorized`, `invalid_token`. */
@@ -4015,7 +4162,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_InvitationRead_"];
+                    "application/json": components["schemas"]["InvitationPage"];
                 };
             };
             /** @description Missing, expired or invalid bearer token. Codes: `unauthorized`, `invalid_token`. */
@@ -4924,7 +5071,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_FollowRead_"];
+                    "application/json": components["schemas"]["FollowPage"];
                 };
             };
             /** @description Missing, expired or invalid bearer token. Codes: `unauthorized`, `invalid_token`. */
@@ -5033,7 +5180,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_FollowRead_"];
+                    "application/json": components["schemas"]["FollowPage"];
                 };
             };
             /** @description Missing, expired or invalid bearer token. Codes: `unauthorized`, `invalid_token`. */
@@ -5990,7 +6137,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_BlockRead_"];
+                    "application/json": components["schemas"]["BlockPage"];
                 };
             };
             /** @description Missing, expired or invalid bearer token. Codes: `unauthorized`, `invalid_token`. */
@@ -6087,7 +6234,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_GroupRead_"];
+                    "application/json": components["schemas"]["GroupPage"];
                 };
             };
             /** @description Missing, expired or invalid bearer token. Codes: `unauthorized`, `invalid_token`. */
@@ -6625,7 +6772,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_GroupMemberRead_"];
+                    "application/json": components["schemas"]["GroupMemberPage"];
                 };
             };
             /** @description Missing, expired or invalid bearer token. Codes: `unauthorized`, `invalid_token`. */
@@ -7232,7 +7379,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_WebhookRead_"];
+                    "application/json": components["schemas"]["WebhookPage"];
                 };
             };
             /** @description Missing, expired or invalid bearer token. Codes: `unauthorized`, `invalid_token`. */
@@ -7787,7 +7934,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_DeliveryRead_"];
+                    "application/json": components["schemas"]["DeliveryPage"];
                 };
             };
             /** @description Missing, expired or invalid bearer token. Codes: `unauthorized`, `invalid_token`. */

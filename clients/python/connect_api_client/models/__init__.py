@@ -1,17 +1,22 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .block_page import BlockPage
 from .block_read import BlockRead
 from .bulk_decline_result import BulkDeclineResult
 from .bulk_withdraw_result import BulkWithdrawResult
+from .connection_page import ConnectionPage
 from .connection_read import ConnectionRead
 from .connection_sort import ConnectionSort
 from .data import Data
 from .decline_body import DeclineBody
 from .decline_reason import DeclineReason
+from .delivery_page import DeliveryPage
 from .delivery_read import DeliveryRead
 from .delivery_status import DeliveryStatus
+from .disabled_reason import DisabledReason
 from .event_page import EventPage
 from .event_read import EventRead
+from .event_type import EventType
 from .export_document import ExportDocument
 from .export_format import ExportFormat
 from .export_kind import ExportKind
@@ -21,18 +26,23 @@ from .exported_connection import ExportedConnection
 from .exported_follow import ExportedFollow
 from .exported_invitation import ExportedInvitation
 from .exported_profile import ExportedProfile
+from .follow_page import FollowPage
 from .follow_read import FollowRead
 from .group_create import GroupCreate
+from .group_member_page import GroupMemberPage
 from .group_member_read import GroupMemberRead
+from .group_page import GroupPage
 from .group_read import GroupRead
 from .health import Health
 from .health_status import HealthStatus
 from .invitation_allowance import InvitationAllowance
 from .invitation_create import InvitationCreate
+from .invitation_page import InvitationPage
 from .invitation_read import InvitationRead
 from .invitation_read_direction import InvitationReadDirection
 from .invitation_status import InvitationStatus
 from .invite_policy import InvitePolicy
+from .invite_refusal import InviteRefusal
 from .me_read import MeRead
 from .member_create import MemberCreate
 from .member_read import MemberRead
@@ -48,20 +58,12 @@ from .not_withdrawn import NotWithdrawn
 from .not_withdrawn_code import NotWithdrawnCode
 from .note_read import NoteRead
 from .note_write import NoteWrite
-from .page_block_read import PageBlockRead
-from .page_connection_read import PageConnectionRead
-from .page_delivery_read import PageDeliveryRead
-from .page_follow_read import PageFollowRead
-from .page_group_member_read import PageGroupMemberRead
-from .page_group_read import PageGroupRead
-from .page_invitation_read import PageInvitationRead
-from .page_webhook_read import PageWebhookRead
 from .pending_invitation_read import PendingInvitationRead
 from .pending_invitation_read_direction import PendingInvitationReadDirection
 from .problem import Problem
+from .problem_code import ProblemCode
 from .relationship_read import RelationshipRead
 from .relationship_read_action import RelationshipReadAction
-from .relationship_read_degree_type_0 import RelationshipReadDegreeType0
 from .relationships_read import RelationshipsRead
 from .second_degree_item import SecondDegreeItem
 from .second_degree_page import SecondDegreePage
@@ -74,29 +76,31 @@ from .tag_list import TagList
 from .tags_read import TagsRead
 from .tags_write import TagsWrite
 from .webhook_create import WebhookCreate
-from .webhook_create_event_types_type_0_item import WebhookCreateEventTypesType0Item
 from .webhook_created import WebhookCreated
-from .webhook_created_disabled_reason_type_0 import WebhookCreatedDisabledReasonType0
 from .webhook_created_status import WebhookCreatedStatus
+from .webhook_page import WebhookPage
 from .webhook_read import WebhookRead
-from .webhook_read_disabled_reason_type_0 import WebhookReadDisabledReasonType0
 from .webhook_read_status import WebhookReadStatus
 from .webhook_update import WebhookUpdate
-from .webhook_update_event_types_type_0_item import WebhookUpdateEventTypesType0Item
 
 __all__ = (
+    "BlockPage",
     "BlockRead",
     "BulkDeclineResult",
     "BulkWithdrawResult",
+    "ConnectionPage",
     "ConnectionRead",
     "ConnectionSort",
     "Data",
     "DeclineBody",
     "DeclineReason",
+    "DeliveryPage",
     "DeliveryRead",
     "DeliveryStatus",
+    "DisabledReason",
     "EventPage",
     "EventRead",
+    "EventType",
     "ExportDocument",
     "ExportFormat",
     "ExportKind",
@@ -106,18 +110,23 @@ __all__ = (
     "ExportedFollow",
     "ExportedInvitation",
     "ExportedProfile",
+    "FollowPage",
     "FollowRead",
     "GroupCreate",
+    "GroupMemberPage",
     "GroupMemberRead",
+    "GroupPage",
     "GroupRead",
     "Health",
     "HealthStatus",
     "InvitationAllowance",
     "InvitationCreate",
+    "InvitationPage",
     "InvitationRead",
     "InvitationReadDirection",
     "InvitationStatus",
     "InvitePolicy",
+    "InviteRefusal",
     "MeRead",
     "MemberCreate",
     "MemberRead",
@@ -133,20 +142,12 @@ __all__ = (
     "NotWithdrawnCode",
     "NoteRead",
     "NoteWrite",
-    "PageBlockRead",
-    "PageConnectionRead",
-    "PageDeliveryRead",
-    "PageFollowRead",
-    "PageGroupMemberRead",
-    "PageGroupRead",
-    "PageInvitationRead",
-    "PageWebhookRead",
     "PendingInvitationRead",
     "PendingInvitationReadDirection",
     "Problem",
+    "ProblemCode",
     "RelationshipRead",
     "RelationshipReadAction",
-    "RelationshipReadDegreeType0",
     "RelationshipsRead",
     "SecondDegreeItem",
     "SecondDegreePage",
@@ -159,13 +160,10 @@ __all__ = (
     "TagsRead",
     "TagsWrite",
     "WebhookCreate",
-    "WebhookCreateEventTypesType0Item",
     "WebhookCreated",
-    "WebhookCreatedDisabledReasonType0",
     "WebhookCreatedStatus",
+    "WebhookPage",
     "WebhookRead",
-    "WebhookReadDisabledReasonType0",
     "WebhookReadStatus",
     "WebhookUpdate",
-    "WebhookUpdateEventTypesType0Item",
 )

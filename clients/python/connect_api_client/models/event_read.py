@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.event_type import EventType, check_event_type
+
 if TYPE_CHECKING:
     from ..models.data import Data
 
@@ -19,14 +21,13 @@ class EventRead:
     """
     Attributes:
         id (int):
-        type_ (str): `invitation.created|accepted|declined|withdrawn|expired`, `connection.removed`, …, and for admins
-            (`all=true`) `webhook.disabled`
+        type_ (EventType): The type of an event, as in `GET /v1/events` and in webhook deliveries.
         occurred_at (datetime.datetime):
         data (Data):
     """
 
     id: int
-    type_: str
+    type_: EventType
     occurred_at: datetime.datetime
     data: Data
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -34,7 +35,7 @@ class EventRead:
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        type_ = self.type_
+        type_: str = self.type_
 
         occurred_at = self.occurred_at.isoformat()
 
@@ -60,7 +61,7 @@ class EventRead:
         d = dict(src_dict)
         id = d.pop("id")
 
-        type_ = d.pop("type")
+        type_ = check_event_type(d.pop("type"))
 
         occurred_at = datetime.datetime.fromisoformat(d.pop("occurred_at"))
 

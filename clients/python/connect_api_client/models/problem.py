@@ -6,6 +6,7 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.problem_code import ProblemCode, check_problem_code
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Problem")
@@ -20,7 +21,7 @@ class Problem:
         title (str): Short, human-readable summary of the kind of problem.
         status (int): The HTTP status code.
         detail (str): What went wrong in this case, for a person.
-        code (str): Stable machine-readable code; switch on this.
+        code (ProblemCode): A problem document's `code`.
         instance (None | str | Unset): The request path.
         request_id (None | str | Unset): The request's id, as in the `X-Request-ID` response header and the service's
             log lines: quote it when reporting a problem.
@@ -30,7 +31,7 @@ class Problem:
     title: str
     status: int
     detail: str
-    code: str
+    code: ProblemCode
     instance: None | str | Unset = UNSET
     request_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -44,7 +45,7 @@ class Problem:
 
         detail = self.detail
 
-        code = self.code
+        code: str = self.code
 
         instance: None | str | Unset
         if isinstance(self.instance, Unset):
@@ -87,7 +88,7 @@ class Problem:
 
         detail = d.pop("detail")
 
-        code = d.pop("code")
+        code = check_problem_code(d.pop("code"))
 
         def _parse_instance(data: object) -> None | str | Unset:
             if data is None:

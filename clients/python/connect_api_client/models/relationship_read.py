@@ -7,11 +7,8 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.invite_refusal import InviteRefusal, check_invite_refusal
 from ..models.relationship_read_action import RelationshipReadAction, check_relationship_read_action
-from ..models.relationship_read_degree_type_0 import (
-    RelationshipReadDegreeType0,
-    check_relationship_read_degree_type_0,
-)
 
 if TYPE_CHECKING:
     from ..models.member_summary import MemberSummary
@@ -26,8 +23,8 @@ class RelationshipRead:
     """
     Attributes:
         member_id (int):
-        degree (None | RelationshipReadDegreeType0): 1: connected; 2: connected to one of your connections; 3: connected
-            to a 2nd-degree member; `null`: further, or unavailable.
+        degree (int | None): 1: connected; 2: connected to one of your connections; 3: connected to a 2nd-degree member;
+            `null`: further, or unavailable.
         connected (bool):
         connected_at (datetime.datetime | None):
         invitation (None | PendingInvitationRead): The pending invitation between you, either way, if there is one.
@@ -42,10 +39,8 @@ class RelationshipRead:
         shared_groups (int):
         can_invite (bool): Whether `POST /v1/invitations` to them would succeed now (when they have invited you, it
             would accept theirs).
-        reason (None | str): When `can_invite` is false: the `code` the invitation endpoint would answer
-            (`already_connected`, `invitation_pending`, `cooldown_active`, `invitation_not_allowed`, `member_restricted`,
-            `connection_limit_reached`, `invitation_throttled`, `too_many_pending_invitations`, `cannot_invite_self`,
-            `not_found`).
+        reason (InviteRefusal | None): When `can_invite` is false: the `code` the invitation endpoint would answer (see
+            `InviteRefusal`); `null` when it is true.
         can_invite_after (datetime.datetime | None): For `cooldown_active` and `member_restricted`: when that refusal
             ends.
         action (RelationshipReadAction): What the button offers: `connect`, `pending` (you invited them), `accept` (they
@@ -54,7 +49,7 @@ class RelationshipRead:
     """
 
     member_id: int
-    degree: None | RelationshipReadDegreeType0
+    degree: int | None
     connected: bool
     connected_at: datetime.datetime | None
     invitation: None | PendingInvitationRead
@@ -64,7 +59,7 @@ class RelationshipRead:
     mutual_preview: list[MemberSummary]
     shared_groups: int
     can_invite: bool
-    reason: None | str
+    reason: InviteRefusal | None
     can_invite_after: datetime.datetime | None
     action: RelationshipReadAction
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -75,10 +70,7 @@ class RelationshipRead:
         member_id = self.member_id
 
         degree: int | None
-        if isinstance(self.degree, int):
-            degree = self.degree
-        else:
-            degree = self.degree
+        degree = self.degree
 
         connected = self.connected
 
@@ -110,7 +102,10 @@ class RelationshipRead:
         can_invite = self.can_invite
 
         reason: None | str
-        reason = self.reason
+        if isinstance(self.reason, str):
+            reason = self.reason
+        else:
+            reason = self.reason
 
         can_invite_after: None | str
         if isinstance(self.can_invite_after, datetime.datetime):
@@ -151,18 +146,10 @@ class RelationshipRead:
         d = dict(src_dict)
         member_id = d.pop("member_id")
 
-        def _parse_degree(data: object) -> None | RelationshipReadDegreeType0:
+        def _parse_degree(data: object) -> int | None:
             if data is None:
                 return data
-            try:
-                if not isinstance(data, int):
-                    raise TypeError()
-                degree_type_0 = check_relationship_read_degree_type_0(data)
-
-                return degree_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | RelationshipReadDegreeType0, data)
+            return cast(int | None, data)
 
         degree = _parse_degree(d.pop("degree"))
 
@@ -215,10 +202,18 @@ class RelationshipRead:
 
         can_invite = d.pop("can_invite")
 
-        def _parse_reason(data: object) -> None | str:
+        def _parse_reason(data: object) -> InviteRefusal | None:
             if data is None:
                 return data
-            return cast(None | str, data)
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                reason_type_0 = check_invite_refusal(data)
+
+                return reason_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(InviteRefusal | None, data)
 
         reason = _parse_reason(d.pop("reason"))
 

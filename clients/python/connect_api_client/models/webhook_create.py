@@ -5,10 +5,7 @@ from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
-from ..models.webhook_create_event_types_type_0_item import (
-    WebhookCreateEventTypesType0Item,
-    check_webhook_create_event_types_type_0_item,
-)
+from ..models.event_type import EventType, check_event_type
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="WebhookCreate")
@@ -19,13 +16,12 @@ class WebhookCreate:
     """
     Attributes:
         url (str): Where deliveries are POSTed (http or https).
-        event_types (list[WebhookCreateEventTypesType0Item] | None | Unset): Only these event types; omit for every
-            type.
+        event_types (list[EventType] | None | Unset): Only these event types; omit for every type.
         description (None | str | Unset):
     """
 
     url: str
-    event_types: list[WebhookCreateEventTypesType0Item] | None | Unset = UNSET
+    event_types: list[EventType] | None | Unset = UNSET
     description: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,9 +64,7 @@ class WebhookCreate:
         d = dict(src_dict)
         url = d.pop("url")
 
-        def _parse_event_types(
-            data: object,
-        ) -> list[WebhookCreateEventTypesType0Item] | None | Unset:
+        def _parse_event_types(data: object) -> list[EventType] | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -81,16 +75,14 @@ class WebhookCreate:
                 event_types_type_0 = []
                 _event_types_type_0 = data
                 for event_types_type_0_item_data in _event_types_type_0:
-                    event_types_type_0_item = check_webhook_create_event_types_type_0_item(
-                        event_types_type_0_item_data
-                    )
+                    event_types_type_0_item = check_event_type(event_types_type_0_item_data)
 
                     event_types_type_0.append(event_types_type_0_item)
 
                 return event_types_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[WebhookCreateEventTypesType0Item] | None | Unset, data)
+            return cast(list[EventType] | None | Unset, data)
 
         event_types = _parse_event_types(d.pop("event_types", UNSET))
 

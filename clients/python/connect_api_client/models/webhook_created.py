@@ -7,10 +7,8 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.webhook_created_disabled_reason_type_0 import (
-    WebhookCreatedDisabledReasonType0,
-    check_webhook_created_disabled_reason_type_0,
-)
+from ..models.disabled_reason import DisabledReason, check_disabled_reason
+from ..models.event_type import EventType, check_event_type
 from ..models.webhook_created_status import WebhookCreatedStatus, check_webhook_created_status
 
 T = TypeVar("T", bound="WebhookCreated")
@@ -23,13 +21,13 @@ class WebhookCreated:
     Attributes:
         id (int):
         url (str):
-        event_types (list[str] | None):
+        event_types (list[EventType] | None):
         description (None | str):
         created_at (datetime.datetime):
         status (WebhookCreatedStatus): `disabled`: nothing is delivered to it, nor queued for it, until it is enabled
             again (`PATCH` with `enabled: true`).
-        disabled_reason (None | WebhookCreatedDisabledReasonType0): Why it is disabled: `gone` (it answered 410 Gone),
-            `failing` (every delivery failed for `CONNECT_API_WEBHOOK_DISABLE_AFTER_DAYS`) or `manual`.
+        disabled_reason (DisabledReason | None): Why it is disabled: `gone` (it answered 410 Gone), `failing` (every
+            delivery failed for `CONNECT_API_WEBHOOK_DISABLE_AFTER_DAYS`) or `manual`.
         disabled_at (datetime.datetime | None):
         failing_since (datetime.datetime | None): Since when every attempt has failed; `null` after a success.
         secret (str): Standard Webhooks signing secret (`whsec_…`): verify each delivery's `webhook-signature` with it.
@@ -37,11 +35,11 @@ class WebhookCreated:
 
     id: int
     url: str
-    event_types: list[str] | None
+    event_types: list[EventType] | None
     description: None | str
     created_at: datetime.datetime
     status: WebhookCreatedStatus
-    disabled_reason: None | WebhookCreatedDisabledReasonType0
+    disabled_reason: DisabledReason | None
     disabled_at: datetime.datetime | None
     failing_since: datetime.datetime | None
     secret: str
@@ -54,7 +52,10 @@ class WebhookCreated:
 
         event_types: list[str] | None
         if isinstance(self.event_types, list):
-            event_types = self.event_types
+            event_types = []
+            for event_types_type_0_item_data in self.event_types:
+                event_types_type_0_item: str = event_types_type_0_item_data
+                event_types.append(event_types_type_0_item)
 
         else:
             event_types = self.event_types
@@ -112,18 +113,23 @@ class WebhookCreated:
 
         url = d.pop("url")
 
-        def _parse_event_types(data: object) -> list[str] | None:
+        def _parse_event_types(data: object) -> list[EventType] | None:
             if data is None:
                 return data
             try:
                 if not isinstance(data, list):
                     raise TypeError()
-                event_types_type_0 = cast(list[str], data)
+                event_types_type_0 = []
+                _event_types_type_0 = data
+                for event_types_type_0_item_data in _event_types_type_0:
+                    event_types_type_0_item = check_event_type(event_types_type_0_item_data)
+
+                    event_types_type_0.append(event_types_type_0_item)
 
                 return event_types_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[str] | None, data)
+            return cast(list[EventType] | None, data)
 
         event_types = _parse_event_types(d.pop("event_types"))
 
@@ -138,18 +144,18 @@ class WebhookCreated:
 
         status = check_webhook_created_status(d.pop("status"))
 
-        def _parse_disabled_reason(data: object) -> None | WebhookCreatedDisabledReasonType0:
+        def _parse_disabled_reason(data: object) -> DisabledReason | None:
             if data is None:
                 return data
             try:
                 if not isinstance(data, str):
                     raise TypeError()
-                disabled_reason_type_0 = check_webhook_created_disabled_reason_type_0(data)
+                disabled_reason_type_0 = check_disabled_reason(data)
 
                 return disabled_reason_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | WebhookCreatedDisabledReasonType0, data)
+            return cast(DisabledReason | None, data)
 
         disabled_reason = _parse_disabled_reason(d.pop("disabled_reason"))
 

@@ -7,10 +7,8 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.webhook_read_disabled_reason_type_0 import (
-    WebhookReadDisabledReasonType0,
-    check_webhook_read_disabled_reason_type_0,
-)
+from ..models.disabled_reason import DisabledReason, check_disabled_reason
+from ..models.event_type import EventType, check_event_type
 from ..models.webhook_read_status import WebhookReadStatus, check_webhook_read_status
 
 T = TypeVar("T", bound="WebhookRead")
@@ -22,24 +20,24 @@ class WebhookRead:
     Attributes:
         id (int):
         url (str):
-        event_types (list[str] | None):
+        event_types (list[EventType] | None):
         description (None | str):
         created_at (datetime.datetime):
         status (WebhookReadStatus): `disabled`: nothing is delivered to it, nor queued for it, until it is enabled again
             (`PATCH` with `enabled: true`).
-        disabled_reason (None | WebhookReadDisabledReasonType0): Why it is disabled: `gone` (it answered 410 Gone),
-            `failing` (every delivery failed for `CONNECT_API_WEBHOOK_DISABLE_AFTER_DAYS`) or `manual`.
+        disabled_reason (DisabledReason | None): Why it is disabled: `gone` (it answered 410 Gone), `failing` (every
+            delivery failed for `CONNECT_API_WEBHOOK_DISABLE_AFTER_DAYS`) or `manual`.
         disabled_at (datetime.datetime | None):
         failing_since (datetime.datetime | None): Since when every attempt has failed; `null` after a success.
     """
 
     id: int
     url: str
-    event_types: list[str] | None
+    event_types: list[EventType] | None
     description: None | str
     created_at: datetime.datetime
     status: WebhookReadStatus
-    disabled_reason: None | WebhookReadDisabledReasonType0
+    disabled_reason: DisabledReason | None
     disabled_at: datetime.datetime | None
     failing_since: datetime.datetime | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -51,7 +49,10 @@ class WebhookRead:
 
         event_types: list[str] | None
         if isinstance(self.event_types, list):
-            event_types = self.event_types
+            event_types = []
+            for event_types_type_0_item_data in self.event_types:
+                event_types_type_0_item: str = event_types_type_0_item_data
+                event_types.append(event_types_type_0_item)
 
         else:
             event_types = self.event_types
@@ -106,18 +107,23 @@ class WebhookRead:
 
         url = d.pop("url")
 
-        def _parse_event_types(data: object) -> list[str] | None:
+        def _parse_event_types(data: object) -> list[EventType] | None:
             if data is None:
                 return data
             try:
                 if not isinstance(data, list):
                     raise TypeError()
-                event_types_type_0 = cast(list[str], data)
+                event_types_type_0 = []
+                _event_types_type_0 = data
+                for event_types_type_0_item_data in _event_types_type_0:
+                    event_types_type_0_item = check_event_type(event_types_type_0_item_data)
+
+                    event_types_type_0.append(event_types_type_0_item)
 
                 return event_types_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[str] | None, data)
+            return cast(list[EventType] | None, data)
 
         event_types = _parse_event_types(d.pop("event_types"))
 
@@ -132,18 +138,18 @@ class WebhookRead:
 
         status = check_webhook_read_status(d.pop("status"))
 
-        def _parse_disabled_reason(data: object) -> None | WebhookReadDisabledReasonType0:
+        def _parse_disabled_reason(data: object) -> DisabledReason | None:
             if data is None:
                 return data
             try:
                 if not isinstance(data, str):
                     raise TypeError()
-                disabled_reason_type_0 = check_webhook_read_disabled_reason_type_0(data)
+                disabled_reason_type_0 = check_disabled_reason(data)
 
                 return disabled_reason_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | WebhookReadDisabledReasonType0, data)
+            return cast(DisabledReason | None, data)
 
         disabled_reason = _parse_disabled_reason(d.pop("disabled_reason"))
 

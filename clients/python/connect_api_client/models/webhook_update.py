@@ -5,10 +5,7 @@ from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
-from ..models.webhook_update_event_types_type_0_item import (
-    WebhookUpdateEventTypesType0Item,
-    check_webhook_update_event_types_type_0_item,
-)
+from ..models.event_type import EventType, check_event_type
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="WebhookUpdate")
@@ -21,13 +18,12 @@ class WebhookUpdate:
     Attributes:
         enabled (bool | None | Unset): `true` enables a disabled webhook again (its failure record cleared); `false`
             disables it (`disabled_reason: manual`), giving up its pending deliveries.
-        event_types (list[WebhookUpdateEventTypesType0Item] | None | Unset): Only these event types; `null` for every
-            type.
+        event_types (list[EventType] | None | Unset): Only these event types; `null` for every type.
         description (None | str | Unset):
     """
 
     enabled: bool | None | Unset = UNSET
-    event_types: list[WebhookUpdateEventTypesType0Item] | None | Unset = UNSET
+    event_types: list[EventType] | None | Unset = UNSET
     description: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,9 +76,7 @@ class WebhookUpdate:
 
         enabled = _parse_enabled(d.pop("enabled", UNSET))
 
-        def _parse_event_types(
-            data: object,
-        ) -> list[WebhookUpdateEventTypesType0Item] | None | Unset:
+        def _parse_event_types(data: object) -> list[EventType] | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -93,16 +87,14 @@ class WebhookUpdate:
                 event_types_type_0 = []
                 _event_types_type_0 = data
                 for event_types_type_0_item_data in _event_types_type_0:
-                    event_types_type_0_item = check_webhook_update_event_types_type_0_item(
-                        event_types_type_0_item_data
-                    )
+                    event_types_type_0_item = check_event_type(event_types_type_0_item_data)
 
                     event_types_type_0.append(event_types_type_0_item)
 
                 return event_types_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[WebhookUpdateEventTypesType0Item] | None | Unset, data)
+            return cast(list[EventType] | None | Unset, data)
 
         event_types = _parse_event_types(d.pop("event_types", UNSET))
 

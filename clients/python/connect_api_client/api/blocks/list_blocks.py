@@ -5,7 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.page_block_read import PageBlockRead
+from ...models.block_page import BlockPage
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
@@ -35,9 +35,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PageBlockRead | Problem | None:
+) -> BlockPage | Problem | None:
     if response.status_code == 200:
-        response_200 = PageBlockRead.from_dict(response.json())
+        response_200 = BlockPage.from_dict(response.json())
 
         return response_200
 
@@ -89,7 +89,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PageBlockRead | Problem]:
+) -> Response[BlockPage | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -103,7 +103,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[PageBlockRead | Problem]:
+) -> Response[BlockPage | Problem]:
     """Members I have blocked
 
      Newest first.
@@ -117,7 +117,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageBlockRead | Problem]
+        Response[BlockPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -137,7 +137,7 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> PageBlockRead | Problem | None:
+) -> BlockPage | Problem | None:
     """Members I have blocked
 
      Newest first.
@@ -151,7 +151,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageBlockRead | Problem
+        BlockPage | Problem
     """
 
     return sync_detailed(
@@ -166,7 +166,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[PageBlockRead | Problem]:
+) -> Response[BlockPage | Problem]:
     """Members I have blocked
 
      Newest first.
@@ -180,7 +180,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageBlockRead | Problem]
+        Response[BlockPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -198,7 +198,7 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> PageBlockRead | Problem | None:
+) -> BlockPage | Problem | None:
     """Members I have blocked
 
      Newest first.
@@ -212,7 +212,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageBlockRead | Problem
+        BlockPage | Problem
     """
 
     return (

@@ -6,8 +6,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.connection_page import ConnectionPage
 from ...models.connection_sort import ConnectionSort
-from ...models.page_connection_read import PageConnectionRead
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
@@ -53,9 +53,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PageConnectionRead | Problem | None:
+) -> ConnectionPage | Problem | None:
     if response.status_code == 200:
-        response_200 = PageConnectionRead.from_dict(response.json())
+        response_200 = ConnectionPage.from_dict(response.json())
 
         return response_200
 
@@ -112,7 +112,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PageConnectionRead | Problem]:
+) -> Response[ConnectionPage | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -130,7 +130,7 @@ def sync_detailed(
     tag: str | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[PageConnectionRead | Problem]:
+) -> Response[ConnectionPage | Problem]:
     """A member's connections
 
      Visible to the member and to their 1st-degree connections; `404` for anyone else. `sort=recent`
@@ -152,7 +152,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageConnectionRead | Problem]
+        Response[ConnectionPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -180,7 +180,7 @@ def sync(
     tag: str | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> PageConnectionRead | Problem | None:
+) -> ConnectionPage | Problem | None:
     """A member's connections
 
      Visible to the member and to their 1st-degree connections; `404` for anyone else. `sort=recent`
@@ -202,7 +202,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageConnectionRead | Problem
+        ConnectionPage | Problem
     """
 
     return sync_detailed(
@@ -225,7 +225,7 @@ async def asyncio_detailed(
     tag: str | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[PageConnectionRead | Problem]:
+) -> Response[ConnectionPage | Problem]:
     """A member's connections
 
      Visible to the member and to their 1st-degree connections; `404` for anyone else. `sort=recent`
@@ -247,7 +247,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageConnectionRead | Problem]
+        Response[ConnectionPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -273,7 +273,7 @@ async def asyncio(
     tag: str | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> PageConnectionRead | Problem | None:
+) -> ConnectionPage | Problem | None:
     """A member's connections
 
      Visible to the member and to their 1st-degree connections; `404` for anyone else. `sort=recent`
@@ -295,7 +295,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageConnectionRead | Problem
+        ConnectionPage | Problem
     """
 
     return (

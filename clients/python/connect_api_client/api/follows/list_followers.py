@@ -6,7 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.page_follow_read import PageFollowRead
+from ...models.follow_page import FollowPage
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
@@ -39,9 +39,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PageFollowRead | Problem | None:
+) -> FollowPage | Problem | None:
     if response.status_code == 200:
-        response_200 = PageFollowRead.from_dict(response.json())
+        response_200 = FollowPage.from_dict(response.json())
 
         return response_200
 
@@ -98,7 +98,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PageFollowRead | Problem]:
+) -> Response[FollowPage | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -113,7 +113,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[PageFollowRead | Problem]:
+) -> Response[FollowPage | Problem]:
     """A member's followers
 
      Newest follow first. Members hidden from the caller by a block are left out; `404` when the member
@@ -129,7 +129,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageFollowRead | Problem]
+        Response[FollowPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -151,7 +151,7 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> PageFollowRead | Problem | None:
+) -> FollowPage | Problem | None:
     """A member's followers
 
      Newest follow first. Members hidden from the caller by a block are left out; `404` when the member
@@ -167,7 +167,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageFollowRead | Problem
+        FollowPage | Problem
     """
 
     return sync_detailed(
@@ -184,7 +184,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[PageFollowRead | Problem]:
+) -> Response[FollowPage | Problem]:
     """A member's followers
 
      Newest follow first. Members hidden from the caller by a block are left out; `404` when the member
@@ -200,7 +200,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageFollowRead | Problem]
+        Response[FollowPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -220,7 +220,7 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> PageFollowRead | Problem | None:
+) -> FollowPage | Problem | None:
     """A member's followers
 
      Newest follow first. Members hidden from the caller by a block are left out; `404` when the member
@@ -236,7 +236,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageFollowRead | Problem
+        FollowPage | Problem
     """
 
     return (

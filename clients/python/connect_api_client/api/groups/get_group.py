@@ -102,6 +102,8 @@ def sync_detailed(
 ) -> Response[GroupRead | Problem]:
     """One group
 
+     A group's name, description and member count; `404` for an id that does not exist.
+
     Args:
         group_id (int): The group's id.
 
@@ -131,6 +133,8 @@ def sync(
 ) -> GroupRead | Problem | None:
     """One group
 
+     A group's name, description and member count; `404` for an id that does not exist.
+
     Args:
         group_id (int): The group's id.
 
@@ -154,6 +158,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[GroupRead | Problem]:
     """One group
+
+     A group's name, description and member count; `404` for an id that does not exist.
 
     Args:
         group_id (int): The group's id.
@@ -181,6 +187,8 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> GroupRead | Problem | None:
     """One group
+
+     A group's name, description and member count; `404` for an id that does not exist.
 
     Args:
         group_id (int): The group's id.

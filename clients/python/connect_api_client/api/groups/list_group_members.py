@@ -6,7 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.page_group_member_read import PageGroupMemberRead
+from ...models.group_member_page import GroupMemberPage
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
@@ -39,9 +39,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PageGroupMemberRead | Problem | None:
+) -> GroupMemberPage | Problem | None:
     if response.status_code == 200:
-        response_200 = PageGroupMemberRead.from_dict(response.json())
+        response_200 = GroupMemberPage.from_dict(response.json())
 
         return response_200
 
@@ -98,7 +98,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PageGroupMemberRead | Problem]:
+) -> Response[GroupMemberPage | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -113,7 +113,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[PageGroupMemberRead | Problem]:
+) -> Response[GroupMemberPage | Problem]:
     """A group's members
 
      Newest to join first. Members hidden from the caller by a block are left out.
@@ -128,7 +128,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageGroupMemberRead | Problem]
+        Response[GroupMemberPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -150,7 +150,7 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> PageGroupMemberRead | Problem | None:
+) -> GroupMemberPage | Problem | None:
     """A group's members
 
      Newest to join first. Members hidden from the caller by a block are left out.
@@ -165,7 +165,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageGroupMemberRead | Problem
+        GroupMemberPage | Problem
     """
 
     return sync_detailed(
@@ -182,7 +182,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[PageGroupMemberRead | Problem]:
+) -> Response[GroupMemberPage | Problem]:
     """A group's members
 
      Newest to join first. Members hidden from the caller by a block are left out.
@@ -197,7 +197,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageGroupMemberRead | Problem]
+        Response[GroupMemberPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -217,7 +217,7 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> PageGroupMemberRead | Problem | None:
+) -> GroupMemberPage | Problem | None:
     """A group's members
 
      Newest to join first. Members hidden from the caller by a block are left out.
@@ -232,7 +232,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageGroupMemberRead | Problem
+        GroupMemberPage | Problem
     """
 
     return (

@@ -5,7 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.page_invitation_read import PageInvitationRead
+from ...models.invitation_page import InvitationPage
 from ...models.problem import Problem
 from ...models.status_filter import StatusFilter
 from ...types import UNSET, Response, Unset
@@ -43,9 +43,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PageInvitationRead | Problem | None:
+) -> InvitationPage | Problem | None:
     if response.status_code == 200:
-        response_200 = PageInvitationRead.from_dict(response.json())
+        response_200 = InvitationPage.from_dict(response.json())
 
         return response_200
 
@@ -97,7 +97,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PageInvitationRead | Problem]:
+) -> Response[InvitationPage | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -112,7 +112,7 @@ def sync_detailed(
     status: StatusFilter | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[PageInvitationRead | Problem]:
+) -> Response[InvitationPage | Problem]:
     """Invitations I sent (outbox)
 
      Newest first. By default only those waiting for an answer. A declined invitation shows as `declined`
@@ -128,7 +128,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageInvitationRead | Problem]
+        Response[InvitationPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -150,7 +150,7 @@ def sync(
     status: StatusFilter | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> PageInvitationRead | Problem | None:
+) -> InvitationPage | Problem | None:
     """Invitations I sent (outbox)
 
      Newest first. By default only those waiting for an answer. A declined invitation shows as `declined`
@@ -166,7 +166,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageInvitationRead | Problem
+        InvitationPage | Problem
     """
 
     return sync_detailed(
@@ -183,7 +183,7 @@ async def asyncio_detailed(
     status: StatusFilter | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[PageInvitationRead | Problem]:
+) -> Response[InvitationPage | Problem]:
     """Invitations I sent (outbox)
 
      Newest first. By default only those waiting for an answer. A declined invitation shows as `declined`
@@ -199,7 +199,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageInvitationRead | Problem]
+        Response[InvitationPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -219,7 +219,7 @@ async def asyncio(
     status: StatusFilter | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> PageInvitationRead | Problem | None:
+) -> InvitationPage | Problem | None:
     """Invitations I sent (outbox)
 
      Newest first. By default only those waiting for an answer. A declined invitation shows as `declined`
@@ -235,7 +235,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageInvitationRead | Problem
+        InvitationPage | Problem
     """
 
     return (

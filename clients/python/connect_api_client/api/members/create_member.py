@@ -116,6 +116,9 @@ def sync_detailed(
 ) -> Response[MemberRead | Problem]:
     """Create a member (admin)
 
+     For the service that owns sign-up: registers a member by `handle` (unique, case-insensitive) and
+    `display_name`. Needs the `admin` scope. Safe to retry with an `Idempotency-Key`.
+
     Args:
         idempotency_key (str | Unset): Makes a retry safe: a retry with the same key and body
             replays the first response (with `Idempotent-Replayed: true`); the same key with another
@@ -152,6 +155,9 @@ def sync(
 ) -> MemberRead | Problem | None:
     """Create a member (admin)
 
+     For the service that owns sign-up: registers a member by `handle` (unique, case-insensitive) and
+    `display_name`. Needs the `admin` scope. Safe to retry with an `Idempotency-Key`.
+
     Args:
         idempotency_key (str | Unset): Makes a retry safe: a retry with the same key and body
             replays the first response (with `Idempotent-Replayed: true`); the same key with another
@@ -182,6 +188,9 @@ async def asyncio_detailed(
     idempotency_key: str | Unset = UNSET,
 ) -> Response[MemberRead | Problem]:
     """Create a member (admin)
+
+     For the service that owns sign-up: registers a member by `handle` (unique, case-insensitive) and
+    `display_name`. Needs the `admin` scope. Safe to retry with an `Idempotency-Key`.
 
     Args:
         idempotency_key (str | Unset): Makes a retry safe: a retry with the same key and body
@@ -216,6 +225,9 @@ async def asyncio(
     idempotency_key: str | Unset = UNSET,
 ) -> MemberRead | Problem | None:
     """Create a member (admin)
+
+     For the service that owns sign-up: registers a member by `handle` (unique, case-insensitive) and
+    `display_name`. Needs the `admin` scope. Safe to retry with an `Idempotency-Key`.
 
     Args:
         idempotency_key (str | Unset): Makes a retry safe: a retry with the same key and body

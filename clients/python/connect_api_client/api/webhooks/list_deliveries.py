@@ -6,7 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.page_delivery_read import PageDeliveryRead
+from ...models.delivery_page import DeliveryPage
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
@@ -39,9 +39,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PageDeliveryRead | Problem | None:
+) -> DeliveryPage | Problem | None:
     if response.status_code == 200:
-        response_200 = PageDeliveryRead.from_dict(response.json())
+        response_200 = DeliveryPage.from_dict(response.json())
 
         return response_200
 
@@ -103,7 +103,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PageDeliveryRead | Problem]:
+) -> Response[DeliveryPage | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -118,7 +118,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[PageDeliveryRead | Problem]:
+) -> Response[DeliveryPage | Problem]:
     """A webhook's deliveries (admin)
 
      Newest first: status, attempts, the last answer and when the next try is due.
@@ -133,7 +133,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageDeliveryRead | Problem]
+        Response[DeliveryPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -155,7 +155,7 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> PageDeliveryRead | Problem | None:
+) -> DeliveryPage | Problem | None:
     """A webhook's deliveries (admin)
 
      Newest first: status, attempts, the last answer and when the next try is due.
@@ -170,7 +170,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageDeliveryRead | Problem
+        DeliveryPage | Problem
     """
 
     return sync_detailed(
@@ -187,7 +187,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[PageDeliveryRead | Problem]:
+) -> Response[DeliveryPage | Problem]:
     """A webhook's deliveries (admin)
 
      Newest first: status, attempts, the last answer and when the next try is due.
@@ -202,7 +202,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageDeliveryRead | Problem]
+        Response[DeliveryPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -222,7 +222,7 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> PageDeliveryRead | Problem | None:
+) -> DeliveryPage | Problem | None:
     """A webhook's deliveries (admin)
 
      Newest first: status, attempts, the last answer and when the next try is due.
@@ -237,7 +237,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageDeliveryRead | Problem
+        DeliveryPage | Problem
     """
 
     return (

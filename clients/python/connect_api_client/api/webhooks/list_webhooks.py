@@ -5,8 +5,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.page_webhook_read import PageWebhookRead
 from ...models.problem import Problem
+from ...models.webhook_page import WebhookPage
 from ...types import UNSET, Response, Unset
 
 
@@ -35,9 +35,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PageWebhookRead | Problem | None:
+) -> Problem | WebhookPage | None:
     if response.status_code == 200:
-        response_200 = PageWebhookRead.from_dict(response.json())
+        response_200 = WebhookPage.from_dict(response.json())
 
         return response_200
 
@@ -94,7 +94,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PageWebhookRead | Problem]:
+) -> Response[Problem | WebhookPage]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -108,8 +108,11 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[PageWebhookRead | Problem]:
+) -> Response[Problem | WebhookPage]:
     """List webhooks (admin)
+
+     Every registered webhook, oldest first, with its status (a disabled one says why and since when).
+    Secrets are never shown again after creation.
 
     Args:
         limit (int | Unset): Items per page, 1 to 100. Default: 20.
@@ -120,7 +123,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageWebhookRead | Problem]
+        Response[Problem | WebhookPage]
     """
 
     kwargs = _get_kwargs(
@@ -140,8 +143,11 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> PageWebhookRead | Problem | None:
+) -> Problem | WebhookPage | None:
     """List webhooks (admin)
+
+     Every registered webhook, oldest first, with its status (a disabled one says why and since when).
+    Secrets are never shown again after creation.
 
     Args:
         limit (int | Unset): Items per page, 1 to 100. Default: 20.
@@ -152,7 +158,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageWebhookRead | Problem
+        Problem | WebhookPage
     """
 
     return sync_detailed(
@@ -167,8 +173,11 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> Response[PageWebhookRead | Problem]:
+) -> Response[Problem | WebhookPage]:
     """List webhooks (admin)
+
+     Every registered webhook, oldest first, with its status (a disabled one says why and since when).
+    Secrets are never shown again after creation.
 
     Args:
         limit (int | Unset): Items per page, 1 to 100. Default: 20.
@@ -179,7 +188,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageWebhookRead | Problem]
+        Response[Problem | WebhookPage]
     """
 
     kwargs = _get_kwargs(
@@ -197,8 +206,11 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-) -> PageWebhookRead | Problem | None:
+) -> Problem | WebhookPage | None:
     """List webhooks (admin)
+
+     Every registered webhook, oldest first, with its status (a disabled one says why and since when).
+    Secrets are never shown again after creation.
 
     Args:
         limit (int | Unset): Items per page, 1 to 100. Default: 20.
@@ -209,7 +221,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageWebhookRead | Problem
+        Problem | WebhookPage
     """
 
     return (

@@ -7,21 +7,21 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.connection_read import ConnectionRead
+    from ..models.delivery_read import DeliveryRead
 
 
-T = TypeVar("T", bound="PageConnectionRead")
+T = TypeVar("T", bound="DeliveryPage")
 
 
 @_attrs_define
-class PageConnectionRead:
+class DeliveryPage:
     """
     Attributes:
-        items (list[ConnectionRead]):
+        items (list[DeliveryRead]):
         next_cursor (None | str): Pass as `cursor` for the next page; `null` on the last page.
     """
 
-    items: list[ConnectionRead]
+    items: list[DeliveryRead]
     next_cursor: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -47,13 +47,13 @@ class PageConnectionRead:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.connection_read import ConnectionRead
+        from ..models.delivery_read import DeliveryRead
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = ConnectionRead.from_dict(items_item_data)
+            items_item = DeliveryRead.from_dict(items_item_data)
 
             items.append(items_item)
 
@@ -64,13 +64,13 @@ class PageConnectionRead:
 
         next_cursor = _parse_next_cursor(d.pop("next_cursor"))
 
-        page_connection_read = cls(
+        delivery_page = cls(
             items=items,
             next_cursor=next_cursor,
         )
 
-        page_connection_read.additional_properties = d
-        return page_connection_read
+        delivery_page.additional_properties = d
+        return delivery_page
 
     @property
     def additional_keys(self) -> list[str]:

@@ -1,6 +1,6 @@
 from typing import Literal
 
-WebhookCreateEventTypesType0Item = Literal[
+EventType = Literal[
     "connection.removed",
     "follow.created",
     "follow.removed",
@@ -15,7 +15,7 @@ WebhookCreateEventTypesType0Item = Literal[
     "webhook.disabled",
 ]
 
-WEBHOOK_CREATE_EVENT_TYPES_TYPE_0_ITEM_VALUES: set[WebhookCreateEventTypesType0Item] = {
+EVENT_TYPE_VALUES: set[EventType] = {
     "connection.removed",
     "follow.created",
     "follow.removed",
@@ -31,9 +31,7 @@ WEBHOOK_CREATE_EVENT_TYPES_TYPE_0_ITEM_VALUES: set[WebhookCreateEventTypesType0I
 }
 
 
-def check_webhook_create_event_types_type_0_item(value: str) -> WebhookCreateEventTypesType0Item:
-    if value in WEBHOOK_CREATE_EVENT_TYPES_TYPE_0_ITEM_VALUES:
+def check_event_type(value: str) -> EventType:
+    if value in EVENT_TYPE_VALUES:
         return value
-    raise TypeError(
-        f"Unexpected value {value!r}. Expected one of {WEBHOOK_CREATE_EVENT_TYPES_TYPE_0_ITEM_VALUES!r}"
-    )
+    raise TypeError(f"Unexpected value {value!r}. Expected one of {EVENT_TYPE_VALUES!r}")

@@ -7,21 +7,21 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.follow_read import FollowRead
+    from ..models.webhook_read import WebhookRead
 
 
-T = TypeVar("T", bound="PageFollowRead")
+T = TypeVar("T", bound="WebhookPage")
 
 
 @_attrs_define
-class PageFollowRead:
+class WebhookPage:
     """
     Attributes:
-        items (list[FollowRead]):
+        items (list[WebhookRead]):
         next_cursor (None | str): Pass as `cursor` for the next page; `null` on the last page.
     """
 
-    items: list[FollowRead]
+    items: list[WebhookRead]
     next_cursor: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -47,13 +47,13 @@ class PageFollowRead:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.follow_read import FollowRead
+        from ..models.webhook_read import WebhookRead
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = FollowRead.from_dict(items_item_data)
+            items_item = WebhookRead.from_dict(items_item_data)
 
             items.append(items_item)
 
@@ -64,13 +64,13 @@ class PageFollowRead:
 
         next_cursor = _parse_next_cursor(d.pop("next_cursor"))
 
-        page_follow_read = cls(
+        webhook_page = cls(
             items=items,
             next_cursor=next_cursor,
         )
 
-        page_follow_read.additional_properties = d
-        return page_follow_read
+        webhook_page.additional_properties = d
+        return webhook_page
 
     @property
     def additional_keys(self) -> list[str]:

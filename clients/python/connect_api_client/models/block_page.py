@@ -7,21 +7,21 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.group_read import GroupRead
+    from ..models.block_read import BlockRead
 
 
-T = TypeVar("T", bound="PageGroupRead")
+T = TypeVar("T", bound="BlockPage")
 
 
 @_attrs_define
-class PageGroupRead:
+class BlockPage:
     """
     Attributes:
-        items (list[GroupRead]):
+        items (list[BlockRead]):
         next_cursor (None | str): Pass as `cursor` for the next page; `null` on the last page.
     """
 
-    items: list[GroupRead]
+    items: list[BlockRead]
     next_cursor: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -47,13 +47,13 @@ class PageGroupRead:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.group_read import GroupRead
+        from ..models.block_read import BlockRead
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = GroupRead.from_dict(items_item_data)
+            items_item = BlockRead.from_dict(items_item_data)
 
             items.append(items_item)
 
@@ -64,13 +64,13 @@ class PageGroupRead:
 
         next_cursor = _parse_next_cursor(d.pop("next_cursor"))
 
-        page_group_read = cls(
+        block_page = cls(
             items=items,
             next_cursor=next_cursor,
         )
 
-        page_group_read.additional_properties = d
-        return page_group_read
+        block_page.additional_properties = d
+        return block_page
 
     @property
     def additional_keys(self) -> list[str]:

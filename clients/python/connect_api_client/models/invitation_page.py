@@ -7,21 +7,21 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.delivery_read import DeliveryRead
+    from ..models.invitation_read import InvitationRead
 
 
-T = TypeVar("T", bound="PageDeliveryRead")
+T = TypeVar("T", bound="InvitationPage")
 
 
 @_attrs_define
-class PageDeliveryRead:
+class InvitationPage:
     """
     Attributes:
-        items (list[DeliveryRead]):
+        items (list[InvitationRead]):
         next_cursor (None | str): Pass as `cursor` for the next page; `null` on the last page.
     """
 
-    items: list[DeliveryRead]
+    items: list[InvitationRead]
     next_cursor: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -47,13 +47,13 @@ class PageDeliveryRead:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.delivery_read import DeliveryRead
+        from ..models.invitation_read import InvitationRead
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = DeliveryRead.from_dict(items_item_data)
+            items_item = InvitationRead.from_dict(items_item_data)
 
             items.append(items_item)
 
@@ -64,13 +64,13 @@ class PageDeliveryRead:
 
         next_cursor = _parse_next_cursor(d.pop("next_cursor"))
 
-        page_delivery_read = cls(
+        invitation_page = cls(
             items=items,
             next_cursor=next_cursor,
         )
 
-        page_delivery_read.additional_properties = d
-        return page_delivery_read
+        invitation_page.additional_properties = d
+        return invitation_page
 
     @property
     def additional_keys(self) -> list[str]:

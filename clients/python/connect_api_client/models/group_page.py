@@ -7,21 +7,21 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.block_read import BlockRead
+    from ..models.group_read import GroupRead
 
 
-T = TypeVar("T", bound="PageBlockRead")
+T = TypeVar("T", bound="GroupPage")
 
 
 @_attrs_define
-class PageBlockRead:
+class GroupPage:
     """
     Attributes:
-        items (list[BlockRead]):
+        items (list[GroupRead]):
         next_cursor (None | str): Pass as `cursor` for the next page; `null` on the last page.
     """
 
-    items: list[BlockRead]
+    items: list[GroupRead]
     next_cursor: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -47,13 +47,13 @@ class PageBlockRead:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.block_read import BlockRead
+        from ..models.group_read import GroupRead
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = BlockRead.from_dict(items_item_data)
+            items_item = GroupRead.from_dict(items_item_data)
 
             items.append(items_item)
 
@@ -64,13 +64,13 @@ class PageBlockRead:
 
         next_cursor = _parse_next_cursor(d.pop("next_cursor"))
 
-        page_block_read = cls(
+        group_page = cls(
             items=items,
             next_cursor=next_cursor,
         )
 
-        page_block_read.additional_properties = d
-        return page_block_read
+        group_page.additional_properties = d
+        return group_page
 
     @property
     def additional_keys(self) -> list[str]:

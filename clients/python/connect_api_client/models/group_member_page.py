@@ -7,21 +7,21 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.invitation_read import InvitationRead
+    from ..models.group_member_read import GroupMemberRead
 
 
-T = TypeVar("T", bound="PageInvitationRead")
+T = TypeVar("T", bound="GroupMemberPage")
 
 
 @_attrs_define
-class PageInvitationRead:
+class GroupMemberPage:
     """
     Attributes:
-        items (list[InvitationRead]):
+        items (list[GroupMemberRead]):
         next_cursor (None | str): Pass as `cursor` for the next page; `null` on the last page.
     """
 
-    items: list[InvitationRead]
+    items: list[GroupMemberRead]
     next_cursor: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -47,13 +47,13 @@ class PageInvitationRead:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.invitation_read import InvitationRead
+        from ..models.group_member_read import GroupMemberRead
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = InvitationRead.from_dict(items_item_data)
+            items_item = GroupMemberRead.from_dict(items_item_data)
 
             items.append(items_item)
 
@@ -64,13 +64,13 @@ class PageInvitationRead:
 
         next_cursor = _parse_next_cursor(d.pop("next_cursor"))
 
-        page_invitation_read = cls(
+        group_member_page = cls(
             items=items,
             next_cursor=next_cursor,
         )
 
-        page_invitation_read.additional_properties = d
-        return page_invitation_read
+        group_member_page.additional_properties = d
+        return group_member_page
 
     @property
     def additional_keys(self) -> list[str]:

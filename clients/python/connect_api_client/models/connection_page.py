@@ -7,21 +7,21 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.group_member_read import GroupMemberRead
+    from ..models.connection_read import ConnectionRead
 
 
-T = TypeVar("T", bound="PageGroupMemberRead")
+T = TypeVar("T", bound="ConnectionPage")
 
 
 @_attrs_define
-class PageGroupMemberRead:
+class ConnectionPage:
     """
     Attributes:
-        items (list[GroupMemberRead]):
+        items (list[ConnectionRead]):
         next_cursor (None | str): Pass as `cursor` for the next page; `null` on the last page.
     """
 
-    items: list[GroupMemberRead]
+    items: list[ConnectionRead]
     next_cursor: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -47,13 +47,13 @@ class PageGroupMemberRead:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.group_member_read import GroupMemberRead
+        from ..models.connection_read import ConnectionRead
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = GroupMemberRead.from_dict(items_item_data)
+            items_item = ConnectionRead.from_dict(items_item_data)
 
             items.append(items_item)
 
@@ -64,13 +64,13 @@ class PageGroupMemberRead:
 
         next_cursor = _parse_next_cursor(d.pop("next_cursor"))
 
-        page_group_member_read = cls(
+        connection_page = cls(
             items=items,
             next_cursor=next_cursor,
         )
 
-        page_group_member_read.additional_properties = d
-        return page_group_member_read
+        connection_page.additional_properties = d
+        return connection_page
 
     @property
     def additional_keys(self) -> list[str]:
