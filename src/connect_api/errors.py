@@ -263,13 +263,8 @@ def install_error_handlers(app: FastAPI, refusals: Counter | None = None) -> Non
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         if _body_not_json(request, exc):
-            refused = UnsupportedMediaType("Send the body as application/json.")
-            return problem_response(
-                refused.status,
-                refused.code,
-                refused.detail,
-                title=refused.title,
-                instance=request.url.path,
+            return await _domain(
+                request, UnsupportedMediaType("Send the body as application/json.")
             )
         errors = [
             {
