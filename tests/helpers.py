@@ -10,7 +10,7 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 from sqlalchemy import text
@@ -33,6 +33,16 @@ _SERVE_DEFAULTS = {
     "drain_seconds": "0",
     "rate_limits_enabled": "false",
 }
+
+
+def missing_tool(why: str, ci_must: str) -> NoReturn:
+    """A tool the machine lacks (a browser, Node.js, PgBouncer): the test is skipped with the
+    reason, except in CI (``CI`` set), which must run it and fails instead."""
+    import pytest
+
+    if os.environ.get("CI"):
+        pytest.fail(f"{why}: CI must run {ci_must}")
+    pytest.skip(why)
 
 
 def serve_env(database_url: str | None, **settings: str) -> dict[str, str]:

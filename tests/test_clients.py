@@ -8,23 +8,20 @@ they fail. They run `npm ci` in clients/typescript when its node_modules is miss
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from clients import generate
 
-from tests.helpers import Api, serve_env
+from tests.helpers import Api, missing_tool, serve_env
+from tests.test_processes import _free_port, _serve, _wait_ready
 
 sys.path.insert(0, str(generate.PYTHON_DIR))  # the generated package, used where it is
 
@@ -85,9 +82,7 @@ def test_every_array_query_parameter_is_one_comma_separated_value() -> None:
 def node() -> None:
     """node and npm, and clients/typescript's packages installed."""
     if shutil.which("node") is None or shutil.which("npm") is None:
-        if os.environ.get("CI"):
-            pytest.fail("node and npm are needed for the TypeScript client's tests")
-        pytest.skip("node or npm is not installed")
+        missing_tool("node or npm is not installed", "the TypeScript client's tests")
     generate.npm_ci()
 
 
@@ -118,12 +113,6 @@ def compiled(node: None) -> Iterator[Path]:
         shutil.rmtree(out, ignore_errors=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(
     database_url: str, app: object, tmp_path_factory: pytest.TempPathFactory
@@ -131,24 +120,13 @@ def served(
     """A `connect-api serve` process on the test database (migrated by the ``app`` fixture)."""
     port = _free_port()
     log = tmp_path_factory.mktemp("clients") / "server.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "connect_api", "serve", "--port", str(port)],
-        env=serve_env(database_url),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    proc = _serve(serve_env(database_url), port, log)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log.read_text()
-            with_answer = False
-            with contextlib.suppress(httpx.TransportError):
-                with_answer = httpx.get(url + "/readyz", timeout=1).status_code == 200
-            if with_answer:
-                break
-            assert time.monotonic() < deadline, f"not ready in 60 s: {log.read_text()}"
-            time.sleep(0.1)
+        try:
+            _wait_ready(url, proc)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}:\n{log.read_text()}") from None
         yield url
     finally:
         proc.terminate()

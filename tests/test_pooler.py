@@ -31,7 +31,8 @@ from connect_api.app import create_app
 from connect_api.clock import ManualClock
 from connect_api.config import Settings
 from connect_api.context import AppContext
-from tests.helpers import Api, problem
+from tests.helpers import Api, missing_tool, problem
+from tests.test_processes import _free_port
 
 POOL_SIZE = 6  # server connections PgBouncer keeps: far fewer than the app's clients
 
@@ -42,10 +43,10 @@ def _pgbouncer() -> str:
     for path in (shutil.which("pgbouncer"), "/usr/sbin/pgbouncer"):
         if path is not None and os.access(path, os.X_OK):
             return path
-    why = "PgBouncer is not installed (`apt-get install -y pgbouncer`; .ci/run does it)"
-    if os.environ.get("CI"):
-        pytest.fail(f"{why}: CI must run the pooler tests")
-    pytest.skip(why)
+    missing_tool(
+        "PgBouncer is not installed (`apt-get install -y pgbouncer`; .ci/run does it)",
+        "the pooler tests",
+    )
 
 
 def test_without_pgbouncer_the_tests_skip_outside_ci_and_fail_in_it(
@@ -59,13 +60,6 @@ def test_without_pgbouncer_the_tests_skip_outside_ci_and_fail_in_it(
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must run the pooler tests"):
         _pgbouncer()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
