@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from connect_api.deps import Ctx
 from connect_api.errors import NotFound
+from connect_api.members import repository as members
 from connect_api.members.schemas import MemberSummary
 
 STATIC_FILES = {"connect-button.js": "text/javascript; charset=utf-8"}
@@ -87,15 +88,6 @@ class DemoMembers(BaseModel):
     items: list[DemoMember]
 
 
-_DEMO_MEMBERS = """
-SELECT id, handle, display_name, headline, connection_count
-FROM members
-WHERE id > $1
-ORDER BY id
-LIMIT $2
-"""
-
-
 @demo_router.get("/demo/members")
 async def demo_members(
     request: Request,
@@ -105,7 +97,7 @@ async def demo_members(
 ) -> DemoMembers:
     """Members to act as, and to show buttons for, by id."""
     _only_from_this_machine(request)
-    rows = await ctx.db.fetch(_DEMO_MEMBERS, after, limit)
+    rows = await members.demo_page(ctx.db, after, limit)
     return DemoMembers(items=[DemoMember(**dict(r)) for r in rows])
 
 
@@ -123,11 +115,8 @@ class DemoToken(BaseModel):
 async def demo_token(request: Request, ctx: Ctx, body: DemoTokenRequest) -> DemoToken:
     """A member's token (never admin) for an hour, so that the demo page can act as them."""
     _only_from_this_machine(request)
-    rows = await ctx.db.fetch(
-        "SELECT id, handle, display_name, headline, connection_count FROM members WHERE id = $1",
-        body.member_id,
-    )
-    if not rows:
+    row = await members.demo_member(ctx.db, body.member_id)
+    if row is None:
         raise NotFound()
     try:
         token = ctx.tokens.mint(body.member_id, ttl=DEMO_TOKEN_TTL, now=ctx.clock.now())
@@ -136,5 +125,5 @@ async def demo_token(request: Request, ctx: Ctx, body: DemoTokenRequest) -> Demo
     return DemoToken(
         token=token,
         expires_in=int(DEMO_TOKEN_TTL.total_seconds()),
-        member=DemoMember(**dict(rows[0])),
+        member=DemoMember(**dict(row)),
     )

@@ -53,6 +53,21 @@ LEFT JOIN members m ON m.id = $2
 """
 
 
+# The demo page's members: a page by id, and one by id.
+_DEMO_COLUMNS = "SELECT id, handle, display_name, headline, connection_count FROM members"
+_DEMO_PAGE = _DEMO_COLUMNS + " WHERE id > $1 ORDER BY id LIMIT $2"
+_DEMO_ONE = _DEMO_COLUMNS + " WHERE id = $1"
+
+
+async def demo_page(db: Database, after: int, limit: int) -> list[asyncpg.Record]:
+    return await db.fetch(_DEMO_PAGE, after, limit)
+
+
+async def demo_member(db: Database, member_id: int) -> asyncpg.Record | None:
+    rows = await db.fetch(_DEMO_ONE, member_id)
+    return rows[0] if rows else None
+
+
 async def me_row(
     db: Database, member_id: int, *, now: datetime, sends_since: datetime, sends_limit: int
 ) -> asyncpg.Record | None:
