@@ -428,6 +428,7 @@ async def run(cfg: Config) -> int:
         flush=True,
     )
     await refresh_networks(h)
+    await refresh_checked(h, graph, choices)
     cells: dict[tuple[str, int | None], Cell] = defaultdict(Cell)
     answers: dict[tuple[int, int], tuple[int | None, int]] = {}
     log = cfg.data_dir / "serve.log"
@@ -687,6 +688,31 @@ async def refresh_networks(h: Harness) -> None:
     h.notes.append(f"network refresh before serving: {said}")
 
 
+def network_viewers(choices: Choices, graph: Graph) -> list[int]:
+    """The members whose second degree and suggestions the harness reads and checks."""
+    thousand = next((vs for label, vs in choices.classes.items() if label.startswith("~1,000")), [])
+    return [*typical_pool(choices, graph), *thousand, *choices.hubs]
+
+
+async def refresh_checked(h: Harness, graph: Graph, choices: Choices) -> None:
+    """Compute the snapshots of the members whose first pages are checked against the floor,
+    from the graph the floor has just read. A snapshot lives for an hour: one left by an earlier
+    run predates that run's accepted connections, and its counts (rightly, within its lifetime)
+    differ from the floor's by those connections. Not timed: the refresh row above is."""
+    h.phase("network snapshots of the members the cross-check reads (refresh command, untimed)")
+    cmd = [connect_api_bin(), "suggestions", "refresh"]
+    for v in network_viewers(choices, graph):
+        cmd += ["--member", str(v)]
+    env = clean_env(h.cfg.data_dir) | h.cfg.params.env
+    done = await asyncio.to_thread(
+        subprocess.run, cmd, env=env, check=False, capture_output=True, text=True
+    )
+    said = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+    print(f"      {said}", flush=True)
+    if done.returncode != 0:
+        h.failures.append(f"suggestions refresh --member failed ({done.returncode}): {said}")
+
+
 def floor_second_degree(graph: Graph, v: int, k: int = 20) -> tuple[list[tuple[int, int]], int]:
     """The first ``k`` of ``v``'s second degree by (mutual connections desc, id) from the CSR,
     and how many are at degree 2: what the service's snapshot lists first."""
@@ -706,11 +732,11 @@ async def network_reads(h: Harness, client: Client, graph: Graph, choices: Choic
     typical = typical_pool(choices, graph)
     thousand = next((vs for label, vs in choices.classes.items() if label.startswith("~1,000")), [])
     hubs = choices.hubs
-    # Warm-up: the first page of a member without a snapshot computes it (typical members
-    # have none yet: the refresh keeps only the members with many connections).
-    h.phase("network: warm-up (first pages compute the snapshots of typical members)")
+    # Warm-up, and the check: every snapshot read here was computed after the floor read the
+    # graph (refresh_checked), so the first pages must be the floor's.
+    h.phase("network: warm-up and cross-check of first pages against the floor")
     checked = 0
-    for v in [*typical, *thousand, *hubs]:
+    for v in network_viewers(choices, graph):
         for path in ("/v1/network/second-degree?limit=20", "/v1/suggestions?limit=20"):
             r = await client.request("GET", path, h.token(v))
             if r.status != 200:
