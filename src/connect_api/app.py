@@ -34,7 +34,7 @@ from connect_api.database import (
     start_embedded,
     upgrade_to_head,
 )
-from connect_api.edge import BodyLimit, RequestIds, ServerErrors, UrlLimit
+from connect_api.edge import BodyLimit, ReadYourWrites, RequestIds, ServerErrors, UrlLimit
 from connect_api.errors import PROBLEM_JSON, Problem, install_error_handlers
 from connect_api.events.router import router as events_router
 from connect_api.exports.router import router as exports_router
@@ -52,6 +52,7 @@ from connect_api.notes.router import router as notes_router
 from connect_api.ops.router import router as ops_router
 from connect_api.ratelimits import RateLimits
 from connect_api.relationships.router import router as relationships_router
+from connect_api.replicas import Replica, Replicas
 from connect_api.supervisor import Supervisor
 from connect_api.web import demo_router, static_router
 from connect_api.webhooks import service as webhook_service
@@ -165,7 +166,13 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "X-Request-ID",
+                "Connect-Read-After",
+            ],
             # What a browser client needs to read: limits, retries, new resources, replays.
             expose_headers=[
                 "RateLimit",
@@ -174,11 +181,19 @@ def create_app(
                 "Location",
                 "Idempotent-Replayed",
                 "X-Request-ID",
+                "Connect-Read-After",
             ],
             max_age=600,
         )
     metrics.install(app)
     app.add_middleware(ServerErrors, send_timeout=settings.send_timeout_seconds)
+    if settings.read_database_url:
+        # A member's position lasts as long as a replica may lag behind it, and a little more.
+        app.add_middleware(
+            ReadYourWrites,
+            cookie_seconds=int(settings.replica_max_lag_seconds + settings.replica_check_seconds)
+            + 60,
+        )
     if settings.rate_limits_enabled:
         app.add_middleware(RateLimits, settings=settings)
     # Nothing else runs for a body or a request target that is too large.
@@ -215,18 +230,46 @@ async def open_context(
         token_service = TokenService(
             settings.model_copy(update={"jwt_algorithm": "HS256"}), secrets.token_urlsafe(48)
         )
+    replicas = await _open_replicas(settings, reads) if settings.read_database_url else None
     db = Database(
-        engine, reads, acquire_timeout=settings.db_pool_timeout, pooler=settings.db_pooler
+        engine,
+        reads,
+        acquire_timeout=settings.db_pool_timeout,
+        pooler=settings.db_pooler,
+        replicas=replicas,
     )
     watch = asyncio.create_task(supervisor.run(db)) if supervisor is not None else None
+    stop = asyncio.Event()
+    checks = asyncio.create_task(replicas.watch(reads, stop)) if replicas is not None else None
     try:
         yield AppContext(settings, db, clock, token_service, metrics, supervisor)
     finally:
-        if watch is not None:
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
+        stop.set()
+        for task in (watch, checks):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await db.dispose()
+        if replicas is not None:
+            await replicas.close()
+
+
+async def _open_replicas(settings: Settings, primary: asyncpg.Pool) -> Replicas:
+    """The read replicas' pools, opened lazily (a replica that is down at start-up delays
+    nothing: it is skipped until a check finds it), and a first check of them all."""
+    opened = [
+        Replica(index, await make_read_pool(url, settings, min_size=0), make_engine(url, settings))
+        for index, url in enumerate(settings.read_database_url, 1)
+    ]
+    replicas = Replicas(
+        opened,
+        max_lag=settings.replica_max_lag_seconds,
+        check_every=settings.replica_check_seconds,
+        timeout=max(min(settings.replica_check_seconds * 2, 2.0), 0.5),
+    )
+    await replicas.check(primary)
+    return replicas
 
 
 async def _open_database(

@@ -449,25 +449,34 @@ def _settings() -> Settings:
 
 
 def _check_database_url(settings: Settings) -> None:
-    if settings.database_url is None:
-        return
     from sqlalchemy import make_url
     from sqlalchemy.exc import ArgumentError
 
-    try:
-        url = make_url(settings.database_url)
-    except ArgumentError:
-        url = None
-    if url is None or url.drivername != "postgresql+asyncpg":
+    def postgres(value: str) -> bool:
+        try:
+            return make_url(value).drivername == "postgresql+asyncpg"
+        except ArgumentError:
+            return False
+
+    if settings.database_url is not None and not postgres(settings.database_url):
         raise StartupError(
             "DATABASE_URL is not a PostgreSQL URL: use postgresql://user:password@host:port/"
             "database (or unset it for the embedded PostgreSQL)"
         )
+    for number, url in enumerate(settings.read_database_url, 1):
+        if not postgres(url):
+            raise StartupError(
+                f"CONNECT_API_READ_DATABASE_URL: replica {number} is not a PostgreSQL URL: use "
+                "postgresql://user:password@host:port/database, several separated by commas"
+            )
 
 
 def _secret(loc: tuple[int | str, ...]) -> bool:
     """A setting whose value is never echoed back, even when it is wrong."""
-    return any(str(part) in ("jwt_secret", "jwt_private_key", "metrics_token") for part in loc)
+    return any(
+        str(part) in ("jwt_secret", "jwt_private_key", "metrics_token", "read_database_url")
+        for part in loc
+    )
 
 
 def _setting_name(loc: tuple[int | str, ...]) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class PolicySettings(BaseSettings):
@@ -100,6 +100,21 @@ class Settings(BaseSettings):
         "connection: no named prepared statements, no statement cache, no session settings "
         "(each transaction sets its statement timeout itself). `none`: PostgreSQL itself, or "
         "a pooler in session mode.",
+    )
+    read_database_url: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Streaming replicas of the primary for the read side, one URL or several "
+        "separated by commas. Unset: every read on the primary. A member reads their own "
+        "writes whatever the replicas' lag (see Read replicas).",
+    )
+    replica_max_lag_seconds: float = Field(
+        5,
+        gt=0,
+        description="A replica further behind the primary than this is skipped until it "
+        "catches up: the most other members' reads may be behind, plus one check interval.",
+    )
+    replica_check_seconds: float = Field(
+        0.5, gt=0, description="How often each process checks its replicas' replay and lag."
     )
 
     jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256", "ES256"] = Field(
@@ -320,11 +335,15 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _asyncpg_url(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://"):
-            if value.startswith(prefix):
-                return "postgresql+asyncpg://" + value[len(prefix) :]
+        return _asyncpg(value) if value else None
+
+    @field_validator("read_database_url", mode="before")
+    @classmethod
+    def _replica_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        if isinstance(value, list):
+            return [_asyncpg(v) if isinstance(v, str) else v for v in value]
         return value
 
     @property
@@ -355,3 +374,11 @@ class Settings(BaseSettings):
     @property
     def secret_file(self) -> Path:
         return self.data_dir.resolve() / "jwt-secret"
+
+
+def _asyncpg(url: str) -> str:
+    """A PostgreSQL URL with SQLAlchemy's asyncpg driver named."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url

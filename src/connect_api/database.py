@@ -23,7 +23,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from connect_api import replicas as read_after
 from connect_api.config import Settings
+from connect_api.replicas import Replica, Replicas
 from connect_api.tokens import embedded_jwt_secret, jwt_secret
 
 log = logging.getLogger("connect_api.database")
@@ -249,7 +251,12 @@ def _is_retryable(exc: DBAPIError) -> bool:
 
 
 class Database:
-    """Owns the engine and runs each use case in one transaction, retried on deadlock."""
+    """Owns the engine and runs each use case in one transaction, retried on deadlock.
+
+    With read replicas (:mod:`connect_api.replicas`), :meth:`fetch`, :meth:`read` and
+    :meth:`read_engines` run on a replica that has replayed what the request must see, and
+    :meth:`run` (every write, and every read that guards a rule) on the primary, noting where
+    the primary's WAL stood after the commit."""
 
     def __init__(
         self,
@@ -259,6 +266,7 @@ class Database:
         attempts: int = 5,
         acquire_timeout: float = 30,
         pooler: str = "none",
+        replicas: Replicas | None = None,
     ) -> None:
         self.engine = engine
         self.reads = reads
@@ -268,16 +276,20 @@ class Database:
         # Behind a transaction pooler each hot read is a transaction of its own: the statement
         # timeout comes with its BEGIN (two round trips more than on PostgreSQL itself).
         self.reads_in_transaction = pooler == "transaction"
+        self.replicas = replicas
         # Called with each statement the hot reads send (tests count them).
         self.statement_hooks: list[Callable[[str], None]] = []
 
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        """Run one read statement on the hot-read pool; its rows as tuples. No connection free
-        within the pool timeout is :class:`ReadPoolExhausted` (answered 503)."""
-        for hook in self.statement_hooks:
-            hook(sql)
+    def _replica(self) -> Replica | None:
+        return self.replicas.pick(read_after.current()) if self.replicas is not None else None
+
+    def _counted(self, where: str) -> None:
+        if self.replicas is not None:
+            self.replicas.reads[where] += 1
+
+    async def _fetch_on(self, pool: asyncpg.Pool, sql: str, args: tuple[Any, ...]) -> list[Any]:
         try:
-            conn = await self.reads.acquire(timeout=self.acquire_timeout)
+            conn = await pool.acquire(timeout=self.acquire_timeout)
         except TimeoutError:
             raise ReadPoolExhausted("no hot-read connection came free in time") from None
         try:
@@ -287,7 +299,28 @@ class Database:
             else:
                 rows = await conn.fetch(sql, *args)
         finally:
-            await self.reads.release(conn)
+            await pool.release(conn)
+        return rows
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        """Run one read statement on the hot-read pool (a replica's when one may serve it); its
+        rows as tuples. No connection free within the pool timeout is
+        :class:`ReadPoolExhausted` (answered 503)."""
+        for hook in self.statement_hooks:
+            hook(sql)
+        replica = self._replica()
+        if replica is not None:
+            try:
+                rows = await self._fetch_on(replica.reads, sql, args)
+            except Exception as exc:
+                if not (isinstance(exc, ReadPoolExhausted) or read_after.falls_back(exc)):
+                    raise
+                _on_replica_failure(replica, exc)
+            else:
+                self._counted("replica")
+                return rows
+        rows = await self._fetch_on(self.reads, sql, args)
+        self._counted("primary")
         return rows
 
     async def run(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
@@ -295,20 +328,78 @@ class Database:
         for attempt in range(1, self.attempts + 1):
             try:
                 async with self.sessions() as session, session.begin():
-                    return await fn(session, *args, **kwargs)
+                    result = await fn(session, *args, **kwargs)
+                break
             except DBAPIError as exc:
                 if attempt == self.attempts or not _is_retryable(exc):
                     raise
                 log.info("retrying transaction after %s (attempt %d)", exc.orig, attempt)
                 await asyncio.sleep(0.005 * attempt)
-        raise AssertionError("unreachable")
+        else:
+            raise AssertionError("unreachable")
+        if self.replicas is not None and (state := read_after.current()) is not None:
+            await self._note_commit(self.replicas, state)
+        return result
+
+    async def _note_commit(self, replicas: Replicas, state: read_after.ReadAfter) -> None:
+        """Where the primary's WAL stands now, past the commit just made: what this request,
+        and its member's next ones, must see. If the primary does not say, this request reads
+        from the primary for the rest of it."""
+        try:
+            conn = await self.reads.acquire(timeout=self.acquire_timeout)
+            try:
+                text_lsn = await conn.fetchval("SELECT pg_current_wal_lsn()::text")
+            finally:
+                await self.reads.release(conn)
+        except Exception as exc:  # the write has committed: it is not to fail for this
+            log.warning("commit position not read: %s", type(exc).__name__)
+            text_lsn = ""
+        lsn = read_after.parse_lsn(text_lsn)
+        if lsn is None:
+            state.on_primary = True
+        else:
+            replicas.committed(state, lsn)
 
     async def read(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
-        """Like :meth:`run`, for reads: one consistent snapshot, nothing written."""
-        async with self.sessions() as session, session.begin():
+        """Like :meth:`run`, for reads: one consistent snapshot, nothing written; on a replica
+        when one may serve it."""
+        replica = self._replica()
+        if replica is not None:
+            try:
+                result = await self._read_in(replica.sessions, fn, args, kwargs)
+            except Exception as exc:
+                if not read_after.falls_back(exc):
+                    raise
+                _on_replica_failure(replica, exc)
+            else:
+                self._counted("replica")
+                return result
+        result = await self._read_in(self.sessions, fn, args, kwargs)
+        self._counted("primary")
+        return result
+
+    @staticmethod
+    async def _read_in(sessions: Any, fn: Callable[..., Awaitable[T]], args: Any, kwargs: Any) -> T:
+        async with sessions() as session, session.begin():
             await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             return await fn(session, *args, **kwargs)
+
+    def read_engines(self) -> list[AsyncEngine]:
+        """Where a long read of its own (the export) may open its snapshot, in order: a
+        replica that may serve it, then the primary."""
+        replica = self._replica()
+        return [self.engine] if replica is None else [replica.engine, self.engine]
 
     async def dispose(self) -> None:
         await self.reads.close()
         await self.engine.dispose()
+
+
+def _on_replica_failure(replica: Replica, exc: BaseException) -> None:
+    """A read failed on ``replica`` and runs on the primary instead; a replica that could not
+    be reached is skipped until a check finds it again."""
+    code = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
+    if code in (None, "57P01", "57P02", "57P03"):
+        replica.down(f"a read failed ({type(exc).__name__})")
+    else:
+        log.info("a read ran on the primary: replica %d answered %s", replica.index, code)

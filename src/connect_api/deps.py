@@ -11,6 +11,7 @@ from pydantic import BeforeValidator
 from connect_api.auth import Principal, missing_token, require_admin
 from connect_api.context import AppContext
 from connect_api.ratelimits import PRINCIPAL
+from connect_api.replicas import note_member
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -51,9 +52,10 @@ async def get_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise missing_token()
     decoded: Principal | None = request.scope.get("state", {}).get(PRINCIPAL)
-    if decoded is not None:  # the rate limiter at the door has decoded this very token
-        return decoded
-    return ctx.tokens.decode(credentials.credentials)
+    if decoded is None:  # else the rate limiter at the door has decoded this very token
+        decoded = ctx.tokens.decode(credentials.credentials)
+    note_member(decoded.member_id)  # with read replicas: they read their own writes
+    return decoded
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

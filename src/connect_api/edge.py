@@ -8,6 +8,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from connect_api import replicas as read_after
 from connect_api.errors import UriTooLong, problem_response
 from connect_api.faults import unavailable
 from connect_api.logs import accept_request_id, request_id
@@ -242,3 +243,60 @@ class ServerErrors:
                     instance=scope.get("path"),
                 )
             await response(scope, receive, send)
+
+
+class ReadYourWrites:
+    """With read replicas: each request's read position (:mod:`connect_api.replicas`). What
+    the client must see comes from the ``Connect-Read-After`` header, else the cookie of that
+    name (a value that is not an LSN is ignored: the reads then go by this process's own
+    memory of the member's writes). A request that committed gets the primary's position after
+    its commit back in both, for the client to send with its next requests."""
+
+    def __init__(self, app: ASGIApp, cookie_seconds: int) -> None:
+        self.app = app
+        self.cookie_seconds = cookie_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        required = 0
+        header = cookie = None
+        for name, value in scope["headers"]:
+            if name == b"connect-read-after":
+                header = value.decode("latin-1")
+            elif name == b"cookie":
+                cookie = _cookie(value.decode("latin-1"), read_after.COOKIE) or cookie
+        for given in (header, cookie):
+            if given is not None and (lsn := read_after.parse_lsn(given)) is not None:
+                required = lsn
+                break
+        secure = "; Secure" if scope.get("scheme") == "https" else ""
+
+        with read_after.request_scope(required) as state:
+
+            async def send_position(message: Message) -> None:
+                if message["type"] == "http.response.start" and state.committed:
+                    # Never behind what the client sent: it keeps the greatest it was given.
+                    at = max(state.committed, state.required)
+                    lsn = read_after.format_lsn(at).encode("ascii")
+                    cookie = (
+                        f"{read_after.COOKIE}={lsn.decode()}; Max-Age={self.cookie_seconds}; "
+                        f"Path=/; HttpOnly; SameSite=Lax{secure}"
+                    )
+                    message["headers"] = [
+                        *message.get("headers", []),
+                        (b"connect-read-after", lsn),
+                        (b"set-cookie", cookie.encode("ascii")),
+                    ]
+                await send(message)
+
+            await self.app(scope, receive, send_position)
+
+
+def _cookie(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            return value
+    return None

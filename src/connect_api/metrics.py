@@ -103,6 +103,25 @@ class Metrics:
             registry=self.registry,
         )
         self.webhooks = WebhookMetrics(self.registry)
+        self.replica_lag = Gauge(
+            "connect_api_replica_lag_seconds",
+            "How far each read replica is behind the primary (NaN: it did not answer).",
+            ["replica"],
+            registry=self.registry,
+        )
+        self.replica_in_use = Gauge(
+            "connect_api_replica_in_use",
+            "1 when reads go to the replica, 0 while it is skipped (down, lagging, promoted).",
+            ["replica"],
+            registry=self.registry,
+        )
+        self.reads = Counter(
+            "connect_api_db_reads",
+            "Reads of the read side, by where they ran (`primary`, `replica`), with replicas.",
+            ["target"],
+            registry=self.registry,
+        )
+        self._reads_seen = {"primary": 0, "replica": 0}
 
     async def refresh(self, app: FastAPI) -> None:
         """Read the pools' use and the webhook outbox for a scrape. The outbox is one short
@@ -117,6 +136,9 @@ class Metrics:
         self.pool_open.labels("transactions").set(in_use + engine_pool.checkedin())
         settings = ctx.settings
         self.pool_max.labels("transactions").set(settings.db_pool_size + settings.db_max_overflow)
+        replicas: Any = ctx.db.replicas
+        if replicas is not None:
+            self._replicas(replicas)
         reads: Any = ctx.db.reads
         self.pool_checked_out.labels("reads").set(reads.get_size() - reads.get_idle_size())
         self.pool_open.labels("reads").set(reads.get_size())
@@ -135,6 +157,16 @@ class Metrics:
         self.outbox_due.set(due)
         lag = 0.0 if oldest is None else (ctx.clock.now() - oldest).total_seconds()
         self.outbox_lag.set(max(0.0, lag))
+
+    def _replicas(self, replicas: Any) -> None:
+        for replica in replicas.replicas:
+            label = str(replica.index)
+            lag = replica.lag_seconds
+            self.replica_lag.labels(label).set(math.nan if lag is None else lag)
+            self.replica_in_use.labels(label).set(1 if replica.state == "ok" else 0)
+        for target, count in replicas.reads.items():
+            self.reads.labels(target).inc(count - self._reads_seen[target])
+            self._reads_seen[target] = count
 
     def _check(self, request: Request) -> None:
         if self.token is None:
@@ -156,7 +188,8 @@ class Metrics:
             "/metrics",
             summary="Prometheus metrics",
             description="Request counts and latencies by route, refusals by problem `code`, "
-            "the database pools' use, the webhook outbox and webhook delivery outcomes, in the "
+            "the database pools' use, the webhook outbox and webhook delivery outcomes, the read "
+            "replicas' lag and reads by target, in the "
             "Prometheus text format. When `CONNECT_API_METRICS_TOKEN` is set, it needs "
             "`Authorization: Bearer <that token>`; otherwise it is open.",
             response_class=PlainTextResponse,

@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Readiness: the database answers and its schema is at head
-         * @description For a load balancer: `200` when requests can be served; `503` with a `detail` (`shutting down`, `database restarting`, `database unreachable`, `schema not at head`) while they cannot: take the instance out of rotation until it answers `200` again. No token.
+         * @description For a load balancer: `200` when requests can be served; `503` with a `detail` (`shutting down`, `database restarting`, `database unreachable`, `schema not at head`) while they cannot: take the instance out of rotation until it answers `200` again. With read replicas, `replicas` gives each one's state and lag (one that is down or lagging is skipped, and does not make the instance unready). No token.
          */
         get: operations["readyz"];
         put?: never;
@@ -885,7 +885,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Request counts and latencies by route, refusals by problem `code`, the database pools' use, the webhook outbox and webhook delivery outcomes, in the Prometheus text format. When `CONNECT_API_METRICS_TOKEN` is set, it needs `Authorization: Bearer <that token>`; otherwise it is open.
+         * @description Request counts and latencies by route, refusals by problem `code`, the database pools' use, the webhook outbox and webhook delivery outcomes, the read replicas' lag and reads by target, in the Prometheus text format. When `CONNECT_API_METRICS_TOKEN` is set, it needs `Authorization: Bearer <that token>`; otherwise it is open.
          */
         get: operations["metrics"];
         put?: never;
@@ -1482,7 +1482,26 @@ export interface components {
              */
             created_at: string;
         };
-        /** Health */
+        /**
+         * Health
+         * @example {
+         *       "status": "ok",
+         *       "detail": null
+         *     }
+         * @example {
+         *       "status": "ok",
+         *       "detail": null,
+         *       "replicas": [
+         *         {
+         *           "replica": 1,
+         *           "state": "ok",
+         *           "lag_seconds": 0,
+         *           "replay_lsn": "0/5A1C2B8",
+         *           "detail": null
+         *         }
+         *       ]
+         *     }
+         */
         Health: {
             /**
              * Status
@@ -1491,6 +1510,11 @@ export interface components {
             status: "ok" | "unavailable";
             /** Detail */
             detail?: string | null;
+            /**
+             * Replicas
+             * @description With read replicas: each one's state and lag. A replica that is down or lagging is skipped (its reads go to the primary) and does not make the instance unready.
+             */
+            replicas?: components["schemas"]["ReplicaHealth"][] | null;
         };
         /**
          * InvitationAllowance
@@ -2190,6 +2214,35 @@ export interface components {
              * @description One per requested id, in request order.
              */
             items: components["schemas"]["RelationshipRead"][];
+        };
+        /**
+         * ReplicaHealth
+         * @description What the last check of one read replica found.
+         */
+        ReplicaHealth: {
+            /**
+             * Replica
+             * @description Its place in `CONNECT_API_READ_DATABASE_URL`, from 1.
+             */
+            replica: number;
+            /**
+             * State
+             * @description `ok`: reads go to it; `lagging`: further behind the primary than `CONNECT_API_REPLICA_MAX_LAG_SECONDS`; `down`: it did not answer; `not_a_replica`: it is not in recovery. Reads skip it unless `ok`.
+             * @enum {string}
+             */
+            state: "unknown" | "ok" | "lagging" | "down" | "not_a_replica";
+            /**
+             * Lag Seconds
+             * @description Since when the primary has held a change the replica has not replayed (0: it had replayed everything at the last check).
+             */
+            lag_seconds: number | null;
+            /**
+             * Replay Lsn
+             * @description The last WAL position it had replayed.
+             */
+            replay_lsn: string | null;
+            /** Detail */
+            detail?: string | null;
         };
         /** SecondDegreeItem */
         SecondDegreeItem: {

@@ -24,6 +24,7 @@ from connect_api.exports import repository
 from connect_api.exports.schemas import CSV_COLUMNS, JSON_KEYS, ExportKind
 from connect_api.members.access import require_member
 from connect_api.models import Member
+from connect_api.replicas import falls_back
 
 JsonRow = dict[str, Any]
 
@@ -164,12 +165,16 @@ class Export:
 async def open_export(ctx: AppContext, caller_id: int) -> Export:
     """Open the caller's snapshot (401 when their member is gone). The caller must
     :meth:`Export.aclose` it, whether or not it was written out."""
-    stack = AsyncExitStack()
-    try:
-        conn = await stack.enter_async_context(repository.snapshot(ctx.db.engine))
-        async with AsyncSession(bind=conn, expire_on_commit=False) as session:
-            member = await require_member(session, caller_id)
-        return Export(stack, conn, member, ctx.clock.now())
-    except BaseException:
-        await stack.aclose()
-        raise
+    engines = ctx.db.read_engines()  # a replica first, when one may serve the caller
+    for engine in engines:
+        stack = AsyncExitStack()
+        try:
+            conn = await stack.enter_async_context(repository.snapshot(engine))
+            async with AsyncSession(bind=conn, expire_on_commit=False) as session:
+                member = await require_member(session, caller_id)
+            return Export(stack, conn, member, ctx.clock.now())
+        except BaseException as exc:
+            await stack.aclose()
+            if engine is engines[-1] or not falls_back(exc):
+                raise
+    raise AssertionError("unreachable")  # the primary, last, returns or raises

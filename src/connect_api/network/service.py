@@ -33,6 +33,7 @@ from connect_api.errors import NotFound
 from connect_api.members.access import member_gone, visible_member
 from connect_api.network import repository as network
 from connect_api.pagination import InvalidCursor
+from connect_api.replicas import read_on_primary
 
 log = logging.getLogger("connect_api.network")
 
@@ -118,6 +119,9 @@ async def second_degree(
         snap, rows = found
         if cursor is not None:
             if snap is None or cursor[0] not in (snap.version, snap.previous_version):
+                # A replica behind the computation that handed the cursor out: the primary has it.
+                if attempt == 0 and ctx.db.replicas is not None and read_on_primary():
+                    continue
                 raise CursorExpired(
                     "Your network was computed again since this cursor was handed out; "
                     "start again without `cursor`."

@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from connect_api.database import schema_revisions
 from connect_api.deps import Ctx
@@ -15,9 +15,59 @@ from connect_api.supervisor import Supervisor
 router = APIRouter(tags=["operations"])
 
 
+class ReplicaHealth(BaseModel):
+    """What the last check of one read replica found."""
+
+    replica: int = Field(description="Its place in `CONNECT_API_READ_DATABASE_URL`, from 1.")
+    state: Literal["unknown", "ok", "lagging", "down", "not_a_replica"] = Field(
+        description="`ok`: reads go to it; `lagging`: further behind the primary than "
+        "`CONNECT_API_REPLICA_MAX_LAG_SECONDS`; `down`: it did not answer; `not_a_replica`: "
+        "it is not in recovery. Reads skip it unless `ok`."
+    )
+    lag_seconds: float | None = Field(
+        description="Since when the primary has held a change the replica has not replayed "
+        "(0: it had replayed everything at the last check)."
+    )
+    replay_lsn: str | None = Field(description="The last WAL position it had replayed.")
+    detail: str | None = None
+
+
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     detail: str | None = None
+    replicas: list[ReplicaHealth] | None = Field(
+        None,
+        description="With read replicas: each one's state and lag. A replica that is down or "
+        "lagging is skipped (its reads go to the primary) and does not make the instance "
+        "unready.",
+    )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"status": "ok", "detail": None},
+                {
+                    "status": "ok",
+                    "detail": None,
+                    "replicas": [
+                        {
+                            "replica": 1,
+                            "state": "ok",
+                            "lag_seconds": 0.0,
+                            "replay_lsn": "0/5A1C2B8",
+                            "detail": None,
+                        }
+                    ],
+                },
+            ]
+        }
+    }
+
+
+def _answer(health: Health, status: int = 200) -> JSONResponse:
+    """The body as documented; `replicas` only when the service has read replicas."""
+    body = health.model_dump(mode="json", exclude={"replicas"} if health.replicas is None else None)
+    return JSONResponse(body, status)
 
 
 @router.get("/", include_in_schema=False)
@@ -42,16 +92,13 @@ def _supervisor(request: Request) -> Supervisor | None:
     response_model=Health,
     responses={503: {"model": Health, "description": "The embedded database is gone for good."}},
 )
-async def healthz(request: Request) -> Health | JSONResponse:
+async def healthz(request: Request) -> JSONResponse:
     supervisor = _supervisor(request)
     if supervisor is not None and supervisor.state == "failed":
-        return JSONResponse(
-            Health(
-                status="unavailable", detail="embedded database could not be restarted"
-            ).model_dump(),
-            503,
+        return _answer(
+            Health(status="unavailable", detail="embedded database could not be restarted"), 503
         )
-    return Health(status="ok")
+    return _answer(Health(status="ok"))
 
 
 @router.get(
@@ -59,26 +106,30 @@ async def healthz(request: Request) -> Health | JSONResponse:
     summary="Readiness: the database answers and its schema is at head",
     description="For a load balancer: `200` when requests can be served; `503` with a `detail` "
     "(`shutting down`, `database restarting`, `database unreachable`, `schema not at head`) "
-    "while they cannot: take the instance out of rotation until it answers `200` again. No "
-    "token.",
+    "while they cannot: take the instance out of rotation until it answers `200` again. With "
+    "read replicas, `replicas` gives each one's state and lag (one that is down or lagging is "
+    "skipped, and does not make the instance unready). No token.",
     response_model=Health,
     responses={503: {"model": Health, "description": "Not ready to serve."}},
 )
-async def readyz(ctx: Ctx, request: Request) -> Health | JSONResponse:
+async def readyz(ctx: Ctx, request: Request) -> JSONResponse:
+    replicas = ctx.db.replicas
+    shown = [ReplicaHealth.model_validate(r) for r in replicas.report()] if replicas else None
+
+    def unready(detail: str) -> JSONResponse:
+        return _answer(Health(status="unavailable", detail=detail, replicas=shown), 503)
+
     if getattr(request.app.state, "draining", False):
-        return JSONResponse(Health(status="unavailable", detail="shutting down").model_dump(), 503)
+        return unready("shutting down")
     supervisor = _supervisor(request)
     if supervisor is not None and supervisor.state != "up":
-        detail = "database restarting" if supervisor.state == "restarting" else "database gone"
-        return JSONResponse(Health(status="unavailable", detail=detail).model_dump(), 503)
+        return unready(
+            "database restarting" if supervisor.state == "restarting" else "database gone"
+        )
     try:
         current, head = await schema_revisions(ctx.db.engine)
     except Exception:  # any failure to reach the database means "not ready"
-        return JSONResponse(
-            Health(status="unavailable", detail="database unreachable").model_dump(), 503
-        )
+        return unready("database unreachable")
     if current != head:
-        return JSONResponse(
-            Health(status="unavailable", detail="schema not at head").model_dump(), 503
-        )
-    return Health(status="ok")
+        return unready("schema not at head")
+    return _answer(Health(status="ok", replicas=shown))

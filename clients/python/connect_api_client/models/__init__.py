@@ -65,6 +65,8 @@ from .problem_code import ProblemCode
 from .relationship_read import RelationshipRead
 from .relationship_read_action import RelationshipReadAction
 from .relationships_read import RelationshipsRead
+from .replica_health import ReplicaHealth
+from .replica_health_state import ReplicaHealthState
 from .second_degree_item import SecondDegreeItem
 from .second_degree_page import SecondDegreePage
 from .status_filter import StatusFilter
@@ -149,6 +151,8 @@ __all__ = (
     "RelationshipRead",
     "RelationshipReadAction",
     "RelationshipsRead",
+    "ReplicaHealth",
+    "ReplicaHealthState",
     "SecondDegreeItem",
     "SecondDegreePage",
     "StatusFilter",

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.health_status import HealthStatus, check_health_status
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.replica_health import ReplicaHealth
+
 
 T = TypeVar("T", bound="Health")
 
@@ -18,10 +22,13 @@ class Health:
     Attributes:
         status (HealthStatus):
         detail (None | str | Unset):
+        replicas (list[ReplicaHealth] | None | Unset): With read replicas: each one's state and lag. A replica that is
+            down or lagging is skipped (its reads go to the primary) and does not make the instance unready.
     """
 
     status: HealthStatus
     detail: None | str | Unset = UNSET
+    replicas: list[ReplicaHealth] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -33,6 +40,18 @@ class Health:
         else:
             detail = self.detail
 
+        replicas: list[dict[str, Any]] | None | Unset
+        if isinstance(self.replicas, Unset):
+            replicas = UNSET
+        elif isinstance(self.replicas, list):
+            replicas = []
+            for replicas_type_0_item_data in self.replicas:
+                replicas_type_0_item = replicas_type_0_item_data.to_dict()
+                replicas.append(replicas_type_0_item)
+
+        else:
+            replicas = self.replicas
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -42,11 +61,15 @@ class Health:
         )
         if detail is not UNSET:
             field_dict["detail"] = detail
+        if replicas is not UNSET:
+            field_dict["replicas"] = replicas
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.replica_health import ReplicaHealth
+
         d = dict(src_dict)
         status = check_health_status(d.pop("status"))
 
@@ -59,9 +82,32 @@ class Health:
 
         detail = _parse_detail(d.pop("detail", UNSET))
 
+        def _parse_replicas(data: object) -> list[ReplicaHealth] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                replicas_type_0 = []
+                _replicas_type_0 = data
+                for replicas_type_0_item_data in _replicas_type_0:
+                    replicas_type_0_item = ReplicaHealth.from_dict(replicas_type_0_item_data)
+
+                    replicas_type_0.append(replicas_type_0_item)
+
+                return replicas_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[ReplicaHealth] | None | Unset, data)
+
+        replicas = _parse_replicas(d.pop("replicas", UNSET))
+
         health = cls(
             status=status,
             detail=detail,
+            replicas=replicas,
         )
 
         health.additional_properties = d

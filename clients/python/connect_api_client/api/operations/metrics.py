@@ -55,9 +55,9 @@ def sync_detailed(
     """Prometheus metrics
 
      Request counts and latencies by route, refusals by problem `code`, the database pools' use, the
-    webhook outbox and webhook delivery outcomes, in the Prometheus text format. When
-    `CONNECT_API_METRICS_TOKEN` is set, it needs `Authorization: Bearer <that token>`; otherwise it is
-    open.
+    webhook outbox and webhook delivery outcomes, the read replicas' lag and reads by target, in the
+    Prometheus text format. When `CONNECT_API_METRICS_TOKEN` is set, it needs `Authorization: Bearer
+    <that token>`; otherwise it is open.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -83,9 +83,9 @@ def sync(
     """Prometheus metrics
 
      Request counts and latencies by route, refusals by problem `code`, the database pools' use, the
-    webhook outbox and webhook delivery outcomes, in the Prometheus text format. When
-    `CONNECT_API_METRICS_TOKEN` is set, it needs `Authorization: Bearer <that token>`; otherwise it is
-    open.
+    webhook outbox and webhook delivery outcomes, the read replicas' lag and reads by target, in the
+    Prometheus text format. When `CONNECT_API_METRICS_TOKEN` is set, it needs `Authorization: Bearer
+    <that token>`; otherwise it is open.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -107,9 +107,9 @@ async def asyncio_detailed(
     """Prometheus metrics
 
      Request counts and latencies by route, refusals by problem `code`, the database pools' use, the
-    webhook outbox and webhook delivery outcomes, in the Prometheus text format. When
-    `CONNECT_API_METRICS_TOKEN` is set, it needs `Authorization: Bearer <that token>`; otherwise it is
-    open.
+    webhook outbox and webhook delivery outcomes, the read replicas' lag and reads by target, in the
+    Prometheus text format. When `CONNECT_API_METRICS_TOKEN` is set, it needs `Authorization: Bearer
+    <that token>`; otherwise it is open.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -133,9 +133,9 @@ async def asyncio(
     """Prometheus metrics
 
      Request counts and latencies by route, refusals by problem `code`, the database pools' use, the
-    webhook outbox and webhook delivery outcomes, in the Prometheus text format. When
-    `CONNECT_API_METRICS_TOKEN` is set, it needs `Authorization: Bearer <that token>`; otherwise it is
-    open.
+    webhook outbox and webhook delivery outcomes, the read replicas' lag and reads by target, in the
+    Prometheus text format. When `CONNECT_API_METRICS_TOKEN` is set, it needs `Authorization: Bearer
+    <that token>`; otherwise it is open.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
