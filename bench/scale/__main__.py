@@ -51,6 +51,12 @@ def parse(argv: list[str] | None = None) -> Config:
         action="store_true",
         help="only measure the load generator's own cost against /healthz",
     )
+    p.add_argument(
+        "--replica",
+        action="store_true",
+        help="only the read-replica rows: the reads with and without a streaming replica of "
+        "the seeded database, and writers reading their own writes (README not written)",
+    )
     a = p.parse_args(argv)
     quick = a.quick or _env("QUICK", "") not in ("", "0", "false")
     base = Path(a.dir or _env("DIR", str(PROJECT / ".bench-scale")))
@@ -72,10 +78,11 @@ def parse(argv: list[str] | None = None) -> Config:
         params=params,
         workers=a.workers or int(_env("WORKERS", "2")),
         phase=phase,
-        readme=(not quick) if a.readme is None else a.readme,
+        readme=(not quick and not a.replica) if a.readme is None else a.readme,
         bench_dir=PROJECT / "bench",
         overhead_only=a.client_overhead,
         seed_only=a.seed_only,
+        replica_only=a.replica,
     )
 
 

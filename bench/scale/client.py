@@ -22,11 +22,12 @@ IDLE_MAX = 3.0  # uvicorn closes keep-alive connections idle for 5 s; never reus
 
 
 class Response:
-    __slots__ = ("body", "status")
+    __slots__ = ("body", "read_after", "status")
 
-    def __init__(self, status: int, body: bytes) -> None:
+    def __init__(self, status: int, body: bytes, read_after: str | None = None) -> None:
         self.status = status
         self.body = body
+        self.read_after = read_after  # the Connect-Read-After header, when there is one
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -47,6 +48,7 @@ class _Conn:
         status = int(head[9:12])
         length = 0
         chunked, reusable = False, True
+        read_after = None
         for line in head[:-4].split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
             name = name.strip().lower()
@@ -56,6 +58,8 @@ class _Conn:
                 chunked = b"chunked" in value.lower()
             elif name == b"connection" and b"close" in value.lower():
                 reusable = False
+            elif name == b"connect-read-after":
+                read_after = value.strip().decode("ascii")
         if chunked:
             parts = []
             while True:
@@ -68,7 +72,7 @@ class _Conn:
             body = b"".join(parts)
         else:
             body = await self.reader.readexactly(length) if length else b""
-        return Response(status, body), reusable
+        return Response(status, body, read_after), reusable
 
     def close(self) -> None:
         self.writer.close()
@@ -89,11 +93,14 @@ class Client:
         path: str,
         token: str | None = None,
         body: Any = None,
+        headers: dict[str, str] | None = None,
     ) -> bytes:
         """The bytes of one request; build them ahead of time, so sending costs nothing more."""
         head = f"{method} {path} HTTP/1.1\r\n".encode() + self._host_header
         if token:
             head += f"Authorization: Bearer {token}\r\n".encode()
+        for name, value in (headers or {}).items():
+            head += f"{name}: {value}\r\n".encode()
         payload = b""
         if body is not None:
             payload = json.dumps(body, separators=(",", ":")).encode()
@@ -148,9 +155,14 @@ class Client:
         raise AssertionError("unreachable")
 
     async def request(
-        self, method: str, path: str, token: str | None = None, body: Any = None
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
     ) -> Response:
-        return await self.send(self.raw(method, path, token, body))
+        return await self.send(self.raw(method, path, token, body, headers))
 
     async def close(self) -> None:
         while self._idle:
