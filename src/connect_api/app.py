@@ -69,6 +69,10 @@ restrictions).
 * Errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) `application/problem+json`
   documents with a stable `code` to switch on.
 * Lists are cursor-paginated: pass `next_cursor` back as `cursor` until it is `null`.
+* Where the service reads from replicas, a response to a write carries `Connect-Read-After`
+  (a header, and a cookie of that name): send the greatest you were given back as the
+  `Connect-Read-After` header (browsers send the cookie) and your reads see your writes on
+  any instance.
 """
 
 TAGS = [
