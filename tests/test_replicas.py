@@ -320,3 +320,25 @@ async def test_a_position_that_is_not_an_lsn_is_ignored(one: Process, api: Api) 
         headers={"Authorization": f"Bearer {api.token(a)}"},
     )
     assert r.status_code == 200 and HEADER not in r.headers  # a read hands out no position
+
+
+def test_which_replica_failures_run_again_on_the_primary() -> None:
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError
+
+    from connect_api.replicas import falls_back, unreachable
+
+    conflict = asyncpg.exceptions.SerializationError("canceling statement due to conflict")
+    behind = asyncpg.exceptions.UndefinedColumnError("column does not exist")
+    broken = asyncpg.exceptions.UniqueViolationError("duplicate key")
+    for exc, again, gone in (
+        (ConnectionRefusedError(), True, True),
+        (TimeoutError(), True, True),
+        (asyncpg.exceptions.AdminShutdownError("shutting down"), True, True),
+        (conflict, True, False),
+        (behind, True, False),
+        (DBAPIError("SELECT", None, conflict), True, False),
+        (broken, False, False),
+        (ValueError("a bug"), False, False),
+    ):
+        assert (falls_back(exc), unreachable(exc)) == (again, gone), exc

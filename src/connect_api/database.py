@@ -398,8 +398,8 @@ class Database:
 def _on_replica_failure(replica: Replica, exc: BaseException) -> None:
     """A read failed on ``replica`` and runs on the primary instead; a replica that could not
     be reached is skipped until a check finds it again."""
-    code = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
-    if code in (None, "57P01", "57P02", "57P03"):
+    if isinstance(exc, ReadPoolExhausted) or read_after.unreachable(exc):
         replica.down(f"a read failed ({type(exc).__name__})")
     else:
+        code = read_after.sqlstate(exc)
         log.info("a read ran on the primary: replica %d answered %s", replica.index, code)

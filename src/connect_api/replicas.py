@@ -114,19 +114,32 @@ def note_member(member_id: int) -> None:
         state.member_id = member_id
 
 
-def falls_back(exc: BaseException) -> bool:
-    """Whether a read that failed on a replica should run again on the primary."""
-    if isinstance(exc, (OSError, TimeoutError, asyncpg.InterfaceError)):
-        return True
-    if isinstance(exc, asyncpg.PostgresConnectionError):
-        return True
-    code = getattr(exc, "sqlstate", None)
-    orig = getattr(exc, "orig", None)  # SQLAlchemy's wrapper
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of an asyncpg error, or of the one SQLAlchemy wraps."""
+    code: str | None = getattr(exc, "sqlstate", None)
+    orig = getattr(exc, "orig", None)
     if code is None and orig is not None:
         code = getattr(orig, "sqlstate", None) or getattr(orig.__cause__, "sqlstate", None)
-        if code is None and isinstance(orig.__cause__, (OSError, asyncpg.InterfaceError)):
+    return code
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether a failure says the server could not be reached or used at all."""
+    for cause in (
+        exc,
+        getattr(exc, "orig", None),
+        getattr(getattr(exc, "orig", None), "__cause__", None),
+    ):
+        if isinstance(cause, (OSError, TimeoutError, asyncpg.InterfaceError)):
             return True
-    return code in _ON_PRIMARY_INSTEAD
+        if isinstance(cause, asyncpg.PostgresConnectionError):
+            return True
+    return sqlstate(exc) in ("57P01", "57P02", "57P03")
+
+
+def falls_back(exc: BaseException) -> bool:
+    """Whether a read that failed on a replica should run again on the primary."""
+    return unreachable(exc) or sqlstate(exc) in _ON_PRIMARY_INSTEAD
 
 
 @dataclass
