@@ -165,6 +165,7 @@ async def test_the_writer_sees_their_accept_while_replay_is_paused_and_then_ever
 
     pair.pause_replay()
     invitee = await one.as_(b, api)
+    t0 = time.monotonic()
     accepted = await invitee.post(f"/v1/invitations/{invitation}/accept")
     assert accepted.status_code == 200, accepted.text
     position = accepted.headers[HEADER]
@@ -172,6 +173,7 @@ async def test_the_writer_sees_their_accept_while_replay_is_paused_and_then_ever
     assert f"connect_read_after={position}" in accepted.headers["set-cookie"]
     # The writer, in the same process (its cookie, and the process's memory of it): connected.
     mine = await _look_up(one, api, b, a)
+    seen_after = time.monotonic() - t0
     assert (mine["degree"], mine["connected"], mine["action"]) == (1, True, "message")
     listed = await invitee.get(f"/v1/members/{b}/connections")
     assert [c["member"]["id"] for c in listed.json()["items"]] == [a]
@@ -195,7 +197,13 @@ async def test_the_writer_sees_their_accept_while_replay_is_paused_and_then_ever
     assert replica["state"] == "ok" and replica["lag_seconds"] > 0.1, replica
 
     pair.resume_replay()
-    await one.settled(pair)
+    caught_up = await one.settled(pair)
+    print(
+        f"\nreplay paused: the writer saw their accept {seen_after * 1e3:.1f} ms after sending "
+        f"it (the accept and the look-up); the replica was {replica['lag_seconds']:.3f} s "
+        f"behind at /readyz; after resuming, this process saw it caught up in "
+        f"{caught_up * 1e3:.1f} ms"
+    )
     on_replica = one.replicas.reads["replica"]
     assert (await _look_up(one, api, a, b))["connected"] is True
     assert (await _look_up(one, api, b, a))["connected"] is True
