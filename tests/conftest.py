@@ -25,7 +25,7 @@ from connect_api.clock import ManualClock
 from connect_api.config import PolicySettings, Settings
 from connect_api.context import AppContext
 from connect_api.database import start_embedded
-from tests.helpers import JWT_SECRET, Api, Receiver, receiving
+from tests.helpers import JWT_SECRET, Api, Receiver, empty_tables, receiving
 
 
 def _server_url() -> str | None:
@@ -106,15 +106,7 @@ async def _isolate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         return
     ctx: AppContext = request.getfixturevalue("app_ctx")
     yield
-    async with ctx.db.engine.begin() as conn:
-        await conn.execute(
-            text(
-                "TRUNCATE webhook_deliveries, webhooks, events, idempotency_keys, notes,"
-                " connection_tags, connections, follows, blocks, group_members, groups,"
-                " invitations, members"
-                " RESTART IDENTITY CASCADE"
-            )
-        )
+    await empty_tables(ctx.db.engine)
     ctx.settings.policy = PolicySettings()
     assert isinstance(ctx.clock, ManualClock)
     ctx.clock.set(ManualClock().now())

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 import httpx
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connect_api.clock import ManualClock
 from connect_api.context import AppContext
@@ -22,6 +23,20 @@ _handles = itertools.count(1)
 
 
 JWT_SECRET = "test-secret-" + "x" * 52  # 64 bytes: long enough for HS512 too
+
+
+async def empty_tables(engine: AsyncEngine) -> None:
+    """Every row gone and the ids started again (the tables that hang off members, such as the
+    network snapshots, go with them by CASCADE)."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "TRUNCATE webhook_deliveries, webhooks, events, idempotency_keys, notes,"
+                " connection_tags, connections, follows, blocks, group_members, groups,"
+                " invitations, members RESTART IDENTITY CASCADE"
+            )
+        )
+
 
 # What every `connect-api serve` or `worker` a test starts runs with, unless the test says
 # otherwise: the test secret, quiet logs, and no background jobs, drain or request limits.

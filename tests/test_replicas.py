@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import text
 
 import tests.test_relationships as relationships
 from connect_api.app import create_app
@@ -26,14 +25,8 @@ from connect_api.clock import ManualClock
 from connect_api.config import Settings
 from connect_api.context import AppContext
 from connect_api.replicas import HEADER, Replicas, format_lsn, parse_lsn
-from tests.helpers import Api, As
+from tests.helpers import Api, As, empty_tables
 from tests.replication import Pair, primary_and_replica
-
-TABLES = (
-    "webhook_deliveries, webhooks, events, idempotency_keys, notes, connection_tags, "
-    "connections, follows, blocks, group_members, groups, invitations, members, "
-    "network_candidates, network_snapshots, suggestion_dismissals"
-)
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +106,7 @@ async def one(processes: tuple[Process, Process], pair: Pair) -> AsyncIterator[P
     first = processes[0]
     await first.settled(pair)
     yield first
-    async with first.ctx.db.engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    await empty_tables(first.ctx.db.engine)
     pair.resume_replay()  # a failed test may have left it paused
 
 

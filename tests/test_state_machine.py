@@ -46,7 +46,6 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-from sqlalchemy import text
 
 from connect_api.app import create_app
 from connect_api.clock import ManualClock
@@ -54,7 +53,7 @@ from connect_api.config import PolicySettings, Settings
 from connect_api.context import AppContext
 from connect_api.invitations import service as invitation_service
 from tests.conftest import JWT_SECRET, scratch_database
-from tests.helpers import Api, problem
+from tests.helpers import Api, empty_tables, problem
 
 T = TypeVar("T")
 
@@ -421,14 +420,7 @@ class ConnectMachine(RuleBasedStateMachine):
         return self.h.run(coro)
 
     async def _reset(self) -> None:
-        async with self.h.ctx.db.engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "TRUNCATE webhook_deliveries, webhooks, events, idempotency_keys, notes,"
-                    " connection_tags, connections, follows, blocks, group_members, groups,"
-                    " invitations, members RESTART IDENTITY CASCADE"
-                )
-            )
+        await empty_tables(self.h.ctx.db.engine)
         self.h.clock.set(ManualClock().now())
         self.h.settings.policy = RULES.model_copy()
 

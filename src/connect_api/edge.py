@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from starlette.exceptions import HTTPException
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connect_api import replicas as read_after
@@ -245,6 +246,9 @@ class ServerErrors:
             await response(scope, receive, send)
 
 
+_READ_AFTER = read_after.HEADER.lower().encode("ascii")
+
+
 class ReadYourWrites:
     """With read replicas: each request's read position (:mod:`connect_api.replicas`). What
     the client must see comes from the ``Connect-Read-After`` header, else the cookie of that
@@ -263,10 +267,10 @@ class ReadYourWrites:
         required = 0
         header = cookie = None
         for name, value in scope["headers"]:
-            if name == b"connect-read-after":
+            if name == _READ_AFTER:
                 header = value.decode("latin-1")
             elif name == b"cookie":
-                cookie = _cookie(value.decode("latin-1"), read_after.COOKIE) or cookie
+                cookie = cookie_parser(value.decode("latin-1")).get(read_after.COOKIE, cookie)
         for given in (header, cookie):
             if given is not None and (lsn := read_after.parse_lsn(given)) is not None:
                 required = lsn
@@ -278,25 +282,16 @@ class ReadYourWrites:
             async def send_position(message: Message) -> None:
                 if message["type"] == "http.response.start" and state.committed:
                     # Never behind what the client sent: it keeps the greatest it was given.
-                    at = max(state.committed, state.required)
-                    lsn = read_after.format_lsn(at).encode("ascii")
+                    lsn = read_after.format_lsn(max(state.committed, state.required))
                     cookie = (
-                        f"{read_after.COOKIE}={lsn.decode()}; Max-Age={self.cookie_seconds}; "
+                        f"{read_after.COOKIE}={lsn}; Max-Age={self.cookie_seconds}; "
                         f"Path=/; HttpOnly; SameSite=Lax{secure}"
                     )
                     message["headers"] = [
                         *message.get("headers", []),
-                        (b"connect-read-after", lsn),
+                        (_READ_AFTER, lsn.encode("ascii")),
                         (b"set-cookie", cookie.encode("ascii")),
                     ]
                 await send(message)
 
             await self.app(scope, receive, send_position)
-
-
-def _cookie(header: str, name: str) -> str | None:
-    for part in header.split(";"):
-        key, sep, value = part.strip().partition("=")
-        if sep and key == name:
-            return value
-    return None

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from connect_api.database import schema_revisions
 from connect_api.deps import Ctx
+from connect_api.replicas import State
 from connect_api.supervisor import Supervisor
 
 router = APIRouter(tags=["operations"])
@@ -19,7 +20,7 @@ class ReplicaHealth(BaseModel):
     """What the last check of one read replica found."""
 
     replica: int = Field(description="Its place in `CONNECT_API_READ_DATABASE_URL`, from 1.")
-    state: Literal["unknown", "ok", "lagging", "down", "not_a_replica"] = Field(
+    state: State = Field(
         description="`ok`: reads go to it; `lagging`: further behind the primary than "
         "`CONNECT_API_REPLICA_MAX_LAG_SECONDS`; `down`: it did not answer; `not_a_replica`: "
         "it is not in recovery. Reads skip it unless `ok`."
