@@ -62,6 +62,13 @@ class InvitePolicy(enum.StrEnum):
     nobody = "nobody"  # only members they follow or share a group with
 
 
+class NetworkVisibility(enum.StrEnum):
+    """Who may see a member's connections, followers and following (spec 2.11, 2.13)."""
+
+    connections = "connections"  # the member and their 1st degree
+    only_me = "only_me"  # the member alone
+
+
 TZ = DateTime(timezone=True)
 
 
@@ -80,6 +87,7 @@ class Member(Base):
     # Member controls (spec 2.13): plain text with a CHECK, so a new choice is one constraint.
     invite_policy: Mapped[str] = mapped_column(Text, server_default=text("'everyone'"))
     follow_first: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    network_visibility: Mapped[str] = mapped_column(Text, server_default=text("'connections'"))
 
     __table_args__ = (
         Index("uq_members_handle_lower", func.lower(handle), unique=True),
@@ -89,6 +97,9 @@ class Member(Base):
         CheckConstraint("following_count >= 0", name="following_count_nonnegative"),
         CheckConstraint(
             "invite_policy IN ('everyone', 'network', 'nobody')", name="invite_policy_known"
+        ),
+        CheckConstraint(
+            "network_visibility IN ('connections', 'only_me')", name="network_visibility_known"
         ),
     )
 
