@@ -86,10 +86,16 @@ async def test_me_and_member_show_follow_counts(api: Api) -> None:
         assert (await api.as_(f).put(f"/v1/follows/{a}")).status_code == 201
     me = (await api.as_(a).get("/v1/me")).json()
     assert (me["follower_count"], me["following_count"]) == (2, 0)
+    # A follower who is not a connection may not see a's lists, so neither their counts.
     other = (await api.as_(b).get(f"/v1/members/{a}")).json()
-    assert (other["follower_count"], other["following_count"]) == (2, 0)
+    assert (other["follower_count"], other["following_count"]) == (None, None)
     me_b = (await api.as_(b).get("/v1/me")).json()
     assert (me_b["follower_count"], me_b["following_count"]) == (0, 1)
+    # A connection sees them (connecting made a follow each way).
+    d = await api.member()
+    await api.connect(a, d)
+    seen = (await api.as_(d).get(f"/v1/members/{a}")).json()
+    assert (seen["follower_count"], seen["following_count"]) == (3, 1)
 
 
 async def test_cannot_follow_self(api: Api) -> None:
@@ -145,14 +151,17 @@ async def test_block_either_way_hides_the_member(api: Api) -> None:
 async def test_lists_leave_out_members_hidden_by_a_block(api: Api) -> None:
     a, b, c, d = await api.members(4)
     for f in (b, c, d):
-        assert (await api.as_(f).put(f"/v1/follows/{a}")).status_code == 201
-    assert (await api.as_(a).put(f"/v1/follows/{c}")).status_code == 201
-    assert (await api.as_(a).put(f"/v1/follows/{d}")).status_code == 201
+        await api.connect(a, f)  # a follow each way with each: a's lists are theirs to see
     await _block(api, c, b)  # c blocked b: b no longer sees c, and c no longer sees b
     assert sorted(await listed(api, b, f"/v1/members/{a}/followers")) == sorted([b, d])
-    assert await listed(api, b, f"/v1/members/{a}/following") == [d]
+    assert sorted(await listed(api, b, f"/v1/members/{a}/following")) == sorted([b, d])
     assert sorted(await listed(api, c, f"/v1/members/{a}/followers")) == sorted([c, d])
     assert sorted(await listed(api, a, f"/v1/members/{a}/followers")) == sorted([b, c, d])
+    # The counts beside the lists say the same (spec 2.11: no gap that says "a block").
+    for viewer, shown in ((b, 2), (c, 2), (d, 3), (a, 3)):
+        profile = (await api.as_(viewer).get(f"/v1/members/{a}")).json()
+        assert profile["follower_count"] == profile["following_count"] == shown, viewer
+        assert profile["connection_count"] == shown, viewer
 
 
 # --- unfollow and remove a follower ---------------------------------------------------------
@@ -249,7 +258,7 @@ async def test_lists_newest_first_and_item_shape(api: Api) -> None:
         times[o] = api.clock.now()
     expected = [others[0], others[2], others[1]]
     for path in ("followers", "following"):
-        r = await api.as_(others[0]).get(f"/v1/members/{a}/{path}")
+        r = await api.as_(a).get(f"/v1/members/{a}/{path}")
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["next_cursor"] is None
@@ -257,8 +266,8 @@ async def test_lists_newest_first_and_item_shape(api: Api) -> None:
         assert [when(i["followed_at"]) for i in body["items"]] == [times[o] for o in expected]
         assert set(body["items"][0]["member"]) == {"id", "handle", "display_name", "headline"}
     # The other side's lists.
-    assert await listed(api, a, f"/v1/members/{others[0]}/followers") == [a]
-    assert await listed(api, a, f"/v1/members/{others[0]}/following") == [a]
+    assert await listed(api, others[0], f"/v1/members/{others[0]}/followers") == [a]
+    assert await listed(api, others[0], f"/v1/members/{others[0]}/following") == [a]
     problem(await api.as_(a).get(f"/v1/members/{a + 100}/followers"), 404, "not_found")
     problem(await api.as_(a).get(f"/v1/members/{a + 100}/following"), 404, "not_found")
 

@@ -48,24 +48,39 @@ async def follow(api: Api, follower: int, followee: int) -> None:
 async def test_defaults_shown_on_me_and_a_partial_update(api: Api) -> None:
     me = await api.member()
     got = (await api.as_(me).get("/v1/me")).json()
-    assert got["settings"] == {"who_may_invite": "everyone", "follow_first": False}
+    assert got["settings"] == {
+        "who_may_invite": "everyone",
+        "follow_first": False,
+        "who_may_see_connections": "connections",
+    }
 
     assert await settings(api, me, {"who_may_invite": "network"}) == {
         "who_may_invite": "network",
         "follow_first": False,
+        "who_may_see_connections": "connections",
     }
     assert await settings(api, me, {"follow_first": True}) == {
         "who_may_invite": "network",
         "follow_first": True,
+        "who_may_see_connections": "connections",
     }
     # The same again changes nothing (idempotent); `{}` changes nothing and says what is set.
     assert await settings(api, me, {"follow_first": True}) == {
         "who_may_invite": "network",
         "follow_first": True,
+        "who_may_see_connections": "connections",
     }
-    assert await settings(api, me, {}) == {"who_may_invite": "network", "follow_first": True}
+    assert await settings(api, me, {}) == {
+        "who_may_invite": "network",
+        "follow_first": True,
+        "who_may_see_connections": "connections",
+    }
     got = (await api.as_(me).get("/v1/me")).json()
-    assert got["settings"] == {"who_may_invite": "network", "follow_first": True}
+    assert got["settings"] == {
+        "who_may_invite": "network",
+        "follow_first": True,
+        "who_may_see_connections": "connections",
+    }
     # Another member's settings are untouched, and nobody else ever sees mine.
     other = await api.member()
     assert (await api.as_(other).get("/v1/me")).json()["settings"]["who_may_invite"] == "everyone"
@@ -86,6 +101,10 @@ async def test_invalid_settings_change_nothing(api: Api) -> None:
         {"follow_first": 1},
         {"follow_first": None},
         {"follow_first": True, "theme": "dark"},
+        {"who_may_see_connections": "nobody"},
+        {"who_may_see_connections": "Only_me"},
+        {"who_may_see_connections": None},
+        {"who_may_see_connections": True},
         {"invite_policy": "nobody"},
         [],
         "nobody",
@@ -95,7 +114,11 @@ async def test_invalid_settings_change_nothing(api: Api) -> None:
         found = problem(await api.as_(me).patch(SETTINGS, json=body), 422, "validation_error")
         assert found["errors"], body
     got = (await api.as_(me).get("/v1/me")).json()
-    assert got["settings"] == {"who_may_invite": "everyone", "follow_first": False}
+    assert got["settings"] == {
+        "who_may_invite": "everyone",
+        "follow_first": False,
+        "who_may_see_connections": "connections",
+    }
 
 
 async def test_auth(api: Api) -> None:

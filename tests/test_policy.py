@@ -8,7 +8,7 @@ import pytest
 
 from connect_api import policy
 from connect_api.config import PolicySettings
-from connect_api.models import DeclineReason, InvitePolicy
+from connect_api.models import DeclineReason, InvitePolicy, NetworkVisibility
 from connect_api.models import InvitationStatus as S
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -352,3 +352,46 @@ def test_follow_first_turns_connect_into_follow_and_nothing_else() -> None:
     assert action(pending_received=True) == "accept"
     assert action(pending_sent=True) == "pending"
     assert action(available=False) == "unavailable"
+
+
+# --- who sees what (spec 2.7, 2.11, 2.13) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("facts", "visibility", "expected"),
+    [
+        # (viewer is the member, exists, blocked, connected, admin) -> (member, network, mutuals)
+        ((True, True, False, False, False), "connections", (True, True, True)),
+        ((True, True, False, False, False), "only_me", (True, True, True)),
+        ((False, True, False, True, False), "connections", (True, True, True)),
+        ((False, True, False, True, False), "only_me", (True, False, True)),
+        ((False, True, False, False, False), "connections", (True, False, True)),
+        ((False, True, False, False, False), "only_me", (True, False, True)),
+        ((False, True, True, False, False), "connections", (False, False, False)),
+        ((False, False, False, False, False), "connections", (False, False, False)),
+        ((False, True, False, False, True), "only_me", (True, True, True)),
+        ((False, True, True, False, True), "connections", (True, True, False)),
+        ((False, False, False, False, True), "connections", (False, False, False)),
+    ],
+)
+def test_sight(
+    facts: tuple[bool, bool, bool, bool, bool], visibility: str, expected: tuple[bool, ...]
+) -> None:
+    itself, exists, blocked, connected, admin = facts
+    viewing = policy.Viewing(
+        viewer_id=1,
+        member_id=1 if itself else 2,
+        exists=exists,
+        blocked=blocked,
+        connected=connected,
+        network_visibility=NetworkVisibility(visibility),
+        admin=admin,
+    )
+    seen = policy.sight(viewing)
+    assert (seen.member, seen.network, seen.mutuals) == expected
+
+
+def test_shown_count() -> None:
+    assert policy.shown_count(30_000, 2, True) == 29_998
+    assert policy.shown_count(5, 0, True) == 5
+    assert policy.shown_count(5, 1, False) is None

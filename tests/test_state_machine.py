@@ -183,6 +183,8 @@ class Model:
     # Member controls (spec 2.13): who may invite each member, and Follow as primary button.
     who_may_invite: dict[int, str] = field(default_factory=dict)
     follow_first: dict[int, bool] = field(default_factory=dict)
+    # Who may see each member's connections, followers and following (spec 2.11, 2.13).
+    network_visibility: dict[int, str] = field(default_factory=dict)
 
     # facts
 
@@ -207,6 +209,22 @@ class Model:
 
     def count(self, m: int) -> int:
         return sum(1 for c in self.connections if m in c)
+
+    def sees_network(self, viewer: int, m: int) -> bool:
+        """Whether ``viewer`` may see ``m``'s connections (and follows): spec 2.11, 2.13."""
+        if viewer == m:
+            return True
+        if self.blocked(viewer, m) or frozenset((viewer, m)) not in self.connections:
+            return False
+        return self.network_visibility.get(m, "connections") == "connections"
+
+    def shown_connections(self, viewer: int, m: int) -> int:
+        """``m``'s connections as ``viewer`` pages through them: less those a block hides."""
+        return sum(
+            1
+            for c in self.connections
+            if m in c and not any(x != m and self.blocked(viewer, x) for x in c)
+        )
 
     def blocked(self, a: int, b: int) -> bool:
         return (a, b) in self.blocks or (b, a) in self.blocks
@@ -869,14 +887,19 @@ class ConnectMachine(RuleBasedStateMachine):
         d=others,
         who=st.sampled_from(["everyone", "network", "nobody"]) | st.none(),
         follow_first=st.booleans() | st.none(),
+        sees=st.sampled_from(["connections", "only_me"]) | st.none(),
     )
-    def change_settings(self, a: int, d: int, who: str | None, follow_first: bool | None) -> None:
+    def change_settings(
+        self, a: int, d: int, who: str | None, follow_first: bool | None, sees: str | None
+    ) -> None:
         me, m = self.member(a), self.model
         body: dict[str, Any] = {}
         if who is not None:
             body["who_may_invite"] = who
         if follow_first is not None:
             body["follow_first"] = follow_first
+        if sees is not None:
+            body["who_may_see_connections"] = sees
         r = self.call(me, "patch", "/v1/me/settings", body)
         if me not in m.live:
             return self.step("settings:" + self.refused(r, {"invalid_token"}, "settings, erased"))
@@ -885,15 +908,37 @@ class ConnectMachine(RuleBasedStateMachine):
             m.who_may_invite[me] = who
         if follow_first is not None:
             m.follow_first[me] = follow_first
+        if sees is not None:
+            m.network_visibility[me] = sees
         assert r.json() == {
             "who_may_invite": m.who_may_invite.get(me, "everyone"),
             "follow_first": m.follow_first.get(me, False),
+            "who_may_see_connections": m.network_visibility.get(me, "connections"),
         }, r.text
-        # What the button on the member now says to another member (action and all).
+        # What the button on the member now says to another member (action and all), and
+        # what that member may see of their network.
         viewer = self.member((a + d) % POOL)
         if viewer in m.live:
             self.relationship(viewer, me)
+            self.network_seen(viewer, me)
         self.step(f"settings:{m.who_may_invite.get(me, 'everyone')}")
+
+    def network_seen(self, viewer: int, me: int) -> None:
+        """The connection list and the profile's count as ``viewer`` gets them, against the
+        model: a list where the model says it is visible, and a count equal to it."""
+        m = self.model
+        r = self.call(viewer, "get", f"/v1/members/{me}/connections?limit=100")
+        profile = self.call(viewer, "get", f"/v1/members/{me}")
+        if m.blocked(viewer, me):
+            assert r.status_code == profile.status_code == 404, r.text
+            return
+        if not m.sees_network(viewer, me):
+            assert r.status_code == 404, r.text
+            assert profile.json()["connection_count"] is None, profile.text
+            return
+        assert r.status_code == 200, r.text
+        assert len(r.json()["items"]) == m.shown_connections(viewer, me), r.text
+        assert profile.json()["connection_count"] == m.shown_connections(viewer, me), profile.text
 
     @rule(a=slots, d=others)
     def follow(self, a: int, d: int) -> None:
@@ -1134,14 +1179,20 @@ class ConnectMachine(RuleBasedStateMachine):
 
         # The whole state, as the model has it.
         rows = await api.sql(
-            "SELECT id, restricted_until, invite_policy, follow_first FROM members"
+            "SELECT id, restricted_until, invite_policy, follow_first, network_visibility"
+            " FROM members"
         )
         assert {r[0] for r in rows} == m.live, "members"
         restricted = {r[0]: r[1] for r in rows}
         assert restricted == {k: m.restricted_until.get(k) for k in m.live}, "restrictions"
-        controls = {r[0]: (r[2], r[3]) for r in rows}
+        controls = {r[0]: (r[2], r[3], r[4]) for r in rows}
         assert controls == {
-            k: (m.who_may_invite.get(k, "everyone"), m.follow_first.get(k, False)) for k in m.live
+            k: (
+                m.who_may_invite.get(k, "everyone"),
+                m.follow_first.get(k, False),
+                m.network_visibility.get(k, "connections"),
+            )
+            for k in m.live
         }, "settings"
         connections = {
             (r[0], r[1]) for r in await api.sql("SELECT member_id, other_id FROM connections")

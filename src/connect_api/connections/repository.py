@@ -16,8 +16,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connect_api import policy
 from connect_api.database import Database
-from connect_api.models import Connection
+from connect_api.models import Connection, NetworkVisibility
 
 
 async def are_connected(session: AsyncSession, a: int, b: int) -> bool:
@@ -68,7 +69,7 @@ class ListedConnection:
 @dataclass(frozen=True)
 class ConnectionsPage:
     caller_exists: bool
-    visible: bool  # the member exists and the caller may see their connections
+    viewing: policy.Viewing  # what decides whether the caller may see the list
     rows: list[ListedConnection]
 
 
@@ -79,18 +80,19 @@ def _escape_like(q: str) -> str:
 def _page_sql(*, by_name: bool, after: bool, q: bool, tagged: bool) -> str:
     """One statement for one page of a member's connections, with the checks it rests on.
 
-    ``$1`` the caller, ``$2`` the listed member, ``$3`` the limit; then, as present, the
-    cursor (``$4``, ``$5``), the ``q`` pattern and the tag key. The page walks
-    ``ix_connections_member_recent`` (newest first) or ``ix_connections_member_name`` (by the
-    other member's ``lower(display_name)``, then id) in order and stops after ``limit`` rows:
-    at the cap a first page by name costs what one newest first does. Members a block hides
+    ``$1`` the caller, ``$2`` the listed member, ``$3`` the limit, ``$4`` whether the caller is
+    an admin; then, as present, the cursor (``$5``, ``$6``), the ``q`` pattern and the tag key.
+    The page walks ``ix_connections_member_recent`` (newest first) or
+    ``ix_connections_member_name`` (by the other member's ``lower(display_name)``, then id) in
+    order and stops after ``limit`` rows: at the cap a first page by name costs what one
+    newest first does. Members a block hides
     from the caller are left out of someone else's list (checked only when the caller has a
     block either way: most never do).
     """
     key = "c.other_name_key" if by_name else "c.created_at"
     order = "c.other_name_key, c.other_id" if by_name else "c.created_at DESC, c.other_id DESC"
     where = ["c.member_id = $2"]
-    n = 3
+    n = 4
     if after:
         where.append(f"({key}, c.other_id) {'>' if by_name else '<'} (${n + 1}, ${n + 2})")
         n += 2
@@ -111,19 +113,26 @@ def _page_sql(*, by_name: bool, after: bool, q: bool, tagged: bool) -> str:
     return f"""
 WITH v AS (
     SELECT EXISTS (SELECT 1 FROM members WHERE id = $1) AS caller_exists,
-           EXISTS (SELECT 1 FROM members WHERE id = $2)
-           AND ($1 = $2 OR EXISTS (SELECT 1 FROM connections
-                                   WHERE member_id = $1 AND other_id = $2)) AS visible,
+           (SELECT network_visibility FROM members WHERE id = $2) AS network_visibility,
+           EXISTS (SELECT 1 FROM connections WHERE member_id = $1 AND other_id = $2)
+               AS connected,
+           $1 <> $2 AND EXISTS (SELECT 1 FROM blocks
+                                WHERE (blocker_id = $1 AND blocked_id = $2)
+                                   OR (blocker_id = $2 AND blocked_id = $1)) AS blocked,
            $1 <> $2 AND (EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1)
                          OR EXISTS (SELECT 1 FROM blocks WHERE blocked_id = $1)) AS screen
 )
-SELECT v.caller_exists, v.visible, p.*
+SELECT v.caller_exists, v.network_visibility, v.connected, v.blocked, p.*
 FROM v
 LEFT JOIN LATERAL (
     SELECT m.id, m.handle, m.display_name, m.headline, c.created_at, {key} AS position
     FROM connections c
     JOIN members m ON m.id = c.other_id
-    WHERE v.visible AND {" AND ".join(where)}
+    -- Who may see the list is `policy.sight`'s to say, from the facts above; the rows are
+    -- read only where it could say yes (the member themself, one of their connections, or
+    -- an admin).
+    WHERE v.network_visibility IS NOT NULL AND ($1 = $2 OR v.connected OR $4)
+      AND {" AND ".join(where)}
       AND NOT (v.screen AND EXISTS (
           SELECT 1 FROM blocks b
           WHERE (b.blocker_id = $1 AND b.blocked_id = c.other_id)
@@ -153,13 +162,14 @@ async def page(
     after: tuple[Any, int] | None,
     q: str | None,
     tag_key: str | None = None,
+    admin: bool = False,
 ) -> ConnectionsPage:
     """One page of a member's connections as the caller may see it, newest first or by name
     as PostgreSQL lowers it (the position carries that very value, so a page boundary never
     depends on Python and PostgreSQL agreeing on case). ``tag_key``: only those the caller
     tagged with it."""
     sql = _PAGE_SQL[(by_name, after is not None, bool(q), tag_key is not None)]
-    args: list[Any] = [caller_id, member_id, limit]
+    args: list[Any] = [caller_id, member_id, limit, admin]
     if after is not None:
         args.extend(after)
     if q:
@@ -168,9 +178,18 @@ async def page(
         args.append(tag_key)
     rows = await db.fetch(sql, *args)
     first = rows[0]
+    viewing = policy.Viewing(
+        viewer_id=caller_id,
+        member_id=member_id,
+        exists=first[1] is not None,
+        blocked=first[3],
+        connected=first[2],
+        network_visibility=NetworkVisibility(first[1] or "connections"),
+        admin=admin,
+    )
     listed = [
-        ListedConnection(r[2], r[3], r[4], r[5], r[6], (r[7], r[2]))
+        ListedConnection(r[4], r[5], r[6], r[7], r[8], (r[9], r[4]))
         for r in rows
-        if r[2] is not None
+        if r[4] is not None
     ]
-    return ConnectionsPage(first[0], first[1], listed)
+    return ConnectionsPage(first[0], viewing, listed)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connect_api import policy
 from connect_api.connections import repository as connections
 from connect_api.connections.schemas import ConnectionSort
 from connect_api.context import AppContext
@@ -15,6 +16,7 @@ from connect_api.follows import repository as follows
 from connect_api.follows import service as follow_service
 from connect_api.members import repository as members
 from connect_api.members.access import caller_from, member_gone
+from connect_api.policy import network_hidden
 
 Cursor = tuple[datetime, int] | tuple[str, int]
 
@@ -29,8 +31,10 @@ async def list_connections(
     limit: int,
     after: Cursor | None,
     tag_key: str | None = None,
+    admin: bool = False,
 ) -> tuple[list[connections.ListedConnection], Cursor | None]:
-    """A member's connections, seen by the member and their 1st-degree connections only.
+    """A member's connections, as ``policy.sight`` allows: the member, and their 1st-degree
+    connections unless the member chose ``only_me``.
 
     With ``tag_key``, only those the caller tagged with it (tags are the caller's own, so
     this shows nothing the caller did not already know)."""
@@ -43,11 +47,12 @@ async def list_connections(
         after=after,
         q=q,
         tag_key=tag_key,
+        admin=admin,
     )
-    if not found.caller_exists:
+    if not found.caller_exists and not admin:
         raise member_gone()
-    if not found.visible:
-        raise NotFound("No such member, or their connections are not visible to you.")
+    if not policy.sight(found.viewing).network:
+        raise network_hidden()
     rows = found.rows
     nxt = rows[limit - 1].position if len(rows) > limit else None
     return rows[:limit], nxt

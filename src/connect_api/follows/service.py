@@ -14,7 +14,7 @@ from connect_api.context import AppContext
 from connect_api.events import repository as events
 from connect_api.follows import repository as follows
 from connect_api.members import repository as members
-from connect_api.members.access import caller_from, visible_member
+from connect_api.members.access import caller_from, member_gone
 from connect_api.models import Member
 
 Pair = follows.Pair
@@ -134,10 +134,17 @@ async def list_follows(
     followers: bool,
     limit: int,
     after: Cursor | None,
+    admin: bool = False,
 ) -> tuple[list[tuple[Member, datetime]], Cursor | None]:
     """A member's followers (or those they follow), newest first, without anyone a block
-    hides from the caller. 404 when the member is hidden from the caller or doesn't exist."""
-    await visible_member(session, caller_id, member_id)  # 401 too when the caller is gone
+    hides from the caller. Seen where ``policy.sight`` shows the member's network (the rule of
+    their connection list, so no pair of follow lists spells out a hidden connection list);
+    otherwise 404, as for a member who doesn't exist."""
+    seen = await members.viewing(session, caller_id, member_id, admin=admin)
+    if not seen.caller_exists and not admin:
+        raise member_gone()
+    if not policy.sight(seen.viewing).network:
+        raise policy.network_hidden()
     rows = await follows.list_page(
         session, member_id, followers=followers, viewer_id=caller_id, limit=limit + 1, after=after
     )

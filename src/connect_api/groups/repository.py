@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, bindparam, delete, func, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.blocks import repository as blocks
@@ -103,3 +103,27 @@ async def members_page(
     if after is not None:
         stmt = stmt.where(tuple_(GroupMember.joined_at, GroupMember.member_id) < tuple_(*after))
     return [(m, at) for m, at in (await session.execute(stmt)).all()]
+
+
+# For each of the groups, how many of its members a block (either way) hides from the viewer:
+# the viewer's few block partners, each probed in the groups' primary key.
+_HIDDEN = text("""
+WITH p AS (
+    SELECT b.blocked_id AS id FROM blocks b WHERE b.blocker_id = :viewer
+    UNION
+    SELECT b.blocker_id FROM blocks b WHERE b.blocked_id = :viewer
+)
+SELECT gm.group_id, count(*) FROM p
+JOIN group_members gm ON gm.member_id = p.id AND gm.group_id = ANY (:ids)
+GROUP BY gm.group_id
+""").bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+
+
+async def hidden_members(
+    session: AsyncSession, viewer_id: int, group_ids: list[int]
+) -> dict[int, int]:
+    """Per group, the members a block hides from ``viewer_id`` (groups with none left out)."""
+    if not group_ids:
+        return {}
+    rows = await session.execute(_HIDDEN, {"viewer": viewer_id, "ids": group_ids})
+    return {group_id: n for group_id, n in rows.all()}

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connect_api import policy
 from connect_api.context import AppContext
 from connect_api.errors import Conflict, NotFound
 from connect_api.groups import repository as groups
@@ -24,11 +25,44 @@ class GroupNameTaken(Conflict):
     code = "group_name_taken"
 
 
+@dataclass(frozen=True)
+class GroupView:
+    """A group as the viewer sees it: ``member_count`` is the members they can page through
+    (a block either way hides a member from the count as from the list, spec 2.11)."""
+
+    id: int
+    name: str
+    description: str | None
+    member_count: int
+    created_at: datetime
+
+
 @dataclass
 class MembershipView:
-    group: Group
+    group: GroupView
     joined_at: datetime
     created: bool  # False when the caller already belonged to the group
+
+
+async def _as_seen(
+    session: AsyncSession, caller_id: int | None, found: list[Group]
+) -> list[GroupView]:
+    """The groups with their counts as ``caller_id`` sees them (``None``: an admin, all)."""
+    hidden = (
+        await groups.hidden_members(session, caller_id, [g.id for g in found])
+        if caller_id is not None
+        else {}
+    )
+    return [
+        GroupView(
+            g.id,
+            g.name,
+            g.description,
+            policy.shown_count(g.member_count, hidden.get(g.id, 0), True) or 0,
+            g.created_at,
+        )
+        for g in found
+    ]
 
 
 def _no_group() -> NotFound:
@@ -52,12 +86,12 @@ async def create(session: AsyncSession, ctx: AppContext, body: GroupCreate) -> G
 
 async def get(
     session: AsyncSession, ctx: AppContext, caller_id: int | None, group_id: int
-) -> Group:
+) -> GroupView:
     await _viewer(session, caller_id)
     group = await groups.get(session, group_id)
     if group is None:
         raise _no_group()
-    return group
+    return (await _as_seen(session, caller_id, [group]))[0]
 
 
 async def list_groups(
@@ -67,11 +101,11 @@ async def list_groups(
     *,
     limit: int,
     after: int | None,
-) -> tuple[list[Group], int | None]:
+) -> tuple[list[GroupView], int | None]:
     await _viewer(session, caller_id)
     rows = await groups.list_page(session, limit=limit + 1, after=after)
     page = rows[:limit]
-    return page, page[-1].id if len(rows) > limit else None
+    return await _as_seen(session, caller_id, page), page[-1].id if len(rows) > limit else None
 
 
 async def _lock_caller(session: AsyncSession, caller_id: int) -> Member:
@@ -90,10 +124,11 @@ async def join(
     if group is None:
         raise _no_group()
     if await groups.add_member(session, group_id, caller_id, now) is not None:
-        return MembershipView(await groups.count_change(session, group_id, +1), now, True)
+        group = await groups.count_change(session, group_id, +1)
+        return MembershipView((await _as_seen(session, caller_id, [group]))[0], now, True)
     since = await groups.joined_at(session, group_id, caller_id)
     assert since is not None  # the insert found it, under the caller's lock
-    return MembershipView(group, since, False)
+    return MembershipView((await _as_seen(session, caller_id, [group]))[0], since, False)
 
 
 async def leave(session: AsyncSession, ctx: AppContext, caller_id: int, group_id: int) -> None:

@@ -8,7 +8,7 @@ from connect_api.auth import InvalidToken
 from connect_api.blocks import repository as blocks
 from connect_api.members import repository as members
 from connect_api.models import Member
-from connect_api.policy import hidden
+from connect_api.policy import Viewing, hidden, sight
 
 
 def member_gone() -> InvalidToken:
@@ -32,14 +32,18 @@ async def require_member(session: AsyncSession, caller_id: int) -> Member:
 
 
 async def visible_member(session: AsyncSession, caller_id: int, member_id: int) -> Member:
-    """A member as the caller may see them: 404 when there is none, or a block stands between
-    them (either way). Never says which."""
+    """A member as the caller may see them (``policy.sight``): 404 when there is none, or a
+    block stands between them (either way). Never says which."""
     found = await members.get_many(session, (caller_id, member_id))
     if caller_id not in found:
         raise member_gone()
     member = found.get(member_id)
-    if member is None or (
-        member_id != caller_id and await blocks.between(session, caller_id, member_id)
-    ):
+    blocked = (
+        member is not None
+        and member_id != caller_id
+        and await blocks.between(session, caller_id, member_id)
+    )
+    viewing = Viewing(caller_id, member_id, exists=member is not None, blocked=blocked)
+    if member is None or not sight(viewing).member:
         raise hidden()
     return member

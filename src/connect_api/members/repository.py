@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
-from sqlalchemy import BigInteger, any_, bindparam, select, union, update
+from sqlalchemy import BigInteger, any_, bindparam, select, text, union, update
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connect_api import policy
 from connect_api.database import Database
 from connect_api.models import (
     Connection,
@@ -19,6 +22,7 @@ from connect_api.models import (
     GroupMember,
     IdempotencyKey,
     Member,
+    NetworkVisibility,
 )
 
 # `GET /v1/me`: the member and their invitation standing, in one statement on the hot-read pool
@@ -26,6 +30,7 @@ from connect_api.models import (
 _ME = """
 SELECT m.id, m.handle, m.display_name, m.headline, m.connection_count, m.follower_count,
        m.following_count, m.created_at, m.restricted_until, m.invite_policy, m.follow_first,
+       m.network_visibility,
        (SELECT count(*) FROM invitations i
         WHERE i.invitee_id = m.id AND i.status = 'pending' AND i.expires_at > $2)
            AS pending_received,
@@ -39,18 +44,53 @@ FROM members m
 WHERE m.id = $1
 """
 
-# `GET /v1/members/{id}`: whether the caller exists, the member, and whether a block stands
-# between them (either way), in one statement.
-_PROFILE_AS_SEEN_BY = """
+# The members a block stands between the viewer ($1) and, either way: few for anyone (two
+# probes of the blocks' indexes), so counting which of them are in a list is the whole cost of
+# making a count agree with the list the viewer pages through.
+_BLOCK_PARTNERS = """
+    SELECT b.blocked_id AS id FROM blocks b WHERE b.blocker_id = $1
+    UNION
+    SELECT b.blocker_id FROM blocks b WHERE b.blocked_id = $1
+"""
+
+# What decides what the viewer ($1) sees of a member ($2) (see `policy.sight`), in one
+# statement: the caller's existence, the member's, a block either way, whether the viewer is
+# one of the member's connections, and the member's choice of who sees their network.
+_VIEWING = f"""
+WITH p AS ({_BLOCK_PARTNERS})
 SELECT EXISTS (SELECT 1 FROM members c WHERE c.id = $1) AS caller_exists,
-       EXISTS (SELECT 1 FROM blocks b
-               WHERE (b.blocker_id = $1 AND b.blocked_id = $2)
-                  OR (b.blocker_id = $2 AND b.blocked_id = $1)) AS hidden,
-       m.id, m.handle, m.display_name, m.headline, m.connection_count, m.follower_count,
-       m.following_count, m.created_at
+       EXISTS (SELECT 1 FROM p WHERE p.id = $2) AS blocked,
+       EXISTS (SELECT 1 FROM connections c WHERE c.member_id = $1 AND c.other_id = $2)
+           AS connected,
+       m.id, m.network_visibility
 FROM (SELECT 1) one
 LEFT JOIN members m ON m.id = $2
-"""
+"""  # noqa: S608 - constants of this module
+
+# The same, for a use case that reads through the ORM session.
+_VIEWING_ORM = text(_VIEWING.replace("$1", ":viewer").replace("$2", ":member"))
+
+# `GET /v1/members/{id}`: the facts above, the profile, and for each of its three counts how
+# many of the members it counts a block hides from the viewer (the correction that makes the
+# count agree with the list: the stored counter is read as is, never recounted; at the
+# 30,000 cap the profile still costs one row and a few index probes).
+_PROFILE_AS_SEEN_BY = f"""
+WITH p AS ({_BLOCK_PARTNERS})
+SELECT EXISTS (SELECT 1 FROM members c WHERE c.id = $1) AS caller_exists,
+       EXISTS (SELECT 1 FROM p WHERE p.id = $2) AS blocked,
+       EXISTS (SELECT 1 FROM connections c WHERE c.member_id = $1 AND c.other_id = $2)
+           AS connected,
+       m.id, m.handle, m.display_name, m.headline, m.connection_count, m.follower_count,
+       m.following_count, m.created_at, m.network_visibility,
+       (SELECT count(*) FROM p JOIN connections c ON c.member_id = $2 AND c.other_id = p.id)
+           AS hidden_connections,
+       (SELECT count(*) FROM p JOIN follows f ON f.follower_id = p.id AND f.followee_id = $2)
+           AS hidden_followers,
+       (SELECT count(*) FROM p JOIN follows f ON f.follower_id = $2 AND f.followee_id = p.id)
+           AS hidden_following
+FROM (SELECT 1) one
+LEFT JOIN members m ON m.id = $2
+"""  # noqa: S608 - constants of this module
 
 
 # The demo page's members: a page by id, and one by id.
@@ -75,12 +115,43 @@ async def me_row(
     return rows[0] if rows else None
 
 
+@dataclass(frozen=True)
+class Seen:
+    """A viewing's facts (see ``policy.Viewing``) and, for a profile, the profile's row."""
+
+    caller_exists: bool
+    viewing: policy.Viewing
+    row: Mapping[Any, Any] | None  # the member's columns; ``None`` when there is no such member
+
+
+def _seen(row: Mapping[Any, Any], caller_id: int, member_id: int, *, admin: bool) -> Seen:
+    viewing = policy.Viewing(
+        viewer_id=caller_id,
+        member_id=member_id,
+        exists=row["id"] is not None,
+        blocked=row["blocked"],
+        connected=row["connected"],
+        network_visibility=NetworkVisibility(row["network_visibility"] or "connections"),
+        admin=admin,
+    )
+    return Seen(row["caller_exists"], viewing, row if row["id"] is not None else None)
+
+
 async def profile_as_seen_by(
-    db: Database, caller_id: int, member_id: int
-) -> tuple[bool, bool, asyncpg.Record | None]:
-    """(caller exists, a block stands between them, the member's profile or ``None``)."""
+    db: Database, caller_id: int, member_id: int, *, admin: bool = False
+) -> Seen:
+    """The member's profile with what decides how the caller sees it, and the counts'
+    corrections (``hidden_connections``, ``hidden_followers``, ``hidden_following``)."""
     row = (await db.fetch(_PROFILE_AS_SEEN_BY, caller_id, member_id))[0]
-    return row["caller_exists"], row["hidden"], row if row["id"] is not None else None
+    return _seen(row, caller_id, member_id, admin=admin)
+
+
+async def viewing(
+    session: AsyncSession, caller_id: int, member_id: int, *, admin: bool = False
+) -> Seen:
+    """What decides what the caller sees of the member, in the request's transaction."""
+    row = (await session.execute(_VIEWING_ORM, {"viewer": caller_id, "member": member_id})).one()
+    return _seen(row._mapping, caller_id, member_id, admin=admin)
 
 
 async def get(session: AsyncSession, member_id: int) -> Member | None:
@@ -107,8 +178,9 @@ async def lock(session: AsyncSession, *member_ids: int) -> dict[int, Member]:
 
 async def update_settings(
     session: AsyncSession, member_id: int, values: dict[str, object]
-) -> tuple[str, bool] | None:
-    """Set the member's controls (``invite_policy``, ``follow_first``; none: just read them)
+) -> tuple[str, bool, str] | None:
+    """Set the member's controls (``invite_policy``, ``follow_first``, ``network_visibility``;
+    none: just read them)
     and return them; ``None`` when there is no such member.
 
     The update takes the member's row lock, the lock every send to them takes first, so a send
@@ -118,10 +190,10 @@ async def update_settings(
         update(Member)
         .where(Member.id == member_id)
         .values(values if values else {Member.invite_policy: Member.invite_policy})
-        .returning(Member.invite_policy, Member.follow_first)
+        .returning(Member.invite_policy, Member.follow_first, Member.network_visibility)
     )
     row = (await session.execute(stmt)).one_or_none()
-    return (row[0], row[1]) if row is not None else None
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 async def create(

@@ -60,6 +60,7 @@ async def get_me(ctx: Ctx, principal: CurrentPrincipal) -> Response:
         settings=MemberSettings(
             who_may_invite=view.member["invite_policy"],
             follow_first=view.member["follow_first"],
+            who_may_see_connections=view.member["network_visibility"],
         ),
     )
     return _json(me)
@@ -69,8 +70,9 @@ async def get_me(ctx: Ctx, principal: CurrentPrincipal) -> Response:
     "/v1/me/settings",
     summary="Change my settings",
     description=(
-        "The caller's own controls (spec 2.13): who may invite them, and Follow as their "
-        "primary button. Only the settings given change; the answer is all of them. Setting a "
+        "The caller's own controls (spec 2.13): who may invite them, who may see their "
+        "connections (and so their followers and following), and Follow as their primary "
+        "button. Only the settings given change; the answer is all of them. Setting a "
         "value it already has changes nothing, so a repeat is harmless. Unknown fields, "
         '`null`, and anything but the listed values (`"true"` or `1` for a boolean) are '
         "`422`.\n\n"
@@ -94,9 +96,17 @@ async def update_settings(
                     "summary": "Follow as my primary button",
                     "value": {"follow_first": True},
                 },
+                "private": {
+                    "summary": "Only I may see my connections, followers and following",
+                    "value": {"who_may_see_connections": "only_me"},
+                },
                 "both": {
                     "summary": "Back to the defaults",
-                    "value": {"who_may_invite": "everyone", "follow_first": False},
+                    "value": {
+                        "who_may_invite": "everyone",
+                        "follow_first": False,
+                        "who_may_see_connections": "connections",
+                    },
                 },
             }
         ),
@@ -106,7 +116,11 @@ async def update_settings(
 ) -> Response:
     found = await ctx.db.run(service.update_settings, principal.member_id, body)
     return _json(
-        MemberSettings(who_may_invite=found.who_may_invite, follow_first=found.follow_first)
+        MemberSettings(
+            who_may_invite=found.who_may_invite,
+            follow_first=found.follow_first,
+            who_may_see_connections=found.who_may_see_connections,
+        )
     )
 
 
@@ -114,7 +128,10 @@ async def update_settings(
     "/v1/members/{member_id}",
     summary="A member's public profile",
     description="`404` when there is no such member, or a block stands between you (either "
-    "way: the blocked member is never told).",
+    "way: the blocked member is never told). The three counts are those of the lists you may "
+    "page through: a block hides a member from a count as from its list, and where the "
+    "member's connections (and so their followers and following) are not yours to see (you are "
+    "not their 1st degree, or they chose `only_me`), the counts are `null`.",
     response_model=MemberRead,
     responses=responses(NotFound),
 )

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from connect_api.models import InvitePolicy
+from connect_api.models import InvitePolicy, NetworkVisibility
 from connect_api.text import WHITESPACE, Text
 
 # A handle may come with whitespace around it (dropped); the handle itself is 3 to 30 of these.
@@ -81,9 +81,19 @@ class MemberRead(MemberSummary):
         json_schema_extra={"examples": [_MEMBER_EXAMPLE]},
     )
 
-    connection_count: int
-    follower_count: int = Field(description="Members following this member.")
-    following_count: int = Field(description="Members this member follows.")
+    connection_count: int | None = Field(
+        description="The member's connections you can page through (a block either way hides a "
+        "member from the count as from the list); `null` where their connections are not "
+        "yours to see (see `who_may_see_connections`)."
+    )
+    follower_count: int | None = Field(
+        description="Members following this member, as you can page through them; `null` "
+        "where their followers are not yours to see (the rule of their connections)."
+    )
+    following_count: int | None = Field(
+        description="Members this member follows, as you can page through them; `null` where "
+        "that list is not yours to see (the rule of their connections)."
+    )
     created_at: datetime
 
 
@@ -108,15 +118,33 @@ _FOLLOW_FIRST = (
 )
 
 
+_WHO_MAY_SEE = (
+    "Who may see the member's connections, followers and following (the lists and their "
+    "counts): `connections` (the default): the member and their 1st-degree connections; "
+    "`only_me`: the member alone. Anyone else gets `404` for the lists and `null` counts on "
+    "the profile. Mutual connections stay visible to a member who shares them (they are that "
+    "member's own connections), and the relationships look-up still gives degrees."
+)
+
+
 class MemberSettings(BaseModel):
     """The member's own controls (spec 2.13), seen only by them."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"who_may_invite": "network", "follow_first": False}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "who_may_invite": "network",
+                    "follow_first": False,
+                    "who_may_see_connections": "connections",
+                }
+            ]
+        }
     )
 
     who_may_invite: InvitePolicy = Field(description=_WHO_MAY_INVITE)
     follow_first: bool = Field(description=_FOLLOW_FIRST)
+    who_may_see_connections: NetworkVisibility = Field(description=_WHO_MAY_SEE)
 
 
 class MemberSettingsUpdate(BaseModel):
@@ -128,6 +156,7 @@ class MemberSettingsUpdate(BaseModel):
             "examples": [
                 {"who_may_invite": "nobody"},
                 {"follow_first": True},
+                {"who_may_see_connections": "only_me"},
                 {"who_may_invite": "everyone", "follow_first": False},
             ]
         },
@@ -135,8 +164,11 @@ class MemberSettingsUpdate(BaseModel):
 
     who_may_invite: InvitePolicy | SkipJsonSchema[None] = Field(None, description=_WHO_MAY_INVITE)
     follow_first: StrictBool | SkipJsonSchema[None] = Field(None, description=_FOLLOW_FIRST)
+    who_may_see_connections: NetworkVisibility | SkipJsonSchema[None] = Field(
+        None, description=_WHO_MAY_SEE
+    )
 
-    @field_validator("who_may_invite", "follow_first", mode="before")
+    @field_validator("who_may_invite", "follow_first", "who_may_see_connections", mode="before")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:
@@ -161,12 +193,20 @@ class MeRead(MemberRead):
                         "pending_outgoing": 4,
                         "pending_outgoing_limit": 200,
                     },
-                    "settings": {"who_may_invite": "everyone", "follow_first": False},
+                    "settings": {
+                        "who_may_invite": "everyone",
+                        "follow_first": False,
+                        "who_may_see_connections": "connections",
+                    },
                 }
             ]
         },
     )
 
+    # One's own lists are always one's own to see: never `null` here.
+    connection_count: int = Field(description="The caller's connections.")
+    follower_count: int = Field(description="Members following the caller.")
+    following_count: int = Field(description="Members the caller follows.")
     restricted_until: datetime | None = Field(
         description="Until when the caller may not send invitations; `null` when free to."
     )

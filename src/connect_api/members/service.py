@@ -15,7 +15,7 @@ from connect_api.events import repository as events
 from connect_api.members import repository as members
 from connect_api.members.access import member_gone, require_member
 from connect_api.members.schemas import MemberCreate, MemberSettingsUpdate
-from connect_api.models import InvitePolicy, Member
+from connect_api.models import InvitePolicy, Member, NetworkVisibility
 
 
 class HandleTaken(Conflict):
@@ -46,20 +46,31 @@ async def create(session: AsyncSession, ctx: AppContext, body: MemberCreate) -> 
 
 
 async def get(ctx: AppContext, principal: Principal, member_id: int) -> dict[str, Any]:
-    """A profile: 404 when there is none, or a block stands between caller and member; 401
-    when the caller's own member is gone. An admin sees every member."""
-    caller_exists, hidden, member = await members.profile_as_seen_by(
-        ctx.db, principal.member_id, member_id
+    """A profile as the caller may see it (``policy.sight``): 404 when there is none, or a
+    block stands between caller and member; 401 when the caller's own member is gone. Its
+    counts are those of the lists the caller may page through, or ``None`` where the member's
+    network is not theirs to see. An admin sees every member."""
+    seen = await members.profile_as_seen_by(
+        ctx.db, principal.member_id, member_id, admin=principal.is_admin
     )
-    if principal.is_admin:
-        if member is None:
-            raise NotFound("No such member.")
-        return dict(member)
-    if not caller_exists:
+    if not seen.caller_exists and not principal.is_admin:
         raise member_gone()
-    if member is None or (hidden and member_id != principal.member_id):
+    sight = policy.sight(seen.viewing)
+    if seen.row is None or not sight.member:
         raise policy.hidden()
-    return dict(member)
+    row = seen.row
+    profile = {k: row[k] for k in _PROFILE}
+    for count, hidden in _COUNTS:
+        profile[count] = policy.shown_count(row[count], row[hidden], sight.network)
+    return profile
+
+
+_PROFILE = ("id", "handle", "display_name", "headline", "created_at")
+_COUNTS = (
+    ("connection_count", "hidden_connections"),
+    ("follower_count", "hidden_followers"),
+    ("following_count", "hidden_following"),
+)
 
 
 async def erase(
@@ -115,6 +126,7 @@ async def me(ctx: AppContext, caller_id: int) -> MeView:
 class Settings:
     who_may_invite: InvitePolicy
     follow_first: bool
+    who_may_see_connections: NetworkVisibility
 
 
 async def update_settings(
@@ -128,7 +140,9 @@ async def update_settings(
         values["invite_policy"] = body.who_may_invite.value
     if body.follow_first is not None:
         values["follow_first"] = body.follow_first
+    if body.who_may_see_connections is not None:
+        values["network_visibility"] = body.who_may_see_connections.value
     found = await members.update_settings(session, caller_id, values)
     if found is None:
         raise member_gone()
-    return Settings(InvitePolicy(found[0]), found[1])
+    return Settings(InvitePolicy(found[0]), found[1], NetworkVisibility(found[2]))

@@ -132,13 +132,17 @@ WITH v AS MATERIALIZED (
            AS unblocked
 ),
 w AS MATERIALIZED (
-    SELECT v.mine, v.theirs, v.mine IS NOT NULL AND v.theirs IS NOT NULL AND v.unblocked AS visible
+    -- Who may see the list is `policy.sight`'s to say, from the facts this statement returns;
+    -- the count and the page are computed only where it could say yes.
+    SELECT v.mine, v.theirs, v.unblocked,
+           v.mine IS NOT NULL AND v.theirs IS NOT NULL AND v.unblocked AS visible
     FROM v
 ),
 n AS MATERIALIZED (
-    SELECT w.mine, w.theirs, w.visible, CASE WHEN w.visible THEN {count} END AS total FROM w
+    SELECT w.mine, w.theirs, w.unblocked, CASE WHEN w.visible THEN {count} END AS total FROM w
 )
-SELECT n.mine IS NOT NULL AS caller_exists, n.visible, n.total,
+SELECT n.mine IS NOT NULL AS caller_exists, n.theirs IS NOT NULL AS exists,
+       $1 <> $2 AND NOT n.unblocked AS blocked, n.total,
        p.id, p.handle, p.display_name, p.headline, p.name_key
 FROM n
 LEFT JOIN LATERAL (
@@ -166,7 +170,8 @@ class Mutual:
 @dataclass(frozen=True)
 class MutualsPage:
     caller_exists: bool
-    visible: bool  # the other member exists, is not the caller, and no block stands between
+    exists: bool  # the other member exists
+    blocked: bool  # a block stands between the two, either way
     total: int
     rows: list[Mutual]
 
@@ -180,5 +185,5 @@ async def page(
         args.extend(after)
     rows = await db.fetch(PAGE_SQL[after is not None], *args)
     first = rows[0]
-    listed = [Mutual(r[3], r[4], r[5], r[6], (r[7], r[3])) for r in rows if r[3] is not None]
-    return MutualsPage(bool(first[0]), bool(first[1]), first[2] or 0, listed)
+    listed = [Mutual(r[4], r[5], r[6], r[7], (r[8], r[4])) for r in rows if r[4] is not None]
+    return MutualsPage(bool(first[0]), bool(first[1]), bool(first[2]), first[3] or 0, listed)

@@ -183,7 +183,8 @@ async def mutual_connections(
         raise member_gone()  # first, as on every route: even when asking about oneself
     if caller_id == member_id:
         raise MutualConnectionsSelf("Mutual connections are between you and another member.")
-    if not found.visible:
+    viewing = policy.Viewing(caller_id, member_id, exists=found.exists, blocked=found.blocked)
+    if not policy.sight(viewing).mutuals:
         raise policy.hidden()
     rows = found.rows
     nxt = rows[limit - 1].position if len(rows) > limit else None
