@@ -172,7 +172,15 @@ async def test_invalid_requests_change_nothing(api: Api) -> None:
     for body in ({}, {"ids": [i_a], "older_than_days": 1}):
         found = problem(await bulk(api, x, body), 422, "validation_error")
         assert "exactly one of `ids`" in found["errors"][0]["message"]
-    assert (await bulk(api, x, {"older_than_days": 30.0})).status_code == 200  # a JSON integer
+    # A number is not an integer for being whole: `30.0` and `3e1` are refused as well.
+    for days in (b"30.0", b"3e1"):
+        r = await api.http.post(
+            "/v1/invitations/sent/withdraw",
+            content=b'{"older_than_days": %s}' % days,
+            headers={**api.as_(x).headers, "Content-Type": "application/json"},
+        )
+        problem(r, 422, "validation_error")
+    assert (await bulk(api, x, {"older_than_days": 30})).status_code == 200
     assert await status_of(api, i_a, i_b) == {i_a: "pending", i_b: "pending"}
     rows = await api.sql("SELECT count(*) FROM events WHERE type = 'invitation.withdrawn'")
     assert rows == [(0,)]

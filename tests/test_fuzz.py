@@ -82,6 +82,19 @@ DOCUMENTED = (
         "Any member id is a valid id; inviting yourself is a refused action, not bad input.",
     ),
     Known("ST202", 400, "cannot_block_self", "As for invitations: yourself is a valid id."),
+    Known(
+        "ST202",
+        422,
+        "validation_error:int_type",
+        "JSON Schema counts `2.0` as an `integer`; the service takes an id or a number of days "
+        'only written as an integer (`2.0`, `2e0` and `"2"` are refused, never read as 2), '
+        "as the fields' descriptions say. The generator writes some integers as floats.",
+        operations=(
+            "POST /v1/invitations",
+            "POST /v1/invitations/received/decline",
+            "POST /v1/invitations/sent/withdraw",
+        ),
+    ),
     Known("ST202", 400, "cannot_follow_self", "As for invitations: yourself is a valid id."),
     Known(
         "ST201",
@@ -191,11 +204,25 @@ def _schema(url: str, headers: dict[str, str]) -> Any:
 
 
 def _problem_code(content: bytes | None) -> str | None:
+    """The problem's `code`; a `validation_error` whose every error is a number not written as
+    an integer reads `validation_error:int_type` (see its entry in DOCUMENTED)."""
     try:
         body = json.loads(content or b"")
     except ValueError:
         return None
-    return body.get("code") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        return None
+    code = body.get("code")
+    errors = body.get("errors") or []
+    types = {e.get("type") for e in errors if isinstance(e, dict)}
+    # (A field that may be left out also reports that the value is not `null`.)
+    if (
+        code == "validation_error"
+        and "int_type" in types
+        and types <= {"int_type", "none_required"}
+    ):
+        return "validation_error:int_type"
+    return code
 
 
 @pytest.mark.parametrize("who", ["admin", "member"])

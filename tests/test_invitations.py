@@ -729,3 +729,17 @@ async def test_token_of_unknown_member_is_401(api: Api) -> None:
         assert r.headers["www-authenticate"].startswith("Bearer")
     assert await api.sql("select count(*) from invitations") == [(0,)]
     await api.assert_consistent()
+
+
+@pytest.mark.parametrize("message", ["   ", "\u200b\u200b\u200b", "\u200e\u2066 \u2069", "\ufeff"])
+async def test_a_message_of_nothing_visible_is_taken_like_one_of_whitespace(
+    api: Api, message: str
+) -> None:
+    """A blank message is optional text like any other, stored as given (rule 2.3): one of
+    zero-width characters or bidirectional controls is blank and is taken the same way."""
+    a, b = await api.members(2)
+    r = await api.invite(a, b, message=message)
+    assert r.status_code == 201, r.text
+    assert r.json()["message"] == message
+    r = await api.as_(b).get("/v1/invitations/received")
+    assert [i["message"] for i in r.json()["items"]] == [message]

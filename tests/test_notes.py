@@ -52,6 +52,11 @@ async def listed(api: Api, viewer: int, member: int, **params: Any) -> list[int]
         ("Straße", "Straße", "strasse"),
         ("Cafe\u0301", "Café", "café"),  # decomposed accent composes
         ("x" * 40, "x" * 40, "x" * 40),
+        ("\uff2c\uff2f\uff2e\uff24\uff2f\uff2e", "\uff2c\uff2f\uff2e\uff24\uff2f\uff2e", "london"),
+        ("Lon\u200bdon", "London", "london"),
+        ("\u202eLon\u2066don\u2069\ufeff", "London", "london"),
+        ("a\u200d \u200c b", "a b", "a b"),  # what was between two spaces is gone
+        ("\u2167", "\u2167", "viii"),  # ROMAN NUMERAL EIGHT, in compatibility form
     ],
 )
 def test_normalise(raw: str, name: str, key: str) -> None:
@@ -61,7 +66,14 @@ def test_normalise(raw: str, name: str, key: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "error"),
-    [("", TagEmpty), ("   \t ", TagEmpty), ("x" * 41, TagTooLong), ("ß" * 21, TagTooLong)],
+    [
+        ("", TagEmpty),
+        ("   \t ", TagEmpty),
+        ("\u200b", TagEmpty),
+        ("\u200b \u200e\u2060\ufeff\u061c\u202a\u2069", TagEmpty),
+        ("x" * 41, TagTooLong),
+        ("ß" * 21, TagTooLong),
+    ],
 )
 def test_normalise_refuses(raw: str, error: type[Exception]) -> None:
     with pytest.raises(error):
@@ -383,3 +395,37 @@ async def test_note_writes_racing_block_and_erasure(api: Api) -> None:
         == []
     )
     await api.assert_consistent()
+
+
+async def test_tags_that_look_the_same_are_one_tag(api: Api) -> None:
+    """`London`, full-width `LONDON` and `Lon<ZWSP>don` are one tag, in a `PUT`, across
+    connections and in `?tag=`; a tag of nothing visible is `tag_empty`."""
+    me, a, b = await api.members(3)
+    await api.connect(me, a)
+    await api.connect(me, b)
+    full_width = "\uff2c\uff2f\uff2e\uff24\uff2f\uff2e"
+    assert await put_tags(api, me, a, ["London", full_width, "Lon\u200bdon"]) == ["London"]
+    assert await put_tags(api, me, b, ["lon\u200bdon"]) == ["London"]  # the spelling in use
+    r = await api.as_(me).get("/v1/tags")
+    assert r.json()["items"] == [{"tag": "London", "count": 2}]
+    for spelling in (full_width, "Lon\u200bdon", "\u202elondon", "LONDON"):
+        assert sorted(await listed(api, me, me, tag=spelling)) == sorted([a, b]), spelling
+    for blank in ("\u200b", "\u200b\u200b\u200b", " \u200e\u2066 "):
+        r = await api.as_(me).put(f"/v1/tags/{a}", json={"tags": [blank]})
+        problem(r, 422, "tag_empty")
+        r = await api.as_(me).get(f"/v1/members/{me}/connections", params={"tag": blank})
+        problem(r, 422, "tag_empty")
+    assert await tags_of(api, me, a) == ["London"]
+
+
+@pytest.mark.parametrize(
+    "body", ["\u200b\u200b\u200b", "\u200e\u200f", " \ufeff\n\u2060 ", "\u202a\u202e\u2066"]
+)
+async def test_a_note_of_nothing_visible_is_blank(api: Api, body: str) -> None:
+    me, other = await api.members(2)
+    await api.connect(me, other)
+    r = await api.as_(me).put(f"/v1/notes/{other}", json={"body": body})
+    problem(r, 422, "validation_error")
+    r = await api.as_(me).put(f"/v1/notes/{other}", json={"body": "\u200bhi"})
+    assert r.status_code == 201, r.text
+    assert r.json()["body"] == "\u200bhi"  # stored as given

@@ -3,13 +3,14 @@ metrics."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from connect_api.auth import TokenService
 from connect_api.clock import Clock
 from connect_api.config import Settings
 from connect_api.database import Database
+from connect_api.pagination import Cursors
 
 if TYPE_CHECKING:
     from connect_api.metrics import Metrics
@@ -25,3 +26,5 @@ class AppContext:
     metrics: Metrics | None = None
     # Watches the embedded PostgreSQL (None with DATABASE_URL: its operator restarts it).
     supervisor: Supervisor | None = None
+    # Mints and reads every list's cursors with the deployment's cursor key.
+    cursors: Cursors = field(kw_only=True)

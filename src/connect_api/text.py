@@ -3,9 +3,11 @@
 PostgreSQL text cannot hold NUL, and UTF-8 cannot hold a lone UTF-16 surrogate (JSON lets one
 be written, ``"\\ud800"``): both are refused at the edge (422). Lengths count the characters
 as given (padding included), so a JSON Schema ``maxLength`` says the same. "Not blank" means at
-least one character that is not whitespace, and whitespace is Python's (``str.isspace``, what
-``str.strip`` and ``str.split`` remove), spelled out as a character class so that every regex
-engine reading the document agrees with the service.
+least one character that is neither whitespace nor invisible. Whitespace is Python's
+(``str.isspace``, what ``str.strip`` and ``str.split`` remove); invisible are the zero-width
+characters (U+200B-U+200D, U+2060, U+FEFF) and the bidirectional controls (U+200E, U+200F,
+U+061C, U+202A-U+202E, U+2066-U+2069), which show nothing. Both are spelled out as character
+classes so that every regex engine reading the document agrees with the service.
 """
 
 from __future__ import annotations
@@ -22,9 +24,18 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Every character for which str.isspace() is true (a test checks the list stays complete).
 WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Zero-width characters and bidirectional controls: they show nothing, so they neither make a
+# text not blank nor tell two tags apart.
+INVISIBLE = r"\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
 NO_NUL_PATTERN = r"^[^\x00]*$"
-NOT_BLANK_PATTERN = rf"^[^\x00]*[^\x00{WHITESPACE}][^\x00]*$"
-_VISIBLE = re.compile(rf"[^\x00{WHITESPACE}]")
+NOT_BLANK_PATTERN = rf"^[^\x00]*[^\x00{WHITESPACE}{INVISIBLE}][^\x00]*$"
+_VISIBLE = re.compile(rf"[^\x00{WHITESPACE}{INVISIBLE}]")
+_INVISIBLE = re.compile(rf"[{INVISIBLE}]")
+
+
+def without_invisible(value: str) -> str:
+    """The text without its zero-width characters and bidirectional controls."""
+    return _INVISIBLE.sub("", value)
 
 
 def no_nul(value: str) -> str:
@@ -37,7 +48,8 @@ def no_nul(value: str) -> str:
 
 
 def is_blank(value: str) -> bool:
-    """Nothing but whitespace (or nothing at all): what ``NOT_BLANK_PATTERN`` refuses."""
+    """Nothing but whitespace and invisible characters (or nothing at all): what
+    ``NOT_BLANK_PATTERN`` refuses."""
     return _VISIBLE.search(value) is None
 
 

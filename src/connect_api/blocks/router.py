@@ -17,8 +17,6 @@ from connect_api.pagination import (
     InvalidCursor,
     Limit,
     Page,
-    decode_cursor,
-    encode_cursor,
 )
 
 router = APIRouter(tags=["blocks"])
@@ -73,11 +71,11 @@ async def unblock_member(member_id: MemberId, ctx: Ctx, principal: CurrentPrinci
 async def list_blocks(
     ctx: Ctx, principal: CurrentPrincipal, limit: Limit = 20, cursor: CursorParam = None
 ) -> Page[BlockRead]:
-    after = decode_cursor(cursor, "b", datetime, int) if cursor else None
+    after = ctx.cursors.decode(cursor, "b", datetime, int) if cursor else None
     rows, nxt = await ctx.db.read(
         service.list_mine, ctx, principal.member_id, limit=limit, after=after
     )
     return Page[BlockRead](
         items=[BlockRead(member=MemberSummary.model_validate(m), blocked_at=at) for m, at in rows],
-        next_cursor=encode_cursor("b", *nxt) if nxt else None,
+        next_cursor=ctx.cursors.encode("b", *nxt) if nxt else None,
     )

@@ -41,8 +41,6 @@ from connect_api.pagination import (
     InvalidCursor,
     Limit,
     Page,
-    decode_cursor,
-    encode_cursor,
 )
 from connect_api.policy import effective_status
 
@@ -158,7 +156,7 @@ async def _list(
     cursor: str | None,
 ) -> Page[InvitationRead]:
     kind = "ir" if received else "is"
-    after = decode_cursor(cursor, kind, datetime, int) if cursor else None
+    after = ctx.cursors.decode(cursor, kind, datetime, int) if cursor else None
     wanted = None if status_ is StatusFilter.all else InvitationStatus(status_.value)
     views, last = await ctx.db.read(
         service.list_mine,
@@ -171,7 +169,7 @@ async def _list(
     )
     return Page[InvitationRead](
         items=[to_read(v) for v in views],
-        next_cursor=encode_cursor(kind, *last) if last else None,
+        next_cursor=ctx.cursors.encode(kind, *last) if last else None,
     )
 
 

@@ -6,7 +6,6 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     JsonValue,
@@ -33,20 +32,9 @@ _EXAMPLE_MEMBER_B: dict[str, JsonValue] = {
 }
 
 
-def _json_integer(value: object) -> object:
-    """A JSON Schema integer: a number with no fraction, `42` or `42.0`; never `true` or
-    `"42"` (which a lax int would read as 1 and 42)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be an integer")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError("must be an integer")
-        return int(value)
-    return value
-
-
-# A row id: what a JSON Schema `integer` from 1 to 2^63 - 1 allows, nothing else.
-RowId = Annotated[int, Field(gt=0, le=2**63 - 1), BeforeValidator(_json_integer)]
+# A row id: a JSON integer from 1 to 2^63 - 1, written as one (strict: `10.0`, `1e1`, `"10"` and
+# `true` are refused, not read as 10 or 1).
+RowId = Annotated[int, Field(gt=0, le=2**63 - 1, strict=True)]
 
 
 class InvitationCreate(BaseModel):
@@ -57,12 +45,15 @@ class InvitationCreate(BaseModel):
         },
     )
 
-    invitee_id: RowId = Field(description="The member to invite.")
+    invitee_id: RowId = Field(
+        description='The member to invite: a JSON integer (`10.0`, `1e1` or `"10"` is 422).'
+    )
     message: CleanStr | None = Field(
         None,
         max_length=10_000,
         description="Optional personal note (the policy limit, 300 by default, applies), "
-        "stored as given and shown only to the two members.",
+        "stored as given and shown only to the two members. A message of only whitespace, "
+        "zero-width characters or bidirectional controls is taken as given, like any other.",
     )
 
 
@@ -153,7 +144,8 @@ class BulkDeclineBody(BaseModel):
         | SkipJsonSchema[None]
     ) = Field(
         None,
-        description=f"Invitations to decline: 1 to {BULK_DECLINE_MAX} distinct ids. "
+        description=f"Invitations to decline: 1 to {BULK_DECLINE_MAX} distinct ids, each a "
+        'JSON integer (`10.0`, `1e1` or `"10"` is 422). '
         "Give either `ids` or `all`, not both.",
     )
     all_: Literal[True] | SkipJsonSchema[None] = Field(
@@ -238,10 +230,6 @@ class BulkDeclineResult(BaseModel):
 OLDER_THAN_DAYS_MAX = 3650
 
 
-def _json_days(value: object) -> object:
-    return _json_integer(value)
-
-
 class BulkWithdrawBody(BaseModel):
     """Which sent invitations to withdraw: listed ones, or every pending one older than a
     number of days."""
@@ -264,16 +252,16 @@ class BulkWithdrawBody(BaseModel):
         | SkipJsonSchema[None]
     ) = Field(
         None,
-        description=f"Invitations to withdraw: 1 to {BULK_DECLINE_MAX} distinct ids. "
+        description=f"Invitations to withdraw: 1 to {BULK_DECLINE_MAX} distinct ids, each a "
+        'JSON integer (`10.0`, `1e1` or `"10"` is 422). '
         "Give either `ids` or `older_than_days`, not both.",
     )
     older_than_days: (
-        Annotated[int, Field(ge=0, le=OLDER_THAN_DAYS_MAX), BeforeValidator(_json_days)]
-        | SkipJsonSchema[None]
+        Annotated[int, Field(ge=0, le=OLDER_THAN_DAYS_MAX, strict=True)] | SkipJsonSchema[None]
     ) = Field(
         None,
         description="Withdraw every pending invitation the caller sent more than this many "
-        f"days ago (0 to {OLDER_THAN_DAYS_MAX}; `0`: every pending one). "
+        f"days ago, a JSON integer (0 to {OLDER_THAN_DAYS_MAX}; `0`: every pending one). "
         "Give either `ids` or `older_than_days`, not both.",
     )
 

@@ -19,7 +19,7 @@ from connect_api.network.schemas import (
     SuggestionReasons,
     SuggestionsRead,
 )
-from connect_api.pagination import CursorParam, InvalidCursor, Limit, decode_cursor, encode_cursor
+from connect_api.pagination import CursorParam, InvalidCursor, Limit, QueryDigits
 
 router = APIRouter(tags=["network"])
 
@@ -51,13 +51,13 @@ def _summary(m: Reached | Candidate) -> MemberSummary:
 async def get_second_degree(
     ctx: Ctx, principal: CurrentPrincipal, limit: Limit = 20, cursor: CursorParam = None
 ) -> Response:
-    after = decode_cursor(cursor, _KIND, int, int, int) if cursor else None
+    after = ctx.cursors.decode(cursor, _KIND, int, int, int) if cursor else None
     page = await service.second_degree(ctx, principal.member_id, limit=limit, cursor=after)
     body = SecondDegreePage(
         items=[
             SecondDegreeItem(member=_summary(r), mutual_connections=r.mutuals) for r in page.items
         ],
-        next_cursor=encode_cursor(_KIND, page.version, *page.next_after)
+        next_cursor=ctx.cursors.encode(_KIND, page.version, *page.next_after)
         if page.next_after
         else None,
         computed_at=page.computed_at,
@@ -89,7 +89,7 @@ async def get_second_degree(
 async def get_suggestions(
     ctx: Ctx,
     principal: CurrentPrincipal,
-    limit: Annotated[int, Query(ge=1, le=100, description="How many, 1 to 100.")] = 20,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many, 1 to 100."), QueryDigits] = 20,
 ) -> Response:
     found = await service.suggestions(ctx, principal.member_id, limit=limit)
     body = SuggestionsRead(

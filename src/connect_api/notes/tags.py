@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from connect_api.errors import Unprocessable
+from connect_api.text import without_invisible
 
 MAX_TAG_LENGTH = 40
 MAX_TAGS = 50
@@ -32,19 +33,21 @@ class TooManyTags(Unprocessable):
 
 @dataclass(frozen=True)
 class Tag:
-    key: str  # what makes two tags the same: the case-folded name
+    key: str  # what makes two tags the same: the name in NFKC, case-folded
     name: str  # how it is shown
 
 
 def normalise(raw: str) -> Tag:
-    """Trim, collapse runs of whitespace to one space, compose (NFC); the key is the name
-    case-folded. Refuses an empty tag and one longer than 40 characters: as given (what the
-    document declares), and once normalised or case-folded (either can lengthen it, as ``ß``
-    becomes ``ss``)."""
-    name = unicodedata.normalize("NFC", " ".join(raw.split()))
-    if not name:
-        raise TagEmpty("A tag must not be empty or only whitespace.")
+    """Drop zero-width characters and bidirectional controls, trim, collapse runs of
+    whitespace to one space, compose (NFC): the name. The key is the name in compatibility
+    form and case-folded (NFKC, case fold, NFKC: full-width `LONDON`, `london` and `London` are one
+    tag), its whitespace collapsed again. Refuses a tag that is empty then, and one longer
+    than 40 characters: as given (what the document declares), and once normalised or
+    case-folded (either can lengthen it, as ``ß`` becomes ``ss``)."""
+    name = unicodedata.normalize("NFC", " ".join(without_invisible(raw).split()))
     key = _key(name)
+    if not name or not key:
+        raise TagEmpty("A tag must not be empty, or only whitespace and invisible characters.")
     if max(len(raw), len(name), len(key)) > MAX_TAG_LENGTH:
         raise TagTooLong(
             f"A tag is at most {MAX_TAG_LENGTH} characters long.",
@@ -74,4 +77,5 @@ def display_order(names: Iterable[str]) -> list[str]:
 
 
 def _key(name: str) -> str:
-    return unicodedata.normalize("NFC", name.casefold())
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return " ".join(without_invisible(folded).split())

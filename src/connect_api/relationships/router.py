@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from connect_api.deps import Ctx, CurrentPrincipal, MemberId
 from connect_api.errors import NotFound, Unprocessable, responses
 from connect_api.members.schemas import MemberSummary
-from connect_api.pagination import CursorParam, InvalidCursor, Limit, decode_cursor, encode_cursor
+from connect_api.pagination import CursorParam, InvalidCursor, Limit
 from connect_api.relationships import service
 from connect_api.relationships.schemas import (
     MutualConnectionsPage,
@@ -54,7 +54,7 @@ IDS_PARAMETER: dict[str, Any] = {
 
 def parse_ids(raw: str) -> list[int]:
     """``"3,1,3"`` → ``[3, 1]``: distinct, in the order given; at most 100 given."""
-    if not _IDS.match(raw):
+    if not _IDS.fullmatch(raw):  # `match` would let a final "\n" by ("$" matches before it)
         raise Unprocessable("`ids` is a comma-separated list of member ids.")
     parts = raw.split(",")
     if len(parts) > MAX_IDS:
@@ -177,7 +177,7 @@ async def list_mutual_connections(
 ) -> Response:
     after = None
     if cursor:
-        name_key, after_id = decode_cursor(cursor, MUTUALS_CURSOR, str, int)
+        name_key, after_id = ctx.cursors.decode(cursor, MUTUALS_CURSOR, str, int)
         after = (name_key, after_id)
     rows, total, nxt = await service.mutual_connections(
         ctx, principal.member_id, member_id, limit=limit, after=after
@@ -190,7 +190,7 @@ async def list_mutual_connections(
             for r in rows
         ],
         total=total,
-        next_cursor=encode_cursor(MUTUALS_CURSOR, *nxt) if nxt else None,
+        next_cursor=ctx.cursors.encode(MUTUALS_CURSOR, *nxt) if nxt else None,
     )
     # Serialised once, by pydantic-core, straight to bytes.
     return Response(page.model_dump_json(), media_type="application/json")

@@ -14,8 +14,6 @@ from connect_api.pagination import (
     InvalidCursor,
     Limit,
     Page,
-    decode_cursor,
-    encode_cursor,
 )
 from connect_api.webhooks import service
 from connect_api.webhooks.schemas import (
@@ -69,11 +67,11 @@ async def create_webhook(
 async def list_webhooks(
     ctx: Ctx, principal: AdminPrincipal, limit: Limit = 20, cursor: CursorParam = None
 ) -> Page[WebhookRead]:
-    after = decode_cursor(cursor, "wh", int)[0] if cursor else 0
+    after = ctx.cursors.decode(cursor, "wh", int)[0] if cursor else 0
     rows, more = await ctx.db.read(service.list_after, ctx, after, limit)
     return Page[WebhookRead](
         items=[WebhookRead.model_validate(w) for w in rows],
-        next_cursor=encode_cursor("wh", rows[-1].id) if more else None,
+        next_cursor=ctx.cursors.encode("wh", rows[-1].id) if more else None,
     )
 
 
@@ -132,12 +130,12 @@ async def list_deliveries(
     limit: Limit = 20,
     cursor: CursorParam = None,
 ) -> Page[DeliveryRead]:
-    before = decode_cursor(cursor, "wd", int)[0] if cursor else None
+    before = ctx.cursors.decode(cursor, "wd", int)[0] if cursor else None
     rows, more = await ctx.db.read(service.deliveries, ctx, webhook_id, before, limit)
     items = [DeliveryRead.model_validate(d) for d in rows]
     for item in items:
         if item.status != "pending":
             item.next_attempt_at = None
     return Page[DeliveryRead](
-        items=items, next_cursor=encode_cursor("wd", rows[-1].id) if more else None
+        items=items, next_cursor=ctx.cursors.encode("wd", rows[-1].id) if more else None
     )
