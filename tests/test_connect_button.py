@@ -131,7 +131,9 @@ async def test_demo_tokens_are_for_this_machine_only(
 
         async def ask(client: tuple[str, int], **headers: str) -> httpx.Response:
             transport = httpx.ASGITransport(app=application, client=client)
-            async with httpx.AsyncClient(transport=transport, base_url="http://demo") as http:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://127.0.0.1:8000"
+            ) as http:
                 return await http.post("/demo/token", json={"member_id": ada}, headers=headers)
 
         # Another machine, or this one through a proxy: as if there were no such route.
@@ -162,7 +164,7 @@ async def test_demo_tokens_are_for_this_machine_only(
         )
         problem(r, 403, "insufficient_scope")
         transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://demo") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
             problem(
                 await http.post("/demo/token", json={"member_id": ada + 1000}), 404, "not_found"
             )
@@ -172,6 +174,113 @@ async def test_demo_tokens_are_for_this_machine_only(
             )
             listed = (await http.get("/demo/members")).json()["items"]
             assert [m["id"] for m in listed] == [ada]
+
+
+# What a page of another site sends once its name resolves to 127.0.0.1 (DNS rebinding), or
+# what a page of another origin on this machine sends: (Host, Origin or None).
+REBOUND = [
+    ("attacker.example:8000", "http://attacker.example:8000"),
+    ("attacker.example:8000", None),
+    ("localhost.attacker.example:8000", "http://localhost.attacker.example:8000"),
+    ("127.0.0.1.nip.io:8000", "http://127.0.0.1.nip.io:8000"),
+    ("127.0.0.1.nip.io", None),
+    ("127.0.0.1:8000", "null"),  # a sandboxed frame, a data: or file: page
+    ("127.0.0.1:8000", "http://127.0.0.1:9000"),  # another port: another origin
+    ("127.0.0.1:8000", "http://localhost:8000"),
+    ("127.0.0.1:8000", "https://127.0.0.1:8000"),
+    ("127.0.0.1:8000", "http://127.0.0.1.nip.io:8000"),
+    ("127.0.0.1:9000", "http://127.0.0.1:9000"),  # not the port the service is on
+    ("127.0.0.1:8000x", None),
+    ("127.0.0.1:", None),
+    ("[::1", None),
+    ("", None),
+]
+# A browser on this machine, at the service's own address.
+AT_HOME = [
+    ("127.0.0.1:8000", "http://127.0.0.1:8000"),
+    ("127.0.0.1:8000", None),
+    ("localhost:8000", "http://localhost:8000"),
+    ("LocalHost:8000", None),
+    ("[::1]:8000", "http://[::1]:8000"),
+    ("localhost", None),
+]
+
+
+async def test_the_demo_answers_only_its_own_origin_not_a_rebound_name(
+    api: Api, settings: Settings, clock: ManualClock
+) -> None:
+    """A page of another site whose name is made to resolve to 127.0.0.1 reaches the service
+    from a loopback peer with no proxy header: only ``Host`` and ``Origin`` tell it apart."""
+    ada = await api.member("Ada Lovelace")
+    async with demo_app(settings, clock) as application:
+        transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+
+            async def each_route(host: str, origin: str | None) -> list[httpx.Response]:
+                headers = {"Host": host} | ({"Origin": origin} if origin is not None else {})
+                return [
+                    await http.get("/demo", headers=headers),
+                    await http.get("/demo/members", headers=headers),
+                    await http.post("/demo/token", json={"member_id": ada}, headers=headers),
+                ]
+
+            for host, origin in REBOUND:
+                for r in await each_route(host, origin):
+                    problem(r, 404, "not_found")
+                    assert "token" not in r.json(), (host, origin)
+            for host, origin in AT_HOME:
+                answers = await each_route(host, origin)
+                assert [r.status_code for r in answers] == [200, 200, 200], (host, origin)
+                assert answers[2].json()["member"]["id"] == ada
+            # Nothing of the request is looked at first: a malformed body or query from
+            # elsewhere is the same 404, not a 422 that says the route exists.
+            elsewhere = {"Host": "attacker.example:8000", "Origin": "http://attacker.example:8000"}
+            problem(
+                await http.post("/demo/token", content=b"{", headers=elsewhere), 404, "not_found"
+            )
+            problem(await http.get("/demo/members?limit=x", headers=elsewhere), 404, "not_found")
+
+
+async def test_the_demo_refuses_a_rebound_name_on_a_real_port(
+    api: Api, settings: Settings, clock: ManualClock
+) -> None:
+    """The same through uvicorn on a real port, with the headers Chromium sends for a page
+    and for the page's fetch of a token."""
+    ada = await api.member("Ada Lovelace")
+    async with demo_app(settings, clock) as application, serving(application) as base:
+        port = int(base.rsplit(":", 1)[1])
+        async with httpx.AsyncClient(base_url=base) as http:
+            for name in ("attacker.example", "localhost.attacker.example", "127.0.0.1.nip.io"):
+                host = f"{name}:{port}"
+                page = await http.get("/demo", headers={"Host": host, "Sec-Fetch-Site": "none"})
+                problem(page, 404, "not_found")
+                token = await http.post(
+                    "/demo/token",
+                    json={"member_id": ada},
+                    headers={
+                        "Host": host,
+                        "Origin": f"http://{host}",
+                        "Sec-Fetch-Site": "same-origin",
+                    },
+                )
+                problem(token, 404, "not_found")
+            other_port = {"Origin": f"http://127.0.0.1:{port + 1}"}
+            problem(
+                await http.post("/demo/token", json={"member_id": ada}, headers=other_port),
+                404,
+                "not_found",
+            )
+            problem(
+                await http.post("/demo/token", json={"member_id": ada}, headers={"Origin": "null"}),
+                404,
+                "not_found",
+            )
+            assert (await http.get("/demo")).status_code == 200
+            same = {"Origin": base}
+            r = await http.post("/demo/token", json={"member_id": ada}, headers=same)
+            assert r.status_code == 200 and r.json()["member"]["id"] == ada, r.text
+            r = await http.get("/demo", headers={"Host": f"localhost:{port}"})
+            assert r.status_code == 200
 
 
 # --- in the browser ---------------------------------------------------------------------------

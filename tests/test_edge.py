@@ -33,6 +33,7 @@ from connect_api.config import Settings
 from connect_api.database import Database, ReadPoolExhausted, make_engine, make_read_pool
 from connect_api.events import repository as events_repository
 from connect_api.logs import RequestIdFilter
+from connect_api.ops.readings import FRESH_SECONDS
 from connect_api.serving import limited_protocol
 from tests.helpers import Api, export_scope, problem, serve_env
 from tests.test_processes import _free_port, _serve, _wait_ready
@@ -456,6 +457,7 @@ async def test_metrics_show_the_webhook_outbox_lag(
     await api.invited(a, b)
     assert await api.ctx.db.run(events_repository.publish, api.clock.now()) == 1  # queued
     api.clock.advance(seconds=90)
+    await asyncio.sleep(FRESH_SECONDS)  # the outbox is read at most once a second
     samples = scrape((await client.get("/metrics")).text)
     assert samples["connect_api_webhook_deliveries_pending"] == 1
     assert samples["connect_api_webhook_deliveries_due"] == 1
@@ -600,3 +602,161 @@ async def test_a_slow_export_download_is_not_cut_by_the_statement_timeout(
         assert status == [200]
         assert time.monotonic() - started > 0.6  # several times the statement timeout
         assert b"".join(body).count(b"\n") == 2501  # the header line and every connection
+
+
+# Refusals in /metrics, and probes that cost the database nothing more.
+
+
+def refusal_counts(text_: str) -> dict[tuple[str, str], float]:
+    """``connect_api_refusals_total`` by (status, code)."""
+    return {
+        (sample.labels["status"], sample.labels["code"]): sample.value
+        for family in text_string_to_metric_families(text_)
+        if family.name == "connect_api_refusals"
+        for sample in family.samples
+        if sample.name == "connect_api_refusals_total"
+    }
+
+
+async def test_every_problem_answer_is_counted_by_status_and_code(
+    api: Api, settings: Settings, clock: ManualClock, app: FastAPI
+) -> None:
+    """The rate limiter's 429s and the edge's 413/414/431/400 are counted beside the routes'
+    refusals (before: only those raised inside a route were, so 429 never showed)."""
+    from tests.test_ratelimits import clear_of_a_window_edge
+
+    member = await api.member()
+    token = {"Authorization": f"Bearer {api.token(member)}"}
+    async with own_app(
+        settings,
+        clock,
+        rate_limits_enabled=True,
+        rate_limit_anonymous="6/minute",
+        rate_limit_refusal_delay_seconds=0,
+        max_body_bytes=1_024,
+        max_url_bytes=2_048,
+    ) as (application, client):
+        await clear_of_a_window_edge()
+        answers = [await client.get("/v1/me") for _ in range(16)]
+        assert [r.status_code for r in answers] == [401] * 6 + [429] * 10
+        problem(
+            await client.post("/v1/invitations", content=b"x" * 2_000, headers=token),
+            413,
+            "payload_too_large",
+        )
+        problem(await client.get("/v1/me?" + "a" * 3_000, headers=token), 414, "uri_too_long")
+        problem(await client.get("/boom", headers=token), 500, "internal_error")
+        problem(await client.get("/busy", headers=token), 503, "service_unavailable")
+        problem(await client.get("/v1/members/999999999", headers=token), 404, "not_found")
+        problem(await client.get("/v1/members/0", headers=token), 422, "validation_error")
+        async with listening(application, http=limited_protocol(2_048, 8_192)) as port:
+            assert_problem(await exchange(port, request("/" + "a" * 3_000)), 414, "uri_too_long")
+            big = b"X-Big: " + b"b" * 9_000 + b"\r\n"
+            assert_problem(
+                await exchange(port, request(headers=big)), 431, "request_header_fields_too_large"
+            )
+            assert_problem(await exchange(port, b"NOT HTTP\r\n\r\n"), 400, "bad_request")
+        counted = refusal_counts((await client.get("/metrics")).text)
+    assert counted[("401", "unauthorized")] == 6
+    assert counted[("429", "rate_limited")] == 10  # before: absent
+    for status, code in (
+        ("413", "payload_too_large"),
+        ("500", "internal_error"),
+        ("503", "service_unavailable"),
+        ("404", "not_found"),
+        ("422", "validation_error"),
+        ("431", "request_header_fields_too_large"),
+        ("400", "bad_request"),
+    ):
+        assert counted[(status, code)] == 1, (status, code, counted)
+    assert counted[("414", "uri_too_long")] == 2  # the ASGI check's and the protocol's
+
+
+class CountingPool:
+    """A pool that counts the connections taken from it (and so the statements run)."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.taken = 0
+
+    def acquire(self, *args: Any, **kwargs: Any) -> Any:
+        self.taken += 1
+        return self.pool.acquire(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+
+@contextlib.contextmanager
+def statements_counted(application: FastAPI) -> Any:
+    """Every statement the app's engine runs, and every connection taken from its read pool,
+    counted while the block runs: a list holding the two counts at the end."""
+    from sqlalchemy import event
+
+    db = application.state.ctx.db
+    engine_statements = [0]
+
+    def count(*_: Any) -> None:
+        engine_statements[0] += 1
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    counting = CountingPool(db.reads)
+    db.reads = counting
+    result: list[int] = []
+    try:
+        yield result
+    finally:
+        db.reads = counting.pool
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+        result += [engine_statements[0], counting.taken]
+
+
+@pytest.mark.parametrize("path", ["/readyz", "/metrics"])
+async def test_a_flood_of_probes_costs_the_database_one_reading_a_second(
+    settings: Settings, clock: ManualClock, app: FastAPI, path: str
+) -> None:
+    async with own_app(settings, clock, rate_limits_enabled=True) as (application, client):
+        await asyncio.sleep(1.1)  # whatever the start-up read is stale
+        with statements_counted(application) as one:
+            assert (await client.get(path)).status_code == 200
+        per_reading = sum(one)
+        assert per_reading >= 1, one  # the probe does read the database
+        await asyncio.sleep(1.1)
+        started = time.monotonic()
+        with statements_counted(application) as flood:
+            answers = []
+            for _ in range(5):
+                answers += await asyncio.gather(*(client.get(path) for _ in range(100)))
+        elapsed = time.monotonic() - started
+    print(
+        f"\n500 probes of {path} in {elapsed:.2f} s: {flood[0]} statements of the engine, "
+        f"{flood[1]} connections taken from the read pool ({per_reading} for one probe)"
+    )
+    assert [r.status_code for r in answers] == [200] * 500
+    if path == "/readyz":
+        assert {r.json()["status"] for r in answers} == {"ok"}
+    # One reading a second at most (before: one for each of the 500 probes).
+    assert sum(flood) <= per_reading * (math.ceil(elapsed) + 1), (flood, per_reading, elapsed)
+
+
+async def test_readiness_still_follows_the_database(
+    edged: tuple[FastAPI, AsyncClient], settings: Settings
+) -> None:
+    """A reading is kept for a second, for the database it was taken from: another one (here
+    unreachable) is read anew at once."""
+    application, client = edged
+    assert (await client.get("/readyz")).status_code == 200
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there
+    ctx = application.state.ctx
+    good = ctx.db
+    nowhere = f"postgresql+asyncpg://postgres@127.0.0.1:{port}/x"
+    ctx.db = Database(make_engine(nowhere, settings), await make_read_pool(nowhere, settings, 0))
+    try:
+        r = await client.get("/readyz")
+        assert r.status_code == 503 and r.json()["detail"] == "database unreachable"
+    finally:
+        await ctx.db.dispose()
+        ctx.db = good
+    assert (await client.get("/readyz")).status_code == 200

@@ -4,6 +4,7 @@ through, in one process, through Redis, and across two `serve` processes sharing
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import socket
 import time
@@ -21,7 +22,7 @@ from connect_api.clock import ManualClock
 from connect_api.config import Settings
 from connect_api.ratelimits import cost_class
 from tests.helpers import Api, problem, serve_env
-from tests.test_processes import serving_two
+from tests.test_processes import _free_port, _serve, _wait_ready, serving_two
 
 REDIS = ("127.0.0.1", 6379)
 
@@ -183,3 +184,97 @@ async def test_a_token_is_decoded_once_per_request(
     r = await limited.get("/v1/me", headers={"Authorization": f"Bearer {api.token(member)}"})
     assert r.status_code == 200, r.text
     assert len(decoded) == 1
+
+
+@contextlib.contextmanager
+def one_server(env: dict[str, str], log: Path) -> Iterator[str]:
+    """One `serve` process on a free port of 127.0.0.1; its URL once it is ready."""
+    port = _free_port()
+    proc = _serve(env, port, log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+ANONYMOUS_QUOTA = 10
+
+
+def _anonymous_env(database_url: str, **settings: str) -> dict[str, str]:
+    return serve_env(
+        database_url,
+        rate_limits_enabled="true",
+        rate_limit_anonymous=f"{ANONYMOUS_QUOTA}/minute",
+        rate_limit_refusal_delay_seconds="0",
+        demo="true",
+        **settings,
+    )
+
+
+async def _statuses(url: str, forwarded_for: list[str | None]) -> Counter[int]:
+    """`GET /v1/me` without a token, once with each ``X-Forwarded-For`` (``None``: none)."""
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        answers = [
+            await http.get("/v1/me", headers={} if xff is None else {"X-Forwarded-For": xff})
+            for xff in forwarded_for
+        ]
+    return Counter(r.status_code for r in answers)
+
+
+async def _demo_from(url: str) -> tuple[int, int]:
+    """`/demo` from this machine: without and with a forwarding header."""
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        direct = await http.get("/demo")
+        forwarded = await http.get("/demo", headers={"X-Forwarded-For": "127.0.0.1"})
+    return direct.status_code, forwarded.status_code
+
+
+async def test_forwarded_for_is_not_believed_unless_its_proxy_is_named(
+    database_url: str, app: object, tmp_path: Path
+) -> None:
+    """By default the anonymous quota is the peer's: a client on this machine (or any client
+    of a proxy nobody named) cannot pick the address it is counted by."""
+    rotating = [f"203.0.113.{n}" for n in range(1, 41)]
+    with one_server(_anonymous_env(database_url), tmp_path / "default.log") as url:
+        await clear_of_a_window_edge()
+        # The demo still sees the header, and still refuses a forwarded request (two requests
+        # of the peer's quota).
+        assert await _demo_from(url) == (200, 404)
+        assert await _statuses(url, list(rotating)) == {
+            401: ANONYMOUS_QUOTA - 2,
+            429: 40 - ANONYMOUS_QUOTA + 2,
+        }
+
+
+async def test_a_named_proxy_gives_the_client_address(
+    database_url: str, app: object, tmp_path: Path
+) -> None:
+    env = _anonymous_env(database_url, trusted_proxies="10.9.8.0/24, 127.0.0.1")
+    with one_server(env, tmp_path / "trusted.log") as url:
+        await clear_of_a_window_edge()
+        # The client address is the forwarded one now: the demo is not for it either way.
+        assert await _demo_from(url) == (200, 404)
+        # Each forwarded address has a quota of its own...
+        rotating: list[str | None] = [f"203.0.113.{n}" for n in range(1, 41)]
+        assert await _statuses(url, rotating) == {401: 40}
+        # ...which is counted: one address past it is refused, and the proxy's own requests
+        # (no header) are counted apart.
+        assert await _statuses(url, ["198.51.100.7"] * (ANONYMOUS_QUOTA + 3)) == {
+            401: ANONYMOUS_QUOTA,
+            429: 3,
+        }
+        assert await _statuses(url, [None] * 3) == {401: 3}
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    assert Settings(trusted_proxies="127.0.0.1, 10.0.0.0/8 ::1").trusted_proxies == [
+        "127.0.0.1",
+        "10.0.0.0/8",
+        "::1",
+    ]
+    assert Settings().trusted_proxies == []
+    with pytest.raises(ValueError, match="not an IP address"):
+        Settings(trusted_proxies="proxy.internal")

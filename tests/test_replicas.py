@@ -322,6 +322,86 @@ async def test_a_position_that_is_not_an_lsn_is_ignored(one: Process, api: Api) 
     assert r.status_code == 200 and HEADER not in r.headers  # a read hands out no position
 
 
+FORGED = "FFFFFFFF/FFFFFFFF"
+
+
+async def test_a_made_up_position_does_not_keep_reads_on_the_primary(
+    pair: Pair, one: Process, api: Api
+) -> None:
+    """A position past anything the primary has (header or cookie) is cut down to the
+    primary's: once the replica has that, the reads go to it (before: 50 of 50 on the
+    primary, for as long as the client kept sending it)."""
+    a, b = await api.members(2)
+    await one.settled(pair)
+    me = await one.as_(a, api)
+    before = dict(one.replicas.reads)
+    for _ in range(50):
+        r = await _get(me, "/v1/me", headers={HEADER: FORGED})
+        assert r.status_code == 200 and r.json()["id"] == a, r.text
+    in_browser = await one.client()
+    in_browser.cookies.set("connect_read_after", FORGED)
+    for _ in range(50):
+        r = await in_browser.get("/v1/me", headers={"Authorization": f"Bearer {api.token(a)}"})
+        assert r.status_code == 200, r.text
+    assert one.replicas.reads["replica"] - before["replica"] == 100
+    assert one.replicas.reads["primary"] == before["primary"]
+
+    # A write with it hands back the primary's position, not the made-up one.
+    wrote = await me.http.put(f"/v1/follows/{b}", headers={**me.headers, HEADER: FORGED})
+    assert wrote.status_code == 201, wrote.text
+    after = parse_lsn(pair.primary.sql("SELECT pg_current_wal_lsn()"))
+    given = parse_lsn(wrote.headers[HEADER])
+    assert given is not None and after is not None
+    assert given <= after, (wrote.headers[HEADER], format_lsn(after))  # before: FFFFFFFF/...
+    assert f"connect_read_after={wrote.headers[HEADER]};" in wrote.headers["set-cookie"]
+    in_browser.cookies.set("connect_read_after", FORGED)
+    wrote = await in_browser.delete(
+        f"/v1/follows/{b}", headers={"Authorization": f"Bearer {api.token(a)}"}
+    )
+    assert wrote.status_code == 204, wrote.text
+    after = parse_lsn(pair.primary.sql("SELECT pg_current_wal_lsn()"))
+    given = parse_lsn(wrote.headers[HEADER])
+    assert given is not None and after is not None and given <= after
+    # What it handed back is honoured: the member reads their unfollow, from the replica once
+    # it has replayed it.
+    await one.settled(pair)
+    before = dict(one.replicas.reads)
+    following = await _get(me, f"/v1/members/{a}/following", headers={HEADER: format_lsn(given)})
+    assert following.json()["items"] == []
+    assert one.replicas.reads["replica"] == before["replica"] + 1
+
+
+async def test_a_position_newer_than_the_last_check_still_counts_whole(
+    pair: Pair, one: Process, api: Api, settings: Settings, clock: ManualClock
+) -> None:
+    """A process that has not checked the primary since another one committed is handed that
+    commit's position: it is the primary's, so it is honoured whole (the read goes to the
+    primary while the replica lacks it), not cut down to the last position this process saw."""
+    async with AsyncExitStack() as stack:
+        app = create_app(
+            _settings(settings, pair, replica_check_seconds=3600), clock=clock, migrate=False
+        )
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        idle = Process(app, stack)  # checked once, at start-up
+        a, b = await api.members(2)
+        pair.wait_caught_up()
+        await idle.replicas.check(idle.ctx.db.reads)  # the replica has everything so far
+        assert idle.replicas.replicas[0].state == "ok"
+        pair.pause_replay()
+        try:
+            wrote = await (await one.as_(a, api)).put(f"/v1/follows/{b}")
+            assert wrote.status_code == 201, wrote.text
+            position = wrote.headers[HEADER]
+            assert parse_lsn(position) > idle.replicas.known  # type: ignore[operator]
+            seen = await _get(
+                await idle.as_(a, api), f"/v1/members/{a}/following", headers={HEADER: position}
+            )
+            assert [f["member"]["id"] for f in seen.json()["items"]] == [b]
+            assert idle.replicas.reads == {"primary": 1, "replica": 0}
+        finally:
+            pair.resume_replay()
+
+
 def test_which_replica_failures_run_again_on_the_primary() -> None:
     import asyncpg
     from sqlalchemy.exc import DBAPIError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
@@ -13,6 +14,7 @@ from connect_api import replicas as read_after
 from connect_api.errors import UriTooLong, problem_response
 from connect_api.faults import unavailable
 from connect_api.logs import accept_request_id, request_id
+from connect_api.replicas import Replicas
 
 log = logging.getLogger("connect_api")
 
@@ -249,12 +251,20 @@ class ServerErrors:
 _READ_AFTER = read_after.HEADER.lower().encode("ascii")
 
 
+def _replicas(scope: Scope) -> Replicas | None:
+    ctx = getattr(getattr(scope.get("app"), "state", None), "ctx", None)
+    replicas: Replicas | None = getattr(getattr(ctx, "db", None), "replicas", None)
+    return replicas
+
+
 class ReadYourWrites:
     """With read replicas: each request's read position (:mod:`connect_api.replicas`). What
     the client must see comes from the ``Connect-Read-After`` header, else the cookie of that
     name (a value that is not an LSN is ignored: the reads then go by this process's own
-    memory of the member's writes). A request that committed gets the primary's position after
-    its commit back in both, for the client to send with its next requests."""
+    memory of the member's writes; one past the primary's position is cut down to it, see
+    :meth:`~connect_api.replicas.Replicas.bounded`). A request that committed gets the
+    primary's position after its commit back in both, for the client to send with its next
+    requests."""
 
     def __init__(self, app: ASGIApp, cookie_seconds: int) -> None:
         self.app = app
@@ -264,6 +274,7 @@ class ReadYourWrites:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        arrived = time.monotonic()
         required = 0
         header = cookie = None
         for name, value in scope["headers"]:
@@ -275,14 +286,23 @@ class ReadYourWrites:
             if given is not None and (lsn := read_after.parse_lsn(given)) is not None:
                 required = lsn
                 break
+        replicas = _replicas(scope)
+        if required and replicas is not None:
+            # Never past the primary: a made-up position would keep every read on it.
+            required = await replicas.bounded(required, arrived)
         secure = "; Secure" if scope.get("scheme") == "https" else ""
 
         with read_after.request_scope(required) as state:
 
             async def send_position(message: Message) -> None:
                 if message["type"] == "http.response.start" and state.committed:
-                    # Never behind what the client sent: it keeps the greatest it was given.
-                    lsn = read_after.format_lsn(max(state.committed, state.required))
+                    # Never behind what the client sent (it keeps the greatest it was given),
+                    # never past the primary's position.
+                    lsn = read_after.format_lsn(
+                        replicas.handed_back(state)
+                        if replicas is not None
+                        else max(state.committed, state.required)
+                    )
                     cookie = (
                         f"{read_after.COOKIE}={lsn}; Max-Age={self.cookie_seconds}; "
                         f"Path=/; HttpOnly; SameSite=Lax{secure}"

@@ -164,6 +164,29 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+class ProblemResponse(JSONResponse):
+    """A problem document. Each one sent is counted, by status and ``code``, on the counter
+    the app was given (:func:`install_error_handlers`): every refusal, the edge's and the rate
+    limiter's included, passes here on its way out."""
+
+    media_type = PROBLEM_JSON
+
+    def __init__(self, body: dict[str, Any], status: int, code: str, **kw: Any) -> None:
+        super().__init__(body, status_code=status, media_type=PROBLEM_JSON, **kw)
+        self.code = code
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        count_problem(scope.get("app"), self.status_code, self.code)
+        await super().__call__(scope, receive, send)
+
+
+def count_problem(app: Any, status: int, code: str) -> None:
+    """Count one problem document sent by ``app`` (nothing if it counts none)."""
+    refusals: Counter | None = getattr(getattr(app, "state", None), "refusals", None)
+    if refusals is not None:
+        refusals.labels(code, str(status)).inc()
+
+
 def problem_response(
     status: int,
     code: str,
@@ -186,7 +209,7 @@ def problem_response(
     rid = current_request_id.get()
     if rid is not None:
         body["request_id"] = rid
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+    return ProblemResponse(body, status, code, headers=headers)
 
 
 _STATUS_CODES = {
@@ -244,12 +267,12 @@ def _body_not_json(request: Request, exc: RequestValidationError) -> bool:
 
 
 def install_error_handlers(app: FastAPI, refusals: Counter | None = None) -> None:
-    """Render every error as problem+json; count refusals by ``code`` when given a counter."""
+    """Render every error as problem+json; when given a counter (labels ``code``,
+    ``status``), count on it every problem document the app sends, wherever it is made."""
+    app.state.refusals = refusals
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        if refusals is not None:
-            refusals.labels(exc.code).inc()
         return problem_response(
             exc.status,
             exc.code,

@@ -22,6 +22,7 @@ from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connect_api.errors import Problem, Unauthorized
+from connect_api.ops.readings import SharedReading
 
 log = logging.getLogger("connect_api")
 
@@ -51,8 +52,9 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.refusals = Counter(
             "connect_api_refusals",
-            "Requests refused by a rule or a check, by problem code.",
-            ["code"],
+            "Problem documents sent (every 4xx and 5xx answer: refused by a rule, a limit or a "
+            "check, or failed), by problem code and status.",
+            ["code", "status"],
             registry=self.registry,
         )
         self.requests = Counter(
@@ -122,11 +124,14 @@ class Metrics:
             registry=self.registry,
         )
         self._reads_seen = {"primary": 0, "replica": 0}
+        # The webhook outbox, read at most once a second whatever the number of scrapes.
+        self._outbox: SharedReading[tuple[int, int, Any] | None] | None = None
 
     async def refresh(self, app: FastAPI) -> None:
         """Read the pools' use and the webhook outbox for a scrape. The outbox is one short
-        statement on the hot-read pool; if the database does not answer in time, its gauges
-        are NaN and the scrape still succeeds."""
+        statement on the hot-read pool, run at most once a second for every scrape of that
+        second; if the database does not answer in time, its gauges are NaN and the scrape
+        still succeeds."""
         ctx: Any = getattr(app.state, "ctx", None)
         if ctx is None:
             return
@@ -143,16 +148,26 @@ class Metrics:
         self.pool_checked_out.labels("reads").set(reads.get_size() - reads.get_idle_size())
         self.pool_open.labels("reads").set(reads.get_size())
         self.pool_max.labels("reads").set(reads.get_max_size())
-        try:
-            async with reads.acquire(timeout=OUTBOX_TIMEOUT) as conn:
-                total, due, oldest = await conn.fetchrow(
-                    OUTBOX_SQL, ctx.clock.now(), timeout=OUTBOX_TIMEOUT
-                )
-        except Exception as exc:
-            log.warning("metrics: webhook outbox not read: %s", type(exc).__name__)
+        if self._outbox is None or self._outbox.source is not ctx.db:
+
+            async def read() -> tuple[int, int, Any] | None:
+                try:
+                    async with ctx.db.reads.acquire(timeout=OUTBOX_TIMEOUT) as conn:
+                        total, due, oldest = await conn.fetchrow(
+                            OUTBOX_SQL, ctx.clock.now(), timeout=OUTBOX_TIMEOUT
+                        )
+                except Exception as exc:
+                    log.warning("metrics: webhook outbox not read: %s", type(exc).__name__)
+                    return None
+                return total, due, oldest
+
+            self._outbox = SharedReading(ctx.db, read)
+        outbox = await self._outbox.get()
+        if outbox is None:
             for gauge in (self.outbox_pending, self.outbox_due, self.outbox_lag):
                 gauge.set(math.nan)
             return
+        total, due, oldest = outbox
         self.outbox_pending.set(total)
         self.outbox_due.set(due)
         lag = 0.0 if oldest is None else (ctx.clock.now() - oldest).total_seconds()

@@ -179,16 +179,75 @@ class Replicas:
         # (monotonic time, primary WAL position) of the recent checks, oldest first.
         self._samples: deque[tuple[float, int]] = deque()
         self.primary_lsn = 0
+        # The greatest position the primary is known to have reached: its WAL position at the
+        # last check, or a commit noted since. Nothing a client is handed is ever above it.
+        self.known = 0
+        # When (monotonic) the newest reading of the primary's position was started.
+        self._known_at = -float("inf")
+        self._primary: asyncpg.Pool | None = None
+        self._reading: asyncio.Future[bool] | None = None
         self.reads = {"primary": 0, "replica": 0}
 
     # --- read-your-writes ----------------------------------------------------------------------
 
     def committed(self, state: ReadAfter, lsn: int) -> None:
         state.committed = max(state.committed, lsn)
+        self.known = max(self.known, lsn)
         if state.member_id is not None:
             self._written[state.member_id] = max(lsn, self._written.pop(state.member_id, 0))
             while len(self._written) > _REMEMBERED:
                 self._written.popitem(last=False)
+
+    async def bounded(self, required: int, arrived: float) -> int:
+        """A client's position, at most the primary's. Every position the service hands out
+        was the primary's WAL position when it was read, so a position above the primary's at
+        any moment since the request arrived (``arrived``, monotonic) was never handed out: it
+        is cut down to the primary's, and cannot hold this member's reads on the primary, or be
+        handed back, past what the primary has. A position above the last one known is checked
+        against a reading of the primary started after the request arrived (one reading at a
+        time, shared by the requests waiting for it), so one given by another process a moment
+        ago still counts whole. If the primary cannot be read, the position is left as it is
+        (the reads go to the primary)."""
+        if required <= self.known or not await self._primary_read_since(arrived):
+            return required
+        return min(required, self.known)
+
+    def handed_back(self, state: ReadAfter) -> int:
+        """The position to give the client after a commit: at or past the commit, never behind
+        what it sent (it keeps the greatest it was given), never past the primary's."""
+        return max(state.committed, min(state.required, self.known))
+
+    async def _primary_read_since(self, arrived: float) -> bool:
+        while self._known_at < arrived:
+            reading = self._reading
+            if reading is None or reading.done():
+                reading = self._reading = asyncio.ensure_future(self._read_primary())
+            if not await asyncio.shield(reading):
+                return False
+        return True
+
+    async def _read_primary(self) -> bool:
+        started = time.monotonic()
+        if self._primary is None:
+            return False
+        try:
+            async with self._primary.acquire(timeout=self.timeout) as conn:
+                text = await conn.fetchval(
+                    "SELECT pg_current_wal_lsn()::text", timeout=self.timeout
+                )
+        except Exception as exc:
+            log.warning("primary position not read: %s", type(exc).__name__)
+            return False
+        lsn = parse_lsn(text)
+        if lsn is None:
+            return False
+        self._noted_primary(lsn, started)
+        return True
+
+    def _noted_primary(self, lsn: int, started: float) -> None:
+        self.primary_lsn = max(self.primary_lsn, lsn)
+        self.known = max(self.known, lsn)
+        self._known_at = max(self._known_at, started)
 
     def needed(self, state: ReadAfter) -> int:
         own = self._written.get(state.member_id, 0) if state.member_id is not None else 0
@@ -211,6 +270,7 @@ class Replicas:
     async def check(self, primary: asyncpg.Pool) -> None:
         """Ask the primary for its WAL position and each replica for its replay position."""
         now = time.monotonic()
+        self._primary = primary
         try:
             async with primary.acquire(timeout=self.timeout) as conn:
                 text = await conn.fetchval(
@@ -219,7 +279,9 @@ class Replicas:
         except Exception as exc:  # the primary's own trouble is /readyz's to say
             log.warning("replica check: primary not read: %s", type(exc).__name__)
         else:
-            self.primary_lsn = parse_lsn(text) or self.primary_lsn
+            lsn = parse_lsn(text)
+            if lsn is not None:
+                self._noted_primary(lsn, now)
             self._samples.append((now, self.primary_lsn))
         horizon = now - max(self.max_lag * 4, self.check_every * 4, 5)
         while len(self._samples) > 2 and self._samples[0][0] < horizon:

@@ -18,7 +18,13 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from connect_api.errors import PROBLEM_JSON, TYPE_BASE, HeadersTooLarge, UriTooLong
+from connect_api.errors import (
+    PROBLEM_JSON,
+    TYPE_BASE,
+    HeadersTooLarge,
+    UriTooLong,
+    count_problem,
+)
 from connect_api.logs import new_request_id, request_id
 
 log = logging.getLogger("connect_api")
@@ -136,6 +142,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
                 "request_id": rid,
             }
         ).encode()
+        count_problem(_service_app(self.app), refusal.status, refusal.code)
         token = request_id.set(rid)
         try:
             log.warning("%s from %s: %s", refusal.code, self.client, refusal.detail)
@@ -153,6 +160,16 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         ]
         self.transport.write(b"".join(head))
         self.transport.close()
+
+
+def _service_app(app: Any) -> Any:
+    """The service's app under the layers uvicorn (and :class:`DrainingServer`) put around
+    it, each of which keeps the one it wraps as ``app``: the one whose state counts refusals."""
+    for _ in range(10):
+        if app is None or hasattr(getattr(app, "state", None), "refusals"):
+            return app
+        app = getattr(app, "app", None)
+    return None
 
 
 def limited_protocol(max_url_bytes: int, max_header_bytes: int) -> type[LimitedHttpProtocol]:

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from connect_api.database import schema_revisions
+from connect_api.database import Database, schema_revisions
 from connect_api.deps import Ctx
+from connect_api.ops.readings import SharedReading
 from connect_api.replicas import State
 from connect_api.supervisor import Supervisor
 
@@ -107,7 +108,8 @@ async def healthz(request: Request) -> JSONResponse:
     summary="Readiness: the database answers and its schema is at head",
     description="For a load balancer: `200` when requests can be served; `503` with a `detail` "
     "(`shutting down`, `database restarting`, `database unreachable`, `schema not at head`) "
-    "while they cannot: take the instance out of rotation until it answers `200` again. With "
+    "while they cannot: take the instance out of rotation until it answers `200` again. The "
+    "database is asked at most once a second, however many probes come. With "
     "read replicas, `replicas` gives each one's state and lag (one that is down or lagging is "
     "skipped, and does not make the instance unready). No token.",
     response_model=Health,
@@ -127,10 +129,26 @@ async def readyz(ctx: Ctx, request: Request) -> JSONResponse:
         return unready(
             "database restarting" if supervisor.state == "restarting" else "database gone"
         )
-    try:
-        current, head = await schema_revisions(ctx.db.engine)
-    except Exception:  # any failure to reach the database means "not ready"
-        return unready("database unreachable")
-    if current != head:
-        return unready("schema not at head")
+    problem = await _schema_check(request, ctx.db).get()
+    if problem is not None:
+        return unready(problem)
     return _answer(Health(status="ok", replicas=shown))
+
+
+def _schema_check(request: Request, db: Database) -> SharedReading[str | None]:
+    """Whether the database answers with its schema at head (``None``) or what is wrong: read
+    at most once a second for all the probes of this process, so that a flood of them costs
+    the database nothing more."""
+    shared: SharedReading[str | None] | None = getattr(request.app.state, "schema_check", None)
+    if shared is None or shared.source is not db:
+
+        async def read() -> str | None:
+            try:
+                current, head = await schema_revisions(db.engine)
+            except Exception:  # any failure to reach the database means "not ready"
+                return "database unreachable"
+            return None if current == head else "schema not at head"
+
+        shared = SharedReading(db, read)
+        request.app.state.schema_check = shared
+    return shared
