@@ -50,6 +50,7 @@ from connect_api.network import service as network_service
 from connect_api.network.router import router as network_router
 from connect_api.notes.router import router as notes_router
 from connect_api.ops.router import router as ops_router
+from connect_api.pagination import Cursors, cursor_key
 from connect_api.ratelimits import RateLimits
 from connect_api.relationships.router import router as relationships_router
 from connect_api.replicas import Replica, Replicas
@@ -141,6 +142,10 @@ def create_app(
         redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
         generate_unique_id_function=lambda route: route.name,
+        # A body without a Content-Type is read as JSON, on every route (the README says so);
+        # any other media type than JSON is 415. Every route needs `Authorization`, so no
+        # browser sends such a request across origins without asking first.
+        strict_content_type=False,
     )
     app.state.metrics = metrics
     install_error_handlers(app, metrics.refusals)
@@ -221,6 +226,16 @@ async def open_context(
     """Open the database (starting the embedded one if none is configured), check or upgrade
     its schema, and hand out what every request can reach. ``tokens=False`` (the worker, which
     serves no requests) needs no token keys."""
+    # The keys first: a missing one (`MissingCursorSecret`) stops before the database opens.
+    if tokens:
+        secret = jwt_secret(settings)
+        token_service = TokenService(settings, secret, clock)
+        cursors = Cursors(cursor_key(settings, secret))
+    else:  # never asked to check a token or read a cursor: throwaway keys
+        token_service = TokenService(
+            settings.model_copy(update={"jwt_algorithm": "HS256"}), secrets.token_urlsafe(48)
+        )
+        cursors = Cursors(secrets.token_bytes(32))
     url = settings.database_url
     if url is None:
         url = await asyncio.to_thread(start_embedded, settings)
@@ -228,12 +243,6 @@ async def open_context(
     supervisor = Supervisor.for_url(settings, url)
     do_migrate = settings.embedded if migrate is None else migrate
     engine, reads = await _open_database(url, settings, do_migrate, supervisor)
-    if tokens:
-        token_service = TokenService(settings, jwt_secret(settings), clock)
-    else:  # never asked to check a token: a throwaway key
-        token_service = TokenService(
-            settings.model_copy(update={"jwt_algorithm": "HS256"}), secrets.token_urlsafe(48)
-        )
     replicas = await _open_replicas(settings, reads) if settings.read_database_url else None
     db = Database(
         engine,
@@ -246,7 +255,7 @@ async def open_context(
     stop = asyncio.Event()
     checks = asyncio.create_task(replicas.watch(reads, stop)) if replicas is not None else None
     try:
-        yield AppContext(settings, db, clock, token_service, metrics, supervisor)
+        yield AppContext(settings, db, clock, token_service, metrics, supervisor, cursors=cursors)
     finally:
         stop.set()
         for task in (watch, checks):

@@ -9,7 +9,7 @@ import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 # Only what every command needs is imported here: `--help` and `token` answer without
 # importing FastAPI, SQLAlchemy or the app (each command imports what it uses).
@@ -53,12 +53,21 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         secret = jwt_secret(settings)
         if secret is not None and settings.jwt_secret is None:
             update["jwt_secret"] = secret
+        if settings.cursor_secret is None and not settings.jwt_algorithm.startswith("HS"):
+            from connect_api.pagination import embedded_cursor_secret
+
+            # With RS256/ES256 the cursor key has no JWT secret to come from: the one kept
+            # in the data directory, for every worker.
+            update["cursor_secret"] = embedded_cursor_secret(settings)
         # With the URL set the database no longer looks embedded: the demo's `auto` is
         # decided now, while it still does.
         update["demo"] = "true" if settings.demo_enabled else "false"
-        settings = settings.model_copy(
-            update={**update, "demo": settings.demo_enabled}  # model_copy does not parse
-        )
+        parsed: dict[str, object] = {**update, "demo": settings.demo_enabled}
+        if "cursor_secret" in update:
+            from pydantic import SecretStr
+
+            parsed["cursor_secret"] = SecretStr(update["cursor_secret"])
+        settings = settings.model_copy(update=parsed)  # model_copy does not parse
         # Workers are fresh processes: they find the running server and the secret here.
         os.environ.update({f"CONNECT_API_{k.upper()}": v for k, v in update.items()})
     else:
@@ -110,6 +119,10 @@ def _check_keys(settings: Settings) -> None:
             f"CONNECT_API_JWT_ALGORITHM={settings.jwt_algorithm} needs "
             "CONNECT_API_JWT_PUBLIC_KEY (the PEM public key tokens are checked with)"
         )
+    elif settings.cursor_secret is None and not settings.embedded:
+        from connect_api.pagination import MissingCursorSecret
+
+        raise StartupError(str(MissingCursorSecret(settings.jwt_algorithm)))
 
 
 def _embedded_status(data_dir: Path) -> int:
@@ -117,6 +130,16 @@ def _embedded_status(data_dir: Path) -> int:
     from connect_api.supervisor import failed_marker
 
     return 1 if failed_marker(data_dir).exists() else 0
+
+
+def _proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's reading of ``X-Forwarded-For``/``X-Forwarded-Proto``: only from the proxies
+    named in ``CONNECT_API_TRUSTED_PROXIES``; with none, never (uvicorn's own default believes
+    any local process, so every client behind it, or anyone on the machine, could pick the
+    address its anonymous quota is counted by)."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
 
 
 def _run_server(args: argparse.Namespace, settings: Settings, host: str, port: int) -> None:
@@ -138,7 +161,7 @@ def _run_server(args: argparse.Namespace, settings: Settings, host: str, port: i
             log_config=logging,
             # Workers are fresh processes: the protocol reads its limits from the settings.
             http="connect_api.serving:LimitedHttpProtocol",
-            proxy_headers=True,
+            **_proxy_options(settings),
         )
     else:
         app = create_app(settings, migrate=False)
@@ -149,7 +172,7 @@ def _run_server(args: argparse.Namespace, settings: Settings, host: str, port: i
             log_level=settings.log_level,
             log_config=logging,
             http=limited_protocol(settings.max_url_bytes, settings.max_header_bytes),
-            proxy_headers=True,
+            **_proxy_options(settings),
             timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         )
         DrainingServer(config, app, settings.drain_seconds).run()
@@ -474,7 +497,8 @@ def _check_database_url(settings: Settings) -> None:
 def _secret(loc: tuple[int | str, ...]) -> bool:
     """A setting whose value is never echoed back, even when it is wrong."""
     return any(
-        str(part) in ("jwt_secret", "jwt_private_key", "metrics_token", "read_database_url")
+        str(part)
+        in ("jwt_secret", "jwt_private_key", "metrics_token", "read_database_url", "cursor_secret")
         for part in loc
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -125,6 +126,12 @@ class Settings(BaseSettings):
         description="HMAC secret (HS*), at least 32 bytes for HS256. Unset with the embedded "
         "database: `serve` or `migrate` generates one once and keeps it in the data directory.",
     )
+    cursor_secret: SecretStr | None = Field(
+        None,
+        description="Key material for the MAC of list cursors, the same in every process. "
+        "Unset: made from the JWT secret (HS*), or with RS256/ES256 generated once into the "
+        "data directory of the embedded database; required with RS256/ES256 and DATABASE_URL.",
+    )
     jwt_public_key: str | None = Field(None, description="PEM public key (RS256/ES256).")
     jwt_private_key: str | None = Field(
         None, description="PEM private key, only for `connect-api token` with RS256/ES256."
@@ -231,6 +238,12 @@ class Settings(BaseSettings):
     rate_limit_anonymous: str = Field(
         "60/minute", description="Requests without a valid token, per client address."
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of the proxies in front of `serve` whose "
+        "`X-Forwarded-For` and `X-Forwarded-Proto` are believed, separated by commas. Empty: "
+        "none, and a request's client address is its peer's.",
+    )
     rate_limit_refusal_delay_seconds: float = Field(
         1,
         ge=0,
@@ -325,6 +338,13 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("cursor_secret")
+    @classmethod
+    def _cursor_secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("at least 32 bytes; make one with `openssl rand -base64 48`")
+        return value
+
     @field_validator("webhook_retry_schedule")
     @classmethod
     def _schedule(cls, value: list[float]) -> list[float]:
@@ -344,6 +364,21 @@ class Settings(BaseSettings):
             value = [part for part in value.replace(",", " ").split() if part]
         if isinstance(value, list):
             return [_asyncpg(v) if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        if isinstance(value, list):
+            for part in value:
+                try:
+                    ipaddress.ip_network(str(part), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{part!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+                    ) from None
         return value
 
     @property
@@ -374,6 +409,10 @@ class Settings(BaseSettings):
     @property
     def secret_file(self) -> Path:
         return self.data_dir.resolve() / "jwt-secret"
+
+    @property
+    def cursor_secret_file(self) -> Path:
+        return self.data_dir.resolve() / "cursor-secret"
 
 
 def _asyncpg(url: str) -> str:
