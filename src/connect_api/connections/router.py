@@ -18,8 +18,6 @@ from connect_api.pagination import (
     InvalidCursor,
     Limit,
     Page,
-    decode_cursor,
-    encode_cursor,
     filter_digest,
 )
 from connect_api.text import NOT_BLANK_PATTERN, CleanStr
@@ -31,7 +29,10 @@ router = APIRouter(tags=["connections"])
     "/v1/members/{member_id}/connections",
     summary="A member's connections",
     description=(
-        "Visible to the member and to their 1st-degree connections; `404` for anyone else. "
+        "Visible to the member and to their 1st-degree connections, or to the member alone if "
+        "they chose `who_may_see_connections: only_me` (spec 2.11, 2.13); `404` for anyone "
+        "else, the same answer as for a member who does not exist. Members a block hides from "
+        "you are left out, of the list as of the profile's `connection_count`. "
         "`sort=recent` (default) lists the newest connections first, `sort=name` by display "
         "name. `q` keeps those whose name or handle contains the text. `tag` keeps those "
         "*you* tagged with it (compared as tags are: trimmed, whitespace collapsed, any case); "
@@ -57,7 +58,8 @@ async def list_connections(
             # Checked by `normalise` (`tag_empty`, `tag_too_long`), as a tag is when written.
             json_schema_extra={"maxLength": MAX_TAG_LENGTH, "pattern": NOT_BLANK_PATTERN},
             description="Only those you tagged with this (up to 40 characters, and case-folded: "
-            "`ß` counts as `ss`; not blank).",
+            "`ß` counts as `ss`; not blank). Compared as tags are: zero-width characters and "
+            "bidirectional controls dropped, in compatibility form (NFKC) and case-folded.",
         ),
     ] = None,
     limit: Limit = 20,
@@ -70,7 +72,9 @@ async def list_connections(
         kind += filter_digest(q, tag_key)
     after = None
     if cursor:
-        after = decode_cursor(cursor, kind, datetime if sort is ConnectionSort.recent else str, int)
+        after = ctx.cursors.decode(
+            cursor, kind, datetime if sort is ConnectionSort.recent else str, int
+        )
     rows, nxt = await service.list_connections(
         ctx,
         principal.member_id,
@@ -80,6 +84,7 @@ async def list_connections(
         limit=limit,
         after=after,
         tag_key=tag_key,
+        admin=principal.is_admin,
     )
     page = Page[ConnectionRead](
         items=[
@@ -91,7 +96,7 @@ async def list_connections(
             )
             for r in rows
         ],
-        next_cursor=encode_cursor(kind, *nxt) if nxt else None,
+        next_cursor=ctx.cursors.encode(kind, *nxt) if nxt else None,
     )
     # Serialised once, by pydantic-core, straight to bytes.
     return Response(page.model_dump_json(), media_type="application/json")

@@ -16,8 +16,6 @@ from connect_api.pagination import (
     InvalidCursor,
     Limit,
     Page,
-    decode_cursor,
-    encode_cursor,
 )
 from connect_api.policy import CannotFollowSelf
 
@@ -80,6 +78,17 @@ async def remove_follower(member_id: MemberId, ctx: Ctx, principal: CurrentPrinc
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+# Spec 2.11: the follow lists obey the connection list's rule, so that no combination of
+# answers rebuilds a list the caller may not see (connecting makes a follow each way).
+_VISIBILITY = (
+    "Newest follow first. Visible where the member's connection list is (spec 2.11): to the "
+    "member, and to their 1st-degree connections unless the member chose "
+    "`who_may_see_connections: only_me`; `404` for anyone else, for a member who does not "
+    "exist, and where a block stands between the two (the same answer for each). Members a "
+    "block hides from the caller are left out, of the list as of the profile's count."
+)
+
+
 async def _page(
     ctx: Ctx,
     principal: CurrentPrincipal,
@@ -91,7 +100,7 @@ async def _page(
 ) -> Page[FollowRead]:
     # The cursor names its list (whose, and which way), so it can't be replayed on another.
     kind = f"{'fr' if followers else 'fg'}:{member_id}"
-    after = decode_cursor(cursor, kind, datetime, int) if cursor else None
+    after = ctx.cursors.decode(cursor, kind, datetime, int) if cursor else None
     rows, nxt = await ctx.db.read(
         service.list_follows,
         ctx,
@@ -100,20 +109,20 @@ async def _page(
         followers=followers,
         limit=limit,
         after=after,
+        admin=principal.is_admin,
     )
     return Page[FollowRead](
         items=[
             FollowRead(member=MemberSummary.model_validate(m), followed_at=at) for m, at in rows
         ],
-        next_cursor=encode_cursor(kind, *nxt) if nxt else None,
+        next_cursor=ctx.cursors.encode(kind, *nxt) if nxt else None,
     )
 
 
 @router.get(
     "/v1/members/{member_id}/followers",
     summary="A member's followers",
-    description="Newest follow first. Members hidden from the caller by a block are left out; "
-    "`404` when the member does not exist or a block stands between them and the caller.",
+    description=_VISIBILITY,
     response_model=Page[FollowRead],
     responses=responses(NotFound, InvalidCursor),
 )
@@ -130,8 +139,7 @@ async def list_followers(
 @router.get(
     "/v1/members/{member_id}/following",
     summary="Whom a member follows",
-    description="Newest follow first. Members hidden from the caller by a block are left out; "
-    "`404` when the member does not exist or a block stands between them and the caller.",
+    description=_VISIBILITY,
     response_model=Page[FollowRead],
     responses=responses(NotFound, InvalidCursor),
 )

@@ -28,8 +28,6 @@ from connect_api.pagination import (
     InvalidCursor,
     Limit,
     Page,
-    decode_cursor,
-    encode_cursor,
 )
 
 router = APIRouter(tags=["groups"])
@@ -81,13 +79,13 @@ async def create_group(
 async def list_groups(
     ctx: Ctx, principal: CurrentPrincipal, limit: Limit = 20, cursor: CursorParam = None
 ) -> Page[GroupRead]:
-    after = decode_cursor(cursor, "g", int)[0] if cursor else None
+    after = ctx.cursors.decode(cursor, "g", int)[0] if cursor else None
     rows, nxt = await ctx.db.read(
         service.list_groups, ctx, _viewer(principal), limit=limit, after=after
     )
     return Page[GroupRead](
         items=[GroupRead.model_validate(g) for g in rows],
-        next_cursor=encode_cursor("g", nxt) if nxt is not None else None,
+        next_cursor=ctx.cursors.encode("g", nxt) if nxt is not None else None,
     )
 
 
@@ -95,7 +93,8 @@ async def list_groups(
     "/v1/groups/{group_id}",
     summary="One group",
     description="A group's name, description and member count; `404` for an id that does "
-    "not exist.",
+    "not exist. The count is the members you can page through: one a block (either way) hides "
+    "from you is left out of it, as from the list.",
     response_model=GroupRead,
     responses=responses(NotFound),
 )
@@ -153,7 +152,7 @@ async def list_group_members(
 ) -> Page[GroupMemberRead]:
     # The cursor names its group, so it can't be replayed on another group's list.
     kind = f"gm:{group_id}"
-    after = decode_cursor(cursor, kind, datetime, int) if cursor else None
+    after = ctx.cursors.decode(cursor, kind, datetime, int) if cursor else None
     rows, nxt = await ctx.db.read(
         service.list_members, ctx, _viewer(principal), group_id, limit=limit, after=after
     )
@@ -161,5 +160,5 @@ async def list_group_members(
         items=[
             GroupMemberRead(member=MemberSummary.model_validate(m), joined_at=at) for m, at in rows
         ],
-        next_cursor=encode_cursor(kind, *nxt) if nxt else None,
+        next_cursor=ctx.cursors.encode(kind, *nxt) if nxt else None,
     )

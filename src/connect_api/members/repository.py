@@ -44,10 +44,15 @@ FROM members m
 WHERE m.id = $1
 """
 
-# The members a block stands between the viewer ($1) and, either way: few for anyone (two
-# probes of the blocks' indexes), so counting which of them are in a list is the whole cost of
-# making a count agree with the list the viewer pages through.
-_BLOCK_PARTNERS = """
+# Whether the viewer ($1) has a block either way at all: two probes of the blocks' indexes,
+# and false for nearly everyone, who then pay nothing more for blocks below.
+_SCREEN = """
+    SELECT EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1)
+           OR EXISTS (SELECT 1 FROM blocks WHERE blocked_id = $1) AS screen
+"""
+
+# The members a block stands between the viewer ($1) and, either way: few for anyone.
+_PARTNERS = """
     SELECT b.blocked_id AS id FROM blocks b WHERE b.blocker_id = $1
     UNION
     SELECT b.blocker_id FROM blocks b WHERE b.blocked_id = $1
@@ -56,41 +61,50 @@ _BLOCK_PARTNERS = """
 # What decides what the viewer ($1) sees of a member ($2) (see `policy.sight`), in one
 # statement: the caller's existence, the member's, a block either way, whether the viewer is
 # one of the member's connections, and the member's choice of who sees their network.
-_VIEWING = f"""
-WITH p AS ({_BLOCK_PARTNERS})
+_FACTS = """
 SELECT EXISTS (SELECT 1 FROM members c WHERE c.id = $1) AS caller_exists,
-       EXISTS (SELECT 1 FROM p WHERE p.id = $2) AS blocked,
+       v.screen AND EXISTS (SELECT 1 FROM blocks b
+                            WHERE (b.blocker_id = $1 AND b.blocked_id = $2)
+                               OR (b.blocker_id = $2 AND b.blocked_id = $1)) AS blocked,
        EXISTS (SELECT 1 FROM connections c WHERE c.member_id = $1 AND c.other_id = $2)
            AS connected,
-       m.id, m.network_visibility
-FROM (SELECT 1) one
+"""
+_VIEWING = f"""
+WITH v AS MATERIALIZED ({_SCREEN})
+{_FACTS}       m.id, m.network_visibility
+FROM v
 LEFT JOIN members m ON m.id = $2
-"""  # noqa: S608 - constants of this module
+"""
 
-# The same, for a use case that reads through the ORM session.
-_VIEWING_ORM = text(_VIEWING.replace("$1", ":viewer").replace("$2", ":member"))
+
+def _hidden(where: str) -> str:
+    """How many of the viewer's block partners are in the list ``where`` names (one probe of
+    its primary key each): computed only for a viewer with a block at all."""
+    return f"""CASE WHEN v.screen THEN (
+           SELECT count(*) FROM ({_PARTNERS}) p WHERE EXISTS (SELECT 1 FROM {where})
+       ) ELSE 0 END"""  # noqa: S608 - constants of this module
+
 
 # `GET /v1/members/{id}`: the facts above, the profile, and for each of its three counts how
 # many of the members it counts a block hides from the viewer (the correction that makes the
-# count agree with the list: the stored counter is read as is, never recounted; at the
+# count agree with the list: the stored counter is read as is, never recounted, so at the
 # 30,000 cap the profile still costs one row and a few index probes).
 _PROFILE_AS_SEEN_BY = f"""
-WITH p AS ({_BLOCK_PARTNERS})
-SELECT EXISTS (SELECT 1 FROM members c WHERE c.id = $1) AS caller_exists,
-       EXISTS (SELECT 1 FROM p WHERE p.id = $2) AS blocked,
-       EXISTS (SELECT 1 FROM connections c WHERE c.member_id = $1 AND c.other_id = $2)
-           AS connected,
-       m.id, m.handle, m.display_name, m.headline, m.connection_count, m.follower_count,
+WITH v AS MATERIALIZED ({_SCREEN})
+{_FACTS}       m.id, m.handle, m.display_name, m.headline, m.connection_count, m.follower_count,
        m.following_count, m.created_at, m.network_visibility,
-       (SELECT count(*) FROM p JOIN connections c ON c.member_id = $2 AND c.other_id = p.id)
+       {_hidden("connections c WHERE c.member_id = $2 AND c.other_id = p.id")}
            AS hidden_connections,
-       (SELECT count(*) FROM p JOIN follows f ON f.follower_id = p.id AND f.followee_id = $2)
+       {_hidden("follows f WHERE f.follower_id = p.id AND f.followee_id = $2")}
            AS hidden_followers,
-       (SELECT count(*) FROM p JOIN follows f ON f.follower_id = $2 AND f.followee_id = p.id)
+       {_hidden("follows f WHERE f.follower_id = $2 AND f.followee_id = p.id")}
            AS hidden_following
-FROM (SELECT 1) one
+FROM v
 LEFT JOIN members m ON m.id = $2
-"""  # noqa: S608 - constants of this module
+"""
+
+# The same facts, for a use case that reads through the ORM session.
+_VIEWING_ORM = text(_VIEWING.replace("$1", ":viewer").replace("$2", ":member"))
 
 
 # The demo page's members: a page by id, and one by id.
