@@ -52,6 +52,13 @@ def parse(argv: list[str] | None = None) -> Config:
         help="only measure the load generator's own cost against /healthz",
     )
     p.add_argument(
+        "--profile",
+        action="store_true",
+        help="only the profile rows (a member's profile by random viewers, and members at the "
+        "cap by their connections, who are shown the counts) and the profile statement's "
+        "EXPLAIN for a viewer with blocks (README not written)",
+    )
+    p.add_argument(
         "--replica",
         action="store_true",
         help="only the read-replica rows: the reads with and without a streaming replica of "
@@ -78,11 +85,12 @@ def parse(argv: list[str] | None = None) -> Config:
         params=params,
         workers=a.workers or int(_env("WORKERS", "2")),
         phase=phase,
-        readme=(not quick and not a.replica) if a.readme is None else a.readme,
+        readme=(not quick and not a.replica and not a.profile) if a.readme is None else a.readme,
         bench_dir=PROJECT / "bench",
         overhead_only=a.client_overhead,
         seed_only=a.seed_only,
         replica_only=a.replica,
+        profile_only=a.profile,
     )
 
 

@@ -59,6 +59,7 @@ class Config:
     overhead_only: bool = False
     seed_only: bool = False
     replica_only: bool = False  # only the rows of bench/scale/replica.py
+    profile_only: bool = False  # only the profile rows (and the statement's EXPLAIN)
     timeout: float = 5.0  # a request unanswered this long after its intended time is an error
     usual_timeout: float = 10.0  # statement_timeout of the usual approach
     connections: int = 32  # wrk's open connections
@@ -441,6 +442,21 @@ async def run(cfg: Config) -> int:
         for f in h.failures:
             print(f"FAILED: {f}", file=sys.stderr)
         return 1 if h.failures else 0
+    if cfg.profile_only:
+        with serving(cfg.data_dir, cfg.workers, cfg.data_dir / "serve.log", cfg.params.env) as s:
+            client = Client("127.0.0.1", s.port)
+            healthz = await h.saturate(s, "GET /healthz (ceiling)", [("/healthz", "")], None)
+            h.healthz = healthz.achieved
+            healthz.share = 1.0
+            await profile_rows(h, s, client, graph, choices)
+            await client.close()
+        print(await explain_profile(conn, graph, choices))
+        await conn.close()
+        print()
+        print(table(h.rows, cfg.timeout))
+        for f in h.failures:
+            print(f"FAILED: {f}", file=sys.stderr)
+        return 1 if h.failures else 0
     cells: dict[tuple[str, int | None], Cell] = defaultdict(Cell)
     answers: dict[tuple[int, int], tuple[int | None, int]] = {}
     log = cfg.data_dir / "serve.log"
@@ -648,9 +664,7 @@ async def reads(
     await h.saturate(svc, "GET /v1/me", me, share_at_least(0.50))
     for rate in cfg.me_rates:
         await h.open(client, "GET /v1/me", raws(me), rate)
-    await h.saturate(svc, "GET /v1/members/{id}", profile, share_at_least(0.50))
-    for rate in cfg.me_rates:
-        await h.open(client, "GET /v1/members/{id}", raws(profile), rate)
+    await profile_rows(h, svc, client, graph, choices)
 
     cap_label = f"at the cap ({_degrees(graph, choices.hubs)})"
     for sort, group in lists.items():
@@ -671,6 +685,77 @@ async def reads(
 
 
 # --- the network around a member: second degree and suggestions --------------------------------
+
+
+async def profile_rows(
+    h: Harness, svc: Service, client: Client, graph: Graph, choices: Choices
+) -> None:
+    """A profile by random viewers (most are strangers, who are not shown the counts), and a
+    member at the cap by their own connections, who are shown the three counts less those a
+    block hides from them: the stored counters and a probe per block partner, never a recount
+    (spec 2.11)."""
+    cfg, rng = h.cfg, h.rng
+    members = choices.member_ids
+    profile = [
+        (f"/v1/members/{int(members[rng.randrange(len(members))])}", h.token(v))
+        for v in choices.random_viewers
+    ]
+    hub_profile = [
+        (f"/v1/members/{hub}", h.token(v))
+        for hub in choices.hubs
+        for v in _sample(rng, [int(x) for x in graph.neighbours(hub)], 20)
+    ]
+    for path, tok in [*profile[:20], *hub_profile[:20]]:
+        r = await client.request("GET", path, tok)
+        if r.status != 200:
+            h.failures.append(f"warm-up: GET {path} answered {r.status}: {r.body[:300]!r}")
+    raw_profile = [client.raw("GET", p, t) for p, t in profile]
+    raw_hub = [client.raw("GET", p, t) for p, t in hub_profile]
+    await h.saturate(svc, "GET /v1/members/{id}", profile, share_at_least(0.50))
+    for rate in cfg.me_rates:
+        await h.open(client, "GET /v1/members/{id}", raw_profile, rate)
+    op = "GET /v1/members/{id}, at the cap, by their connections (counts shown)"
+    await h.saturate(svc, op, hub_profile, share_at_least(0.50))
+    for rate in cfg.me_rates:
+        await h.open(client, op, raw_hub, rate)
+
+
+async def explain_profile(conn: asyncpg.Connection, graph: Graph, choices: Choices) -> str:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of the profile statement for a member at the cap seen by
+    one of their connections, first with no block, then after that viewer blocked 20 others of
+    the member's connections (in a transaction rolled back: the network is left as it was)."""
+    from connect_api.members.repository import _PROFILE_AS_SEEN_BY
+
+    hub = choices.hubs[0]
+    near = [int(x) for x in graph.neighbours(hub)[:21]]
+    viewer, others = near[0], near[1:]
+    out = [f"EXPLAIN (ANALYZE, BUFFERS) of the profile statement: member {hub} at the cap"]
+    tx = conn.transaction()
+    await tx.start()
+    try:
+        for label in ("no block", f"{len(others)} blocks"):
+            if label != "no block":
+                await conn.executemany(
+                    "INSERT INTO blocks (blocker_id, blocked_id, created_at)"
+                    " VALUES ($1, $2, now()) ON CONFLICT DO NOTHING",
+                    [(viewer, o) for o in others],
+                )
+            await conn.fetch(_PROFILE_AS_SEEN_BY, viewer, hub)  # warm
+            plan = await conn.fetch(
+                "EXPLAIN (ANALYZE, BUFFERS) " + _PROFILE_AS_SEEN_BY, viewer, hub
+            )
+            out.append(f"-- viewer {viewer}, {label}:")
+            out += [f"   {r[0]}" for r in plan]
+            row = (await conn.fetch(_PROFILE_AS_SEEN_BY, viewer, hub))[0]
+            if "hidden_connections" not in row:
+                continue  # a service from before the counts were corrected
+            out.append(
+                f"   connection_count {row['connection_count']} less {row['hidden_connections']}"
+                f", follower_count {row['follower_count']} less {row['hidden_followers']}"
+            )
+    finally:
+        await tx.rollback()
+    return "\n".join(out)
 
 
 async def refresh_networks(h: Harness) -> None:
