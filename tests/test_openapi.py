@@ -71,7 +71,7 @@ async def test_docs_page_uses_only_local_assets(http: AsyncClient) -> None:
 async def test_metrics_count_requests_and_refusals(http: AsyncClient, api: Api) -> None:
     def refusals(text: str) -> float:
         for line in text.splitlines():
-            if line.startswith('connect_api_refusals_total{code="cannot_invite_self"}'):
+            if line.startswith('connect_api_refusals_total{code="cannot_invite_self",'):
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
 
@@ -228,11 +228,17 @@ def test_relationship_ids_are_declared_as_a_list_of_member_ids(app: FastAPI) -> 
 def test_whitespace_is_spelled_out_completely() -> None:
     import sys
 
-    from connect_api.text import is_blank
+    from connect_api.text import NOT_BLANK_PATTERN, is_blank
 
+    invisible = [chr(c) for c in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)]  # zero-width
+    invisible += [chr(c) for c in (0x200E, 0x200F, 0x061C, *range(0x202A, 0x202F))]  # bidi
+    invisible += [chr(c) for c in range(0x2066, 0x206A)]
     spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
-    assert all(is_blank(c) for c in spaces)
-    assert not any(is_blank(chr(c)) for c in range(1, sys.maxunicode + 1) if chr(c) not in spaces)
+    blank = set(spaces + invisible)
+    assert all(is_blank(c) for c in blank)
+    assert not any(is_blank(chr(c)) for c in range(1, sys.maxunicode + 1) if chr(c) not in blank)
+    # The declared pattern says the same.
+    assert not any(re.fullmatch(NOT_BLANK_PATTERN, c * 3) for c in blank)
 
 
 def _resolve(doc: dict, schema: dict) -> dict:
@@ -344,16 +350,18 @@ _counter = iter(range(10**6, 10**7))
 
 
 async def test_ids_in_bodies_are_json_schema_integers(api: Api) -> None:
-    """`integer` in JSON Schema is any number without a fraction: `2.0` is the id 2. `true`
-    and `"2"` are not integers."""
+    """An id is declared `integer` and taken only written as one: `2.0` and `2e0` (numbers a
+    lax reader would take for 2), `true` and `"2"` are refused."""
     a, b = await api.members(2)
-    r = await api.as_(a).post("/v1/invitations", json={"invitee_id": float(b)})
-    assert r.status_code == 201 and r.json()["invitee"]["id"] == b, r.text
-    for bad in (True, str(b), b + 0.5):
+    for bad in (float(b), True, str(b), b + 0.5):
         r = await api.as_(a).post("/v1/invitations", json={"invitee_id": bad})
         assert r.status_code == 422, bad
+    r = await api.as_(a).post("/v1/invitations", json={"invitee_id": b})
+    assert r.status_code == 201 and r.json()["invitee"]["id"] == b, r.text
     inbox = [await api.invited(other, b) for other in await api.members(2)]
     r = await api.as_(b).post("/v1/invitations/received/decline", json={"ids": [float(inbox[0])]})
+    assert r.status_code == 422, r.text
+    r = await api.as_(b).post("/v1/invitations/received/decline", json={"ids": [inbox[0]]})
     assert r.status_code == 200 and r.json()["declined"] == [inbox[0]], r.text
     # Exactly one of `ids` and `all` (the document's `oneOf`), and neither as `null`.
     for body in ({"ids": [inbox[1]], "all": None}, {"ids": None, "all": True}):

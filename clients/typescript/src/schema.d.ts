@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Readiness: the database answers and its schema is at head
-         * @description For a load balancer: `200` when requests can be served; `503` with a `detail` (`shutting down`, `database restarting`, `database unreachable`, `schema not at head`) while they cannot: take the instance out of rotation until it answers `200` again. With read replicas, `replicas` gives each one's state and lag (one that is down or lagging is skipped, and does not make the instance unready). No token.
+         * @description For a load balancer: `200` when requests can be served; `503` with a `detail` (`shutting down`, `database restarting`, `database unreachable`, `schema not at head`) while they cannot: take the instance out of rotation until it answers `200` again. The database is asked at most once a second, however many probes come. With read replicas, `replicas` gives each one's state and lag (one that is down or lagging is skipped, and does not make the instance unready). No token.
          */
         get: operations["readyz"];
         put?: never;
@@ -123,7 +123,7 @@ export interface paths {
         head?: never;
         /**
          * Change my settings
-         * @description The caller's own controls (spec 2.13): who may invite them, and Follow as their primary button. Only the settings given change; the answer is all of them. Setting a value it already has changes nothing, so a repeat is harmless. Unknown fields, `null`, and anything but the listed values (`"true"` or `1` for a boolean) are `422`.
+         * @description The caller's own controls (spec 2.13): who may invite them, who may see their connections (and so their followers and following), and Follow as their primary button. Only the settings given change; the answer is all of them. Setting a value it already has changes nothing, so a repeat is harmless. Unknown fields, `null`, and anything but the listed values (`"true"` or `1` for a boolean) are `422`.
          *
          *     A new `who_may_invite` applies to invitations sent from then on: one already pending stays pending, for the member to answer. An invitation being sent at the same moment is judged wholly on the old setting or wholly on the new one.
          */
@@ -139,7 +139,7 @@ export interface paths {
         };
         /**
          * A member's public profile
-         * @description `404` when there is no such member, or a block stands between you (either way: the blocked member is never told).
+         * @description `404` when there is no such member, or a block stands between you (either way: the blocked member is never told). The three counts are those of the lists you may page through: a block hides a member from a count as from its list, and where the member's connections (and so their followers and following) are not yours to see (you are not their 1st degree, or they chose `only_me`), the counts are `null`.
          */
         get: operations["get_member"];
         put?: never;
@@ -183,7 +183,7 @@ export interface paths {
         };
         /**
          * A member's connections
-         * @description Visible to the member and to their 1st-degree connections; `404` for anyone else. `sort=recent` (default) lists the newest connections first, `sort=name` by display name. `q` keeps those whose name or handle contains the text. `tag` keeps those *you* tagged with it (compared as tags are: trimmed, whitespace collapsed, any case); on your own list, your connections with that tag.
+         * @description Visible to the member and to their 1st-degree connections, or to the member alone if they chose `who_may_see_connections: only_me` (spec 2.11, 2.13); `404` for anyone else, the same answer as for a member who does not exist. Members a block hides from you are left out, of the list as of the profile's `connection_count`. `sort=recent` (default) lists the newest connections first, `sort=name` by display name. `q` keeps those whose name or handle contains the text. `tag` keeps those *you* tagged with it (compared as tags are: trimmed, whitespace collapsed, any case); on your own list, your connections with that tag.
          */
         get: operations["list_connections"];
         put?: never;
@@ -457,7 +457,7 @@ export interface paths {
         };
         /**
          * A member's followers
-         * @description Newest follow first. Members hidden from the caller by a block are left out; `404` when the member does not exist or a block stands between them and the caller.
+         * @description Newest follow first. Visible where the member's connection list is (spec 2.11): to the member, and to their 1st-degree connections unless the member chose `who_may_see_connections: only_me`; `404` for anyone else, for a member who does not exist, and where a block stands between the two (the same answer for each). Members a block hides from the caller are left out, of the list as of the profile's count.
          */
         get: operations["list_followers"];
         put?: never;
@@ -477,7 +477,7 @@ export interface paths {
         };
         /**
          * Whom a member follows
-         * @description Newest follow first. Members hidden from the caller by a block are left out; `404` when the member does not exist or a block stands between them and the caller.
+         * @description Newest follow first. Visible where the member's connection list is (spec 2.11): to the member, and to their 1st-degree connections unless the member chose `who_may_see_connections: only_me`; `404` for anyone else, for a member who does not exist, and where a block stands between the two (the same answer for each). Members a block hides from the caller are left out, of the list as of the profile's count.
          */
         get: operations["list_following"];
         put?: never;
@@ -639,7 +639,7 @@ export interface paths {
         };
         /**
          * One group
-         * @description A group's name, description and member count; `404` for an id that does not exist.
+         * @description A group's name, description and member count; `404` for an id that does not exist. The count is the members you can page through: one a block (either way) hides from you is left out of it, as from the list.
          */
         get: operations["get_group"];
         put?: never;
@@ -938,7 +938,7 @@ export interface components {
         BulkDeclineBody: {
             /**
              * Ids
-             * @description Invitations to decline: 1 to 500 distinct ids. Give either `ids` or `all`, not both.
+             * @description Invitations to decline: 1 to 500 distinct ids, each a JSON integer (`10.0`, `1e1` or `"10"` is 422). Give either `ids` or `all`, not both.
              */
             ids?: number[];
             /**
@@ -1003,12 +1003,12 @@ export interface components {
         BulkWithdrawBody: {
             /**
              * Ids
-             * @description Invitations to withdraw: 1 to 500 distinct ids. Give either `ids` or `older_than_days`, not both.
+             * @description Invitations to withdraw: 1 to 500 distinct ids, each a JSON integer (`10.0`, `1e1` or `"10"` is 422). Give either `ids` or `older_than_days`, not both.
              */
             ids?: number[];
             /**
              * Older Than Days
-             * @description Withdraw every pending invitation the caller sent more than this many days ago (0 to 3650; `0`: every pending one). Give either `ids` or `older_than_days`, not both.
+             * @description Withdraw every pending invitation the caller sent more than this many days ago, a JSON integer (0 to 3650; `0`: every pending one). Give either `ids` or `older_than_days`, not both.
              */
             older_than_days?: number;
         } & (unknown | unknown);
@@ -1540,12 +1540,12 @@ export interface components {
         InvitationCreate: {
             /**
              * Invitee Id
-             * @description The member to invite.
+             * @description The member to invite: a JSON integer (`10.0`, `1e1` or `"10"` is 422).
              */
             invitee_id: number;
             /**
              * Message
-             * @description Optional personal note (the policy limit, 300 by default, applies), stored as given and shown only to the two members.
+             * @description Optional personal note (the policy limit, 300 by default, applies), stored as given and shown only to the two members. A message of only whitespace, zero-width characters or bidirectional controls is taken as given, like any other.
              */
             message?: string | null;
         };
@@ -1643,7 +1643,8 @@ export interface components {
          *       },
          *       "settings": {
          *         "who_may_invite": "everyone",
-         *         "follow_first": false
+         *         "follow_first": false,
+         *         "who_may_see_connections": "connections"
          *       }
          *     }
          */
@@ -1656,16 +1657,19 @@ export interface components {
             display_name: string;
             /** Headline */
             headline: string | null;
-            /** Connection Count */
+            /**
+             * Connection Count
+             * @description The caller's connections.
+             */
             connection_count: number;
             /**
              * Follower Count
-             * @description Members following this member.
+             * @description Members following the caller.
              */
             follower_count: number;
             /**
              * Following Count
-             * @description Members this member follows.
+             * @description Members the caller follows.
              */
             following_count: number;
             /**
@@ -1735,18 +1739,21 @@ export interface components {
             display_name: string;
             /** Headline */
             headline: string | null;
-            /** Connection Count */
-            connection_count: number;
+            /**
+             * Connection Count
+             * @description The member's connections you can page through (a block either way hides a member from the count as from the list); `null` where their connections are not yours to see (see `who_may_see_connections`).
+             */
+            connection_count: number | null;
             /**
              * Follower Count
-             * @description Members following this member.
+             * @description Members following this member, as you can page through them; `null` where their followers are not yours to see (the rule of their connections).
              */
-            follower_count: number;
+            follower_count: number | null;
             /**
              * Following Count
-             * @description Members this member follows.
+             * @description Members this member follows, as you can page through them; `null` where that list is not yours to see (the rule of their connections).
              */
-            following_count: number;
+            following_count: number | null;
             /**
              * Created At
              * Format: date-time
@@ -1758,7 +1765,8 @@ export interface components {
          * @description The member's own controls (spec 2.13), seen only by them.
          * @example {
          *       "who_may_invite": "network",
-         *       "follow_first": false
+         *       "follow_first": false,
+         *       "who_may_see_connections": "connections"
          *     }
          */
         MemberSettings: {
@@ -1769,6 +1777,8 @@ export interface components {
              * @description Follow as the member's primary button: the relationships look-up answers `action: follow` instead of `connect` for them (`can_invite` is unchanged: an invitation stays possible).
              */
             follow_first: boolean;
+            /** @description Who may see the member's connections, followers and following (the lists and their counts): `connections` (the default): the member and their 1st-degree connections; `only_me`: the member alone. Anyone else gets `404` for the lists and `null` counts on the profile. Mutual connections stay visible to a member who shares them (they are that member's own connections), and the relationships look-up still gives degrees. */
+            who_may_see_connections: components["schemas"]["NetworkVisibility"];
         };
         /**
          * MemberSettingsUpdate
@@ -1778,6 +1788,9 @@ export interface components {
          *     }
          * @example {
          *       "follow_first": true
+         *     }
+         * @example {
+         *       "who_may_see_connections": "only_me"
          *     }
          * @example {
          *       "who_may_invite": "everyone",
@@ -1795,6 +1808,11 @@ export interface components {
              * @description Follow as the member's primary button: the relationships look-up answers `action: follow` instead of `connect` for them (`can_invite` is unchanged: an invitation stays possible).
              */
             follow_first?: boolean;
+            /**
+             * Who May See Connections
+             * @description Who may see the member's connections, followers and following (the lists and their counts): `connections` (the default): the member and their 1st-degree connections; `only_me`: the member alone. Anyone else gets `404` for the lists and `null` counts on the profile. Mutual connections stay visible to a member who shares them (they are that member's own connections), and the relationships look-up still gives degrees.
+             */
+            who_may_see_connections?: components["schemas"]["NetworkVisibility"];
         };
         /**
          * MemberSummary
@@ -1884,6 +1902,12 @@ export interface components {
             preview: components["schemas"]["MemberSummary"][];
         };
         /**
+         * NetworkVisibility
+         * @description Who may see a member's connections, followers and following (spec 2.11, 2.13).
+         * @enum {string}
+         */
+        NetworkVisibility: "connections" | "only_me";
+        /**
          * NotDeclined
          * @description An invitation of the batch that was left as it was, and why.
          */
@@ -1954,7 +1978,7 @@ export interface components {
         NoteWrite: {
             /**
              * Body
-             * @description 1 to 2,000 characters, not blank, stored as given.
+             * @description 1 to 2,000 characters, stored as given; not blank: at least one character that is not whitespace, a zero-width character or a bidirectional control.
              */
             body: string;
             /**
@@ -2428,7 +2452,7 @@ export interface components {
         TagsWrite: {
             /**
              * Tags
-             * @description At most 50 tags, each up to 40 characters (as given, and case-folded: `ß` counts as `ss`) and not blank. Each is trimmed and inner whitespace collapsed to one space; the same tag in another case counts once (the first spelling wins, or the spelling you already use on another connection).
+             * @description At most 50 tags, each up to 40 characters (as given, and case-folded: `ß` counts as `ss`) and not blank. Zero-width characters (U+200B-U+200D, U+2060, U+FEFF) and bidirectional controls (U+200E, U+200F, U+061C, U+202A-U+202E, U+2066-U+2069) are dropped, then each tag is trimmed and inner whitespace collapsed to one space; a tag that is empty then is 422 `tag_empty`. Two tags are the same when they are once in compatibility form and case-folded (NFKC, case fold: `London`, full-width `LONDON` and `london` are one tag); the same tag counts once (the first spelling wins, or the spelling you already use on another connection).
              */
             tags: string[];
         };
@@ -3514,7 +3538,7 @@ export interface operations {
                 sort?: components["schemas"]["ConnectionSort"];
                 /** @description Name or handle contains. */
                 q?: string;
-                /** @description Only those you tagged with this (up to 40 characters, and case-folded: `ß` counts as `ss`; not blank). */
+                /** @description Only those you tagged with this (up to 40 characters, and case-folded: `ß` counts as `ss`; not blank). Compared as tags are: zero-width characters and bidirectional controls dropped, in compatibility form (NFKC) and case-folded. */
                 tag?: string;
                 /** @description Items per page, 1 to 100. */
                 limit?: number;

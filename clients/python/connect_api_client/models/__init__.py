@@ -52,6 +52,7 @@ from .member_summary import MemberSummary
 from .membership_read import MembershipRead
 from .mutual_connections_page import MutualConnectionsPage
 from .mutual_reason import MutualReason
+from .network_visibility import NetworkVisibility
 from .not_declined import NotDeclined
 from .not_declined_code import NotDeclinedCode
 from .not_withdrawn import NotWithdrawn
@@ -138,6 +139,7 @@ __all__ = (
     "MembershipRead",
     "MutualConnectionsPage",
     "MutualReason",
+    "NetworkVisibility",
     "NotDeclined",
     "NotDeclinedCode",
     "NotWithdrawn",

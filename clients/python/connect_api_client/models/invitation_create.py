@@ -14,9 +14,10 @@ T = TypeVar("T", bound="InvitationCreate")
 class InvitationCreate:
     """
     Attributes:
-        invitee_id (int): The member to invite.
+        invitee_id (int): The member to invite: a JSON integer (`10.0`, `1e1` or `"10"` is 422).
         message (None | str | Unset): Optional personal note (the policy limit, 300 by default, applies), stored as
-            given and shown only to the two members.
+            given and shown only to the two members. A message of only whitespace, zero-width characters or bidirectional
+            controls is taken as given, like any other.
     """
 
     invitee_id: int

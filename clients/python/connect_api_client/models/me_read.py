@@ -24,9 +24,9 @@ class MeRead:
         handle (str):
         display_name (str):
         headline (None | str):
-        connection_count (int):
-        follower_count (int): Members following this member.
-        following_count (int): Members this member follows.
+        connection_count (int): The caller's connections.
+        follower_count (int): Members following the caller.
+        following_count (int): Members the caller follows.
         created_at (datetime.datetime):
         restricted_until (datetime.datetime | None): Until when the caller may not send invitations; `null` when free
             to.

@@ -18,9 +18,13 @@ class MemberRead:
         handle (str):
         display_name (str):
         headline (None | str):
-        connection_count (int):
-        follower_count (int): Members following this member.
-        following_count (int): Members this member follows.
+        connection_count (int | None): The member's connections you can page through (a block either way hides a member
+            from the count as from the list); `null` where their connections are not yours to see (see
+            `who_may_see_connections`).
+        follower_count (int | None): Members following this member, as you can page through them; `null` where their
+            followers are not yours to see (the rule of their connections).
+        following_count (int | None): Members this member follows, as you can page through them; `null` where that list
+            is not yours to see (the rule of their connections).
         created_at (datetime.datetime):
     """
 
@@ -28,9 +32,9 @@ class MemberRead:
     handle: str
     display_name: str
     headline: None | str
-    connection_count: int
-    follower_count: int
-    following_count: int
+    connection_count: int | None
+    follower_count: int | None
+    following_count: int | None
     created_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -44,10 +48,13 @@ class MemberRead:
         headline: None | str
         headline = self.headline
 
+        connection_count: int | None
         connection_count = self.connection_count
 
+        follower_count: int | None
         follower_count = self.follower_count
 
+        following_count: int | None
         following_count = self.following_count
 
         created_at = self.created_at.isoformat()
@@ -85,11 +92,26 @@ class MemberRead:
 
         headline = _parse_headline(d.pop("headline"))
 
-        connection_count = d.pop("connection_count")
+        def _parse_connection_count(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
 
-        follower_count = d.pop("follower_count")
+        connection_count = _parse_connection_count(d.pop("connection_count"))
 
-        following_count = d.pop("following_count")
+        def _parse_follower_count(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        follower_count = _parse_follower_count(d.pop("follower_count"))
+
+        def _parse_following_count(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        following_count = _parse_following_count(d.pop("following_count"))
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 

@@ -15,7 +15,8 @@ class NoteWrite:
     """The whole note: a `PUT` replaces it (leaving out `how_we_met` clears it).
 
     Attributes:
-        body (str): 1 to 2,000 characters, not blank, stored as given.
+        body (str): 1 to 2,000 characters, stored as given; not blank: at least one character that is not whitespace, a
+            zero-width character or a bidirectional control.
         how_we_met (None | str | Unset): Up to 200 characters.
     """
 

@@ -14,8 +14,11 @@ class TagsWrite:
 
     Attributes:
         tags (list[str]): At most 50 tags, each up to 40 characters (as given, and case-folded: `ß` counts as `ss`) and
-            not blank. Each is trimmed and inner whitespace collapsed to one space; the same tag in another case counts once
-            (the first spelling wins, or the spelling you already use on another connection).
+            not blank. Zero-width characters (U+200B-U+200D, U+2060, U+FEFF) and bidirectional controls (U+200E, U+200F,
+            U+061C, U+202A-U+202E, U+2066-U+2069) are dropped, then each tag is trimmed and inner whitespace collapsed to
+            one space; a tag that is empty then is 422 `tag_empty`. Two tags are the same when they are once in
+            compatibility form and case-folded (NFKC, case fold: `London`, full-width `LONDON` and `london` are one tag);
+            the same tag counts once (the first spelling wins, or the spelling you already use on another connection).
     """
 
     tags: list[str]

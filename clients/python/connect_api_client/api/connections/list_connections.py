@@ -133,17 +133,21 @@ def sync_detailed(
 ) -> Response[ConnectionPage | Problem]:
     """A member's connections
 
-     Visible to the member and to their 1st-degree connections; `404` for anyone else. `sort=recent`
-    (default) lists the newest connections first, `sort=name` by display name. `q` keeps those whose
-    name or handle contains the text. `tag` keeps those *you* tagged with it (compared as tags are:
-    trimmed, whitespace collapsed, any case); on your own list, your connections with that tag.
+     Visible to the member and to their 1st-degree connections, or to the member alone if they chose
+    `who_may_see_connections: only_me` (spec 2.11, 2.13); `404` for anyone else, the same answer as for
+    a member who does not exist. Members a block hides from you are left out, of the list as of the
+    profile's `connection_count`. `sort=recent` (default) lists the newest connections first,
+    `sort=name` by display name. `q` keeps those whose name or handle contains the text. `tag` keeps
+    those *you* tagged with it (compared as tags are: trimmed, whitespace collapsed, any case); on your
+    own list, your connections with that tag.
 
     Args:
         member_id (int): A member's id.
         sort (ConnectionSort | Unset):
         q (str | Unset): Name or handle contains.
         tag (str | Unset): Only those you tagged with this (up to 40 characters, and case-folded:
-            `ß` counts as `ss`; not blank).
+            `ß` counts as `ss`; not blank). Compared as tags are: zero-width characters and
+            bidirectional controls dropped, in compatibility form (NFKC) and case-folded.
         limit (int | Unset): Items per page, 1 to 100. Default: 20.
         cursor (str | Unset): `next_cursor` of the previous page; omit for the first.
 
@@ -183,17 +187,21 @@ def sync(
 ) -> ConnectionPage | Problem | None:
     """A member's connections
 
-     Visible to the member and to their 1st-degree connections; `404` for anyone else. `sort=recent`
-    (default) lists the newest connections first, `sort=name` by display name. `q` keeps those whose
-    name or handle contains the text. `tag` keeps those *you* tagged with it (compared as tags are:
-    trimmed, whitespace collapsed, any case); on your own list, your connections with that tag.
+     Visible to the member and to their 1st-degree connections, or to the member alone if they chose
+    `who_may_see_connections: only_me` (spec 2.11, 2.13); `404` for anyone else, the same answer as for
+    a member who does not exist. Members a block hides from you are left out, of the list as of the
+    profile's `connection_count`. `sort=recent` (default) lists the newest connections first,
+    `sort=name` by display name. `q` keeps those whose name or handle contains the text. `tag` keeps
+    those *you* tagged with it (compared as tags are: trimmed, whitespace collapsed, any case); on your
+    own list, your connections with that tag.
 
     Args:
         member_id (int): A member's id.
         sort (ConnectionSort | Unset):
         q (str | Unset): Name or handle contains.
         tag (str | Unset): Only those you tagged with this (up to 40 characters, and case-folded:
-            `ß` counts as `ss`; not blank).
+            `ß` counts as `ss`; not blank). Compared as tags are: zero-width characters and
+            bidirectional controls dropped, in compatibility form (NFKC) and case-folded.
         limit (int | Unset): Items per page, 1 to 100. Default: 20.
         cursor (str | Unset): `next_cursor` of the previous page; omit for the first.
 
@@ -228,17 +236,21 @@ async def asyncio_detailed(
 ) -> Response[ConnectionPage | Problem]:
     """A member's connections
 
-     Visible to the member and to their 1st-degree connections; `404` for anyone else. `sort=recent`
-    (default) lists the newest connections first, `sort=name` by display name. `q` keeps those whose
-    name or handle contains the text. `tag` keeps those *you* tagged with it (compared as tags are:
-    trimmed, whitespace collapsed, any case); on your own list, your connections with that tag.
+     Visible to the member and to their 1st-degree connections, or to the member alone if they chose
+    `who_may_see_connections: only_me` (spec 2.11, 2.13); `404` for anyone else, the same answer as for
+    a member who does not exist. Members a block hides from you are left out, of the list as of the
+    profile's `connection_count`. `sort=recent` (default) lists the newest connections first,
+    `sort=name` by display name. `q` keeps those whose name or handle contains the text. `tag` keeps
+    those *you* tagged with it (compared as tags are: trimmed, whitespace collapsed, any case); on your
+    own list, your connections with that tag.
 
     Args:
         member_id (int): A member's id.
         sort (ConnectionSort | Unset):
         q (str | Unset): Name or handle contains.
         tag (str | Unset): Only those you tagged with this (up to 40 characters, and case-folded:
-            `ß` counts as `ss`; not blank).
+            `ß` counts as `ss`; not blank). Compared as tags are: zero-width characters and
+            bidirectional controls dropped, in compatibility form (NFKC) and case-folded.
         limit (int | Unset): Items per page, 1 to 100. Default: 20.
         cursor (str | Unset): `next_cursor` of the previous page; omit for the first.
 
@@ -276,17 +288,21 @@ async def asyncio(
 ) -> ConnectionPage | Problem | None:
     """A member's connections
 
-     Visible to the member and to their 1st-degree connections; `404` for anyone else. `sort=recent`
-    (default) lists the newest connections first, `sort=name` by display name. `q` keeps those whose
-    name or handle contains the text. `tag` keeps those *you* tagged with it (compared as tags are:
-    trimmed, whitespace collapsed, any case); on your own list, your connections with that tag.
+     Visible to the member and to their 1st-degree connections, or to the member alone if they chose
+    `who_may_see_connections: only_me` (spec 2.11, 2.13); `404` for anyone else, the same answer as for
+    a member who does not exist. Members a block hides from you are left out, of the list as of the
+    profile's `connection_count`. `sort=recent` (default) lists the newest connections first,
+    `sort=name` by display name. `q` keeps those whose name or handle contains the text. `tag` keeps
+    those *you* tagged with it (compared as tags are: trimmed, whitespace collapsed, any case); on your
+    own list, your connections with that tag.
 
     Args:
         member_id (int): A member's id.
         sort (ConnectionSort | Unset):
         q (str | Unset): Name or handle contains.
         tag (str | Unset): Only those you tagged with this (up to 40 characters, and case-folded:
-            `ß` counts as `ss`; not blank).
+            `ß` counts as `ss`; not blank). Compared as tags are: zero-width characters and
+            bidirectional controls dropped, in compatibility form (NFKC) and case-folded.
         limit (int | Unset): Items per page, 1 to 100. Default: 20.
         cursor (str | Unset): `next_cursor` of the previous page; omit for the first.
 

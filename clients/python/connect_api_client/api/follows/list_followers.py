@@ -116,8 +116,11 @@ def sync_detailed(
 ) -> Response[FollowPage | Problem]:
     """A member's followers
 
-     Newest follow first. Members hidden from the caller by a block are left out; `404` when the member
-    does not exist or a block stands between them and the caller.
+     Newest follow first. Visible where the member's connection list is (spec 2.11): to the member, and
+    to their 1st-degree connections unless the member chose `who_may_see_connections: only_me`; `404`
+    for anyone else, for a member who does not exist, and where a block stands between the two (the same
+    answer for each). Members a block hides from the caller are left out, of the list as of the
+    profile's count.
 
     Args:
         member_id (int): A member's id.
@@ -154,8 +157,11 @@ def sync(
 ) -> FollowPage | Problem | None:
     """A member's followers
 
-     Newest follow first. Members hidden from the caller by a block are left out; `404` when the member
-    does not exist or a block stands between them and the caller.
+     Newest follow first. Visible where the member's connection list is (spec 2.11): to the member, and
+    to their 1st-degree connections unless the member chose `who_may_see_connections: only_me`; `404`
+    for anyone else, for a member who does not exist, and where a block stands between the two (the same
+    answer for each). Members a block hides from the caller are left out, of the list as of the
+    profile's count.
 
     Args:
         member_id (int): A member's id.
@@ -187,8 +193,11 @@ async def asyncio_detailed(
 ) -> Response[FollowPage | Problem]:
     """A member's followers
 
-     Newest follow first. Members hidden from the caller by a block are left out; `404` when the member
-    does not exist or a block stands between them and the caller.
+     Newest follow first. Visible where the member's connection list is (spec 2.11): to the member, and
+    to their 1st-degree connections unless the member chose `who_may_see_connections: only_me`; `404`
+    for anyone else, for a member who does not exist, and where a block stands between the two (the same
+    answer for each). Members a block hides from the caller are left out, of the list as of the
+    profile's count.
 
     Args:
         member_id (int): A member's id.
@@ -223,8 +232,11 @@ async def asyncio(
 ) -> FollowPage | Problem | None:
     """A member's followers
 
-     Newest follow first. Members hidden from the caller by a block are left out; `404` when the member
-    does not exist or a block stands between them and the caller.
+     Newest follow first. Visible where the member's connection list is (spec 2.11): to the member, and
+    to their 1st-degree connections unless the member chose `who_may_see_connections: only_me`; `404`
+    for anyone else, for a member who does not exist, and where a block stands between the two (the same
+    answer for each). Members a block hides from the caller are left out, of the list as of the
+    profile's count.
 
     Args:
         member_id (int): A member's id.

@@ -102,7 +102,9 @@ def sync_detailed(
 ) -> Response[GroupRead | Problem]:
     """One group
 
-     A group's name, description and member count; `404` for an id that does not exist.
+     A group's name, description and member count; `404` for an id that does not exist. The count is the
+    members you can page through: one a block (either way) hides from you is left out of it, as from the
+    list.
 
     Args:
         group_id (int): The group's id.
@@ -133,7 +135,9 @@ def sync(
 ) -> GroupRead | Problem | None:
     """One group
 
-     A group's name, description and member count; `404` for an id that does not exist.
+     A group's name, description and member count; `404` for an id that does not exist. The count is the
+    members you can page through: one a block (either way) hides from you is left out of it, as from the
+    list.
 
     Args:
         group_id (int): The group's id.
@@ -159,7 +163,9 @@ async def asyncio_detailed(
 ) -> Response[GroupRead | Problem]:
     """One group
 
-     A group's name, description and member count; `404` for an id that does not exist.
+     A group's name, description and member count; `404` for an id that does not exist. The count is the
+    members you can page through: one a block (either way) hides from you is left out of it, as from the
+    list.
 
     Args:
         group_id (int): The group's id.
@@ -188,7 +194,9 @@ async def asyncio(
 ) -> GroupRead | Problem | None:
     """One group
 
-     A group's name, description and member count; `404` for an id that does not exist.
+     A group's name, description and member count; `404` for an id that does not exist. The count is the
+    members you can page through: one a block (either way) hides from you is left out of it, as from the
+    list.
 
     Args:
         group_id (int): The group's id.

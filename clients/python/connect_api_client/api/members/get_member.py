@@ -103,7 +103,10 @@ def sync_detailed(
     """A member's public profile
 
      `404` when there is no such member, or a block stands between you (either way: the blocked member is
-    never told).
+    never told). The three counts are those of the lists you may page through: a block hides a member
+    from a count as from its list, and where the member's connections (and so their followers and
+    following) are not yours to see (you are not their 1st degree, or they chose `only_me`), the counts
+    are `null`.
 
     Args:
         member_id (int): A member's id.
@@ -135,7 +138,10 @@ def sync(
     """A member's public profile
 
      `404` when there is no such member, or a block stands between you (either way: the blocked member is
-    never told).
+    never told). The three counts are those of the lists you may page through: a block hides a member
+    from a count as from its list, and where the member's connections (and so their followers and
+    following) are not yours to see (you are not their 1st degree, or they chose `only_me`), the counts
+    are `null`.
 
     Args:
         member_id (int): A member's id.
@@ -162,7 +168,10 @@ async def asyncio_detailed(
     """A member's public profile
 
      `404` when there is no such member, or a block stands between you (either way: the blocked member is
-    never told).
+    never told). The three counts are those of the lists you may page through: a block hides a member
+    from a count as from its list, and where the member's connections (and so their followers and
+    following) are not yours to see (you are not their 1st degree, or they chose `only_me`), the counts
+    are `null`.
 
     Args:
         member_id (int): A member's id.
@@ -192,7 +201,10 @@ async def asyncio(
     """A member's public profile
 
      `404` when there is no such member, or a block stands between you (either way: the blocked member is
-    never told).
+    never told). The three counts are those of the lists you may page through: a block hides a member
+    from a count as from its list, and where the member's connections (and so their followers and
+    following) are not yours to see (you are not their 1st degree, or they chose `only_me`), the counts
+    are `null`.
 
     Args:
         member_id (int): A member's id.

@@ -102,10 +102,11 @@ def sync_detailed(
 ) -> Response[MemberSettings | Problem]:
     """Change my settings
 
-     The caller's own controls (spec 2.13): who may invite them, and Follow as their primary button. Only
-    the settings given change; the answer is all of them. Setting a value it already has changes
-    nothing, so a repeat is harmless. Unknown fields, `null`, and anything but the listed values
-    (`"true"` or `1` for a boolean) are `422`.
+     The caller's own controls (spec 2.13): who may invite them, who may see their connections (and so
+    their followers and following), and Follow as their primary button. Only the settings given change;
+    the answer is all of them. Setting a value it already has changes nothing, so a repeat is harmless.
+    Unknown fields, `null`, and anything but the listed values (`"true"` or `1` for a boolean) are
+    `422`.
 
     A new `who_may_invite` applies to invitations sent from then on: one already pending stays pending,
     for the member to answer. An invitation being sent at the same moment is judged wholly on the old
@@ -141,10 +142,11 @@ def sync(
 ) -> MemberSettings | Problem | None:
     """Change my settings
 
-     The caller's own controls (spec 2.13): who may invite them, and Follow as their primary button. Only
-    the settings given change; the answer is all of them. Setting a value it already has changes
-    nothing, so a repeat is harmless. Unknown fields, `null`, and anything but the listed values
-    (`"true"` or `1` for a boolean) are `422`.
+     The caller's own controls (spec 2.13): who may invite them, who may see their connections (and so
+    their followers and following), and Follow as their primary button. Only the settings given change;
+    the answer is all of them. Setting a value it already has changes nothing, so a repeat is harmless.
+    Unknown fields, `null`, and anything but the listed values (`"true"` or `1` for a boolean) are
+    `422`.
 
     A new `who_may_invite` applies to invitations sent from then on: one already pending stays pending,
     for the member to answer. An invitation being sent at the same moment is judged wholly on the old
@@ -175,10 +177,11 @@ async def asyncio_detailed(
 ) -> Response[MemberSettings | Problem]:
     """Change my settings
 
-     The caller's own controls (spec 2.13): who may invite them, and Follow as their primary button. Only
-    the settings given change; the answer is all of them. Setting a value it already has changes
-    nothing, so a repeat is harmless. Unknown fields, `null`, and anything but the listed values
-    (`"true"` or `1` for a boolean) are `422`.
+     The caller's own controls (spec 2.13): who may invite them, who may see their connections (and so
+    their followers and following), and Follow as their primary button. Only the settings given change;
+    the answer is all of them. Setting a value it already has changes nothing, so a repeat is harmless.
+    Unknown fields, `null`, and anything but the listed values (`"true"` or `1` for a boolean) are
+    `422`.
 
     A new `who_may_invite` applies to invitations sent from then on: one already pending stays pending,
     for the member to answer. An invitation being sent at the same moment is judged wholly on the old
@@ -212,10 +215,11 @@ async def asyncio(
 ) -> MemberSettings | Problem | None:
     """Change my settings
 
-     The caller's own controls (spec 2.13): who may invite them, and Follow as their primary button. Only
-    the settings given change; the answer is all of them. Setting a value it already has changes
-    nothing, so a repeat is harmless. Unknown fields, `null`, and anything but the listed values
-    (`"true"` or `1` for a boolean) are `422`.
+     The caller's own controls (spec 2.13): who may invite them, who may see their connections (and so
+    their followers and following), and Follow as their primary button. Only the settings given change;
+    the answer is all of them. Setting a value it already has changes nothing, so a repeat is harmless.
+    Unknown fields, `null`, and anything but the listed values (`"true"` or `1` for a boolean) are
+    `422`.
 
     A new `who_may_invite` applies to invitations sent from then on: one already pending stays pending,
     for the member to answer. An invitation being sent at the same moment is judged wholly on the old

@@ -68,9 +68,9 @@ def sync_detailed(
 
      For a load balancer: `200` when requests can be served; `503` with a `detail` (`shutting down`,
     `database restarting`, `database unreachable`, `schema not at head`) while they cannot: take the
-    instance out of rotation until it answers `200` again. With read replicas, `replicas` gives each
-    one's state and lag (one that is down or lagging is skipped, and does not make the instance
-    unready). No token.
+    instance out of rotation until it answers `200` again. The database is asked at most once a second,
+    however many probes come. With read replicas, `replicas` gives each one's state and lag (one that is
+    down or lagging is skipped, and does not make the instance unready). No token.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -97,9 +97,9 @@ def sync(
 
      For a load balancer: `200` when requests can be served; `503` with a `detail` (`shutting down`,
     `database restarting`, `database unreachable`, `schema not at head`) while they cannot: take the
-    instance out of rotation until it answers `200` again. With read replicas, `replicas` gives each
-    one's state and lag (one that is down or lagging is skipped, and does not make the instance
-    unready). No token.
+    instance out of rotation until it answers `200` again. The database is asked at most once a second,
+    however many probes come. With read replicas, `replicas` gives each one's state and lag (one that is
+    down or lagging is skipped, and does not make the instance unready). No token.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -122,9 +122,9 @@ async def asyncio_detailed(
 
      For a load balancer: `200` when requests can be served; `503` with a `detail` (`shutting down`,
     `database restarting`, `database unreachable`, `schema not at head`) while they cannot: take the
-    instance out of rotation until it answers `200` again. With read replicas, `replicas` gives each
-    one's state and lag (one that is down or lagging is skipped, and does not make the instance
-    unready). No token.
+    instance out of rotation until it answers `200` again. The database is asked at most once a second,
+    however many probes come. With read replicas, `replicas` gives each one's state and lag (one that is
+    down or lagging is skipped, and does not make the instance unready). No token.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -149,9 +149,9 @@ async def asyncio(
 
      For a load balancer: `200` when requests can be served; `503` with a `detail` (`shutting down`,
     `database restarting`, `database unreachable`, `schema not at head`) while they cannot: take the
-    instance out of rotation until it answers `200` again. With read replicas, `replicas` gives each
-    one's state and lag (one that is down or lagging is skipped, and does not make the instance
-    unready). No token.
+    instance out of rotation until it answers `200` again. The database is asked at most once a second,
+    however many probes come. With read replicas, `replicas` gives each one's state and lag (one that is
+    down or lagging is skipped, and does not make the instance unready). No token.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
