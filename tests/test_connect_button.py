@@ -239,6 +239,16 @@ async def test_the_demo_answers_only_its_own_origin_not_a_rebound_name(
                 await http.post("/demo/token", content=b"{", headers=elsewhere), 404, "not_found"
             )
             problem(await http.get("/demo/members?limit=x", headers=elsewhere), 404, "not_found")
+            # At home, the demo's integers are as strict as the API's.
+            home = {"Host": "127.0.0.1:8000"}
+            for query in ("limit=8.0", "after=1e1", "limit=8%0A"):
+                r = await http.get(f"/demo/members?{query}", headers=home)
+                problem(r, 422, "validation_error")
+            for member_id in (f"{ada}.0", f'"{ada}"'):
+                r = await http.post(
+                    "/demo/token", content=f'{{"member_id": {member_id}}}', headers=home
+                )
+                problem(r, 422, "validation_error")
 
 
 async def test_the_demo_refuses_a_rebound_name_on_a_real_port(

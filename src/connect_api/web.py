@@ -14,12 +14,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from connect_api.deps import Ctx
 from connect_api.errors import NotFound
 from connect_api.members import repository as members
 from connect_api.members.schemas import MemberSummary
+from connect_api.pagination import QueryDigits
 
 STATIC_FILES = {"connect-button.js": "text/javascript; charset=utf-8"}
 DEMO_TOKEN_TTL = timedelta(hours=1)
@@ -153,8 +154,8 @@ class DemoMembers(BaseModel):
 @demo_router.get("/demo/members")
 async def demo_members(
     ctx: Ctx,
-    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1), QueryDigits] = 0,
+    limit: Annotated[int, Query(ge=1, le=200), QueryDigits] = 100,
 ) -> DemoMembers:
     """Members to act as, and to show buttons for, by id."""
     rows = await members.demo_page(ctx.db, after, limit)
@@ -162,7 +163,7 @@ async def demo_members(
 
 
 class DemoTokenRequest(BaseModel):
-    member_id: int = Field(gt=0, le=2**63 - 1)
+    member_id: StrictInt = Field(gt=0, le=2**63 - 1)
 
 
 class DemoToken(BaseModel):
