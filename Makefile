@@ -23,10 +23,11 @@ run: $(STAMP) ## start the service on http://127.0.0.1:8000 (embedded PostgreSQL
 	@echo "==> starting connect-api (docs at /docs once it is up; Ctrl-C stops it)"
 	$(BIN)/connect-api serve
 
-test: $(STAMP) ## install, lint, type-check, and run the whole test suite
+test: $(STAMP) ## install, lint, type-check, check the layers, and run the whole test suite
 	$(BIN)/ruff check src tests migrations bench clients/generate.py
 	$(BIN)/ruff format --check src tests migrations bench clients/generate.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
 openapi: $(STAMP) ## rewrite openapi/openapi.json from the code

@@ -41,9 +41,9 @@ from bench.__main__ import (
     step,
 )
 from connect_api.app import create_app
-from connect_api.clock import SystemClock
-from connect_api.config import PolicySettings, Settings
-from connect_api.context import AppContext
+from connect_api.kit.clock import SystemClock
+from connect_api.kit.config import PolicySettings, Settings
+from connect_api.kit.context import AppContext
 
 CONNECTIONS = 30_000
 NOTE_EVERY, TAG_EVERY = 5, 3  # a note on every 5th connection, two tags on every 3rd

@@ -40,9 +40,9 @@ from bench.__main__ import (
     step,
 )
 from connect_api.app import create_app
-from connect_api.clock import SystemClock
-from connect_api.config import PolicySettings, Settings
-from connect_api.context import AppContext
+from connect_api.kit.clock import SystemClock
+from connect_api.kit.config import PolicySettings, Settings
+from connect_api.kit.context import AppContext
 
 COPIES = 3
 BRIDGES = 6_000  # random friendships between members of different copies

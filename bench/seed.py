@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from connect_api.config import Settings
-from connect_api.database import make_engine, start_embedded, upgrade_to_head
+from connect_api.kit.config import Settings
+from connect_api.kit.database import make_engine, start_embedded, upgrade_to_head
 from connect_api.seeding import generator, loader
 
 VARIANTS = {

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
-from connect_api.models import Base
+from connect_api.core.models import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -42,8 +42,8 @@ def _run_sync(connection: Connection) -> None:
 
 async def _run_async() -> None:
     if not config.get_main_option("sqlalchemy.url"):
-        from connect_api.config import Settings
-        from connect_api.database import start_embedded
+        from connect_api.kit.config import Settings
+        from connect_api.kit.database import start_embedded
 
         settings = Settings()
         config.set_main_option(

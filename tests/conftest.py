@@ -21,10 +21,10 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from connect_api.app import create_app
-from connect_api.clock import ManualClock
-from connect_api.config import PolicySettings, Settings
-from connect_api.context import AppContext
-from connect_api.database import start_embedded
+from connect_api.kit.clock import ManualClock
+from connect_api.kit.config import PolicySettings, Settings
+from connect_api.kit.context import AppContext
+from connect_api.kit.database import start_embedded
 from tests.helpers import JWT_SECRET, Api, Receiver, empty_tables, receiving
 
 

@@ -16,8 +16,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from connect_api.clock import ManualClock
-from connect_api.context import AppContext
+from connect_api.kit.clock import ManualClock
+from connect_api.kit.context import AppContext
 
 _handles = itertools.count(1)
 

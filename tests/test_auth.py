@@ -14,8 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from httpx import AsyncClient
 
-from connect_api.auth import InvalidToken, TokenService
-from connect_api.config import Settings
+from connect_api.kit.auth import TokenService
+from connect_api.kit.config import Settings
+from connect_api.kit.errors import InvalidToken
 from tests.conftest import JWT_SECRET
 from tests.helpers import Api, problem
 

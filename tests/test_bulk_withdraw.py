@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from connect_api.ratelimits import cost_class
+from connect_api.kit.ratelimits import cost_class
 from tests.helpers import Api, problem
 
 URL = "/v1/invitations/sent/withdraw"

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from connect_api.auth import TokenService
-from connect_api.config import Settings
+from connect_api.kit.auth import TokenService
+from connect_api.kit.config import Settings
 from tests.test_processes import _free_port, _wait_ready
 
 

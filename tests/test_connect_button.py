@@ -22,8 +22,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from connect_api.app import create_app
-from connect_api.clock import ManualClock
-from connect_api.config import PolicySettings, Settings
+from connect_api.kit.clock import ManualClock
+from connect_api.kit.config import PolicySettings, Settings
 from tests.helpers import Api, missing_tool, problem
 
 ARTIFACTS = Path(__file__).parent / "artifacts" / "connect-button"

@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from connect_api.config import Settings
-from connect_api.network import service as network_service
-from connect_api.pagination import (
+from connect_api.kit.config import Settings
+from connect_api.kit.pagination import (
     CURSOR_MAX_LENGTH,
     Cursors,
     InvalidCursor,
     MissingCursorSecret,
     cursor_key,
 )
+from connect_api.network import service as network_service
 from tests.helpers import JWT_SECRET, Api, problem
 
 MAC_BYTES = 16

@@ -28,13 +28,13 @@ from pydantic import SecretStr
 from sqlalchemy import text
 
 from connect_api.app import create_app
-from connect_api.clock import ManualClock
-from connect_api.config import Settings
-from connect_api.database import Database, ReadPoolExhausted, make_engine, make_read_pool
 from connect_api.events import repository as events_repository
-from connect_api.logs import RequestIdFilter
-from connect_api.ops.readings import FRESH_SECONDS
-from connect_api.serving import limited_protocol
+from connect_api.kit.clock import ManualClock
+from connect_api.kit.config import Settings
+from connect_api.kit.database import Database, ReadPoolExhausted, make_engine, make_read_pool
+from connect_api.kit.http_server import limited_protocol
+from connect_api.kit.logs import RequestIdFilter
+from connect_api.kit.readings import FRESH_SECONDS
 from tests.helpers import Api, export_scope, problem, serve_env
 from tests.test_processes import _free_port, _serve, _wait_ready
 
@@ -546,7 +546,7 @@ def test_a_library_warning_is_a_json_line_too() -> None:
     database away): that too is one JSON object, not bare lines between the service's."""
     code = (
         "import logging, logging.config\n"
-        "from connect_api.logs import log_config\n"
+        "from connect_api.kit.logs import log_config\n"
         "logging.config.dictConfig(log_config('info', 'json'))\n"
         "try:\n"
         "    raise ConnectionRefusedError(111, 'Connection refused')\n"

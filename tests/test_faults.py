@@ -18,10 +18,10 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from connect_api.app import create_app
-from connect_api.clock import ManualClock
-from connect_api.config import Settings
-from connect_api.context import AppContext
-from connect_api.database import Database, make_engine, make_read_pool
+from connect_api.kit.clock import ManualClock
+from connect_api.kit.config import Settings
+from connect_api.kit.context import AppContext
+from connect_api.kit.database import Database, make_engine, make_read_pool
 from tests.helpers import Api, export_scope, problem, serve_env
 from tests.test_processes import _free_port, _serve, _wait_ready
 

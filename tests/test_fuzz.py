@@ -31,9 +31,9 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
-from connect_api.auth import TokenService
-from connect_api.clock import SystemClock
-from connect_api.config import Settings
+from connect_api.kit.auth import TokenService
+from connect_api.kit.clock import SystemClock
+from connect_api.kit.config import Settings
 from tests.conftest import JWT_SECRET
 from tests.helpers import serve_env
 from tests.test_processes import _free_port, _wait_ready

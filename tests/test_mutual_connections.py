@@ -6,8 +6,8 @@ import asyncio
 import re
 from typing import Any
 
-from connect_api.context import AppContext
-from connect_api.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+from connect_api.kit.context import AppContext
+from connect_api.kit.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 from tests.helpers import Api, problem
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from connect_api.notes.tags import TagEmpty, TagTooLong, TooManyTags, normalise, normalise_all
+from connect_api.core.tags import TagEmpty, TagTooLong, TooManyTags, normalise, normalise_all
 from tests.helpers import Api, problem
 
 

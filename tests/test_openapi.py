@@ -88,7 +88,7 @@ async def test_cors_is_off_by_default_and_exposes_the_limit_headers_when_on() ->
     from httpx import ASGITransport
 
     from connect_api.app import create_app
-    from connect_api.config import Settings
+    from connect_api.kit.config import Settings
 
     origin = "https://app.example.com"
     for origins, allowed in (([], False), ([origin], True)):
@@ -164,7 +164,7 @@ def _parameters(doc: dict, name: str) -> list[tuple[str, dict]]:
 async def test_cursors_are_declared_as_the_decoder_reads_them(
     http: AsyncClient, api: Api, app: FastAPI
 ) -> None:
-    from connect_api.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+    from connect_api.kit.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 
     declared = _parameters(app.openapi(), "cursor") + _parameters(app.openapi(), "after")
     assert len(declared) >= 10
@@ -183,7 +183,7 @@ async def test_cursors_are_declared_as_the_decoder_reads_them(
 async def test_the_longest_cursor_the_service_mints_is_one_it_accepts(api: Api) -> None:
     """A cursor carries its list's filters and the last row's sort key: with the longest
     name, `q` and `tag` there are, it still fits the declared pattern and length."""
-    from connect_api.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+    from connect_api.kit.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 
     name = "\U0001d400" * 99 + '"'  # 4 bytes of UTF-8 each, 12 as a JSON escape
     me = await api.member()
@@ -228,7 +228,7 @@ def test_relationship_ids_are_declared_as_a_list_of_member_ids(app: FastAPI) -> 
 def test_whitespace_is_spelled_out_completely() -> None:
     import sys
 
-    from connect_api.text import NOT_BLANK_PATTERN, is_blank
+    from connect_api.kit.text_input import NOT_BLANK_PATTERN, is_blank
 
     invisible = [chr(c) for c in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)]  # zero-width
     invisible += [chr(c) for c in (0x200E, 0x200F, 0x061C, *range(0x202A, 0x202F))]  # bidi
@@ -451,7 +451,7 @@ def test_every_example_in_the_document_is_valid_against_its_schema(app: FastAPI)
 
 def test_machine_codes_are_closed_enums(app: FastAPI) -> None:
     """What a frontend switches on is an enum in the document, so a generated client types it."""
-    from connect_api.codes import MEANINGS, ProblemCode
+    from connect_api.kit.problem_codes import MEANINGS, ProblemCode
 
     schemas = app.openapi()["components"]["schemas"]
     assert schemas["ProblemCode"]["enum"] == [c.value for c in ProblemCode]
@@ -474,8 +474,8 @@ def test_every_code_the_service_raises_is_in_the_enum() -> None:
     import pkgutil
 
     import connect_api
-    from connect_api import errors
-    from connect_api.codes import ProblemCode
+    from connect_api.kit import errors
+    from connect_api.kit.problem_codes import ProblemCode
 
     for mod in pkgutil.walk_packages(connect_api.__path__, "connect_api."):
         importlib.import_module(mod.name)

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connect_api import policy
-from connect_api.config import PolicySettings
-from connect_api.models import DeclineReason, InvitePolicy, NetworkVisibility
-from connect_api.models import InvitationStatus as S
+from connect_api.core import policy
+from connect_api.core.models import DeclineReason, InvitePolicy, NetworkVisibility
+from connect_api.core.models import InvitationStatus as S
+from connect_api.kit.config import PolicySettings
+from connect_api.kit.ratelimit_headers import rate_limit_headers
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 RULES = PolicySettings()
@@ -186,7 +187,7 @@ def test_pending_limit_retry_after_is_the_oldest_expiry() -> None:
 
 def test_rate_limit_headers_follow_the_draft() -> None:
     windows = policy.after_send(policy.rate_windows((), NOW, RULES), NOW)
-    headers = policy.rate_limit_headers(windows)
+    headers = rate_limit_headers(windows)
     assert headers["RateLimit-Policy"] == '"hour";q=20;w=3600, "week";q=100;w=604800'
     assert headers["RateLimit"] == '"hour";r=19;t=3600, "week";r=99;t=604800'
 

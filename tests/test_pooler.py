@@ -28,9 +28,9 @@ import tests.test_idempotency as idempotency
 import tests.test_network as network
 import tests.test_relationships as relationships
 from connect_api.app import create_app
-from connect_api.clock import ManualClock
-from connect_api.config import Settings
-from connect_api.context import AppContext
+from connect_api.kit.clock import ManualClock
+from connect_api.kit.config import Settings
+from connect_api.kit.context import AppContext
 from tests.helpers import Api, missing_tool, problem
 from tests.test_processes import _free_port
 

@@ -18,9 +18,9 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from connect_api.app import create_app
-from connect_api.clock import ManualClock
-from connect_api.config import Settings
-from connect_api.ratelimits import cost_class
+from connect_api.kit.clock import ManualClock
+from connect_api.kit.config import Settings
+from connect_api.kit.ratelimits import cost_class
 from tests.helpers import Api, problem, serve_env
 from tests.test_processes import _free_port, _serve, _wait_ready, serving_two
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from connect_api.config import PolicySettings, Settings
+from connect_api.kit.config import PolicySettings, Settings
 from tests import walkthrough
 from tests.test_processes import _free_port, _wait_ready
 
@@ -114,7 +114,7 @@ async def test_the_quick_starts_cors_setting_lets_a_browser_dev_server_in() -> N
 def test_the_error_codes_table_is_the_closed_list() -> None:
     """The README's table and the document's `ProblemCode` enum: the same codes, the same
     statuses."""
-    from connect_api.codes import MEANINGS
+    from connect_api.kit.problem_codes import MEANINGS
 
     section = README.split("## Error codes", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| (\d{3}) \| `([a-z_]+)` \|", section, flags=re.M)
@@ -129,7 +129,7 @@ def test_every_json_sample_outside_the_walk_through_fits_its_schema() -> None:
     import jsonschema_rs
 
     from connect_api.app import create_app
-    from connect_api.config import Settings
+    from connect_api.kit.config import Settings
 
     doc = create_app(Settings(database_url="postgresql://h/d", jwt_secret="c" * 64)).openapi()
     head, rest = README.split(walkthrough.SECTION, 1)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from connect_api.context import AppContext
+from connect_api.kit.context import AppContext
 from tests.helpers import Api, problem
 
 

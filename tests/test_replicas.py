@@ -21,10 +21,10 @@ from httpx import ASGITransport, AsyncClient
 
 import tests.test_relationships as relationships
 from connect_api.app import create_app
-from connect_api.clock import ManualClock
-from connect_api.config import Settings
-from connect_api.context import AppContext
-from connect_api.replicas import HEADER, Replicas, format_lsn, parse_lsn
+from connect_api.kit.clock import ManualClock
+from connect_api.kit.config import Settings
+from connect_api.kit.context import AppContext
+from connect_api.kit.replicas import HEADER, Replicas, format_lsn, parse_lsn
 from tests.helpers import Api, As, empty_tables
 from tests.replication import Pair, primary_and_replica
 
@@ -406,7 +406,7 @@ def test_which_replica_failures_run_again_on_the_primary() -> None:
     import asyncpg
     from sqlalchemy.exc import DBAPIError
 
-    from connect_api.replicas import falls_back, unreachable
+    from connect_api.kit.replicas import falls_back, unreachable
 
     conflict = asyncpg.exceptions.SerializationError("canceling statement due to conflict")
     behind = asyncpg.exceptions.UndefinedColumnError("column does not exist")

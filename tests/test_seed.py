@@ -16,9 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from connect_api.app import create_app
-from connect_api.clock import ManualClock
-from connect_api.config import PolicySettings, Settings
-from connect_api.notes.tags import normalise
+from connect_api.core.tags import normalise
+from connect_api.kit.clock import ManualClock
+from connect_api.kit.config import PolicySettings, Settings
 from connect_api.seeding import generator
 from tests.conftest import JWT_SECRET, scratch_database
 from tests.helpers import Api

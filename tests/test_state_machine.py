@@ -48,10 +48,10 @@ from hypothesis.stateful import (
 )
 
 from connect_api.app import create_app
-from connect_api.clock import ManualClock
-from connect_api.config import PolicySettings, Settings
-from connect_api.context import AppContext
 from connect_api.invitations import service as invitation_service
+from connect_api.kit.clock import ManualClock
+from connect_api.kit.config import PolicySettings, Settings
+from connect_api.kit.context import AppContext
 from tests.conftest import JWT_SECRET, scratch_database
 from tests.helpers import Api, empty_tables, problem
 

@@ -28,12 +28,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from connect_api.app import open_context
-from connect_api.auth import TokenService
-from connect_api.clock import SystemClock
-from connect_api.config import Settings
-from connect_api.database import start_embedded
-from connect_api.supervisor import Supervisor, postmaster_alive, postmaster_pid
+from connect_api.kit.auth import TokenService
+from connect_api.kit.clock import SystemClock
+from connect_api.kit.config import Settings
+from connect_api.kit.database import start_embedded
+from connect_api.kit.startup import open_context
+from connect_api.kit.supervisor import Supervisor, postmaster_alive, postmaster_pid
 from tests.conftest import JWT_SECRET
 from tests.helpers import serve_env
 from tests.test_processes import _free_port

@@ -17,9 +17,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from standardwebhooks import Webhook as Verifier
 
 from connect_api.app import create_app
-from connect_api.clock import ManualClock
-from connect_api.config import Settings
-from connect_api.context import AppContext
+from connect_api.kit.clock import ManualClock
+from connect_api.kit.config import Settings
+from connect_api.kit.context import AppContext
 from connect_api.webhooks.service import dispatch_once, next_delay, run_dispatcher
 from tests.helpers import Api, Receiver, problem, receiving
 

@@ -2,7 +2,7 @@
 
 A tag's key was its name case-folded (NFC), so `London`, full-width `LONDON` and
 `Lon<U+200B>don` were three tags. Each stored key (and name) is computed again with the rule
-`connect_api.notes.tags.normalise` now applies, written out here as it stands today (a
+`connect_api.core.tags.normalise` now applies, written out here as it stands today (a
 migration must not change when that module does):
 
 - the name drops zero-width characters and bidirectional controls, collapses whitespace and

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 # Only what every command needs is imported here: `--help` and `token` answer without
 # importing FastAPI, SQLAlchemy or the app (each command imports what it uses).
 if TYPE_CHECKING:
-    from connect_api.config import Settings
+    from connect_api.kit.config import Settings
 
 
 class StartupError(Exception):
@@ -22,9 +22,9 @@ class StartupError(Exception):
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from connect_api.database import SchemaNotAtHead, start_embedded
-    from connect_api.supervisor import failed_marker, refresh_handle
-    from connect_api.tokens import jwt_secret
+    from connect_api.kit.database import SchemaNotAtHead, start_embedded
+    from connect_api.kit.supervisor import failed_marker, refresh_handle
+    from connect_api.kit.tokens import jwt_secret
 
     _check_keys(settings)
     host, port = args.host or settings.host, args.port or settings.port
@@ -54,7 +54,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         if secret is not None and settings.jwt_secret is None:
             update["jwt_secret"] = secret
         if settings.cursor_secret is None and not settings.jwt_algorithm.startswith("HS"):
-            from connect_api.pagination import embedded_cursor_secret
+            from connect_api.kit.pagination import embedded_cursor_secret
 
             # With RS256/ES256 the cursor key has no JWT secret to come from: the one kept
             # in the data directory, for every worker.
@@ -120,14 +120,14 @@ def _check_keys(settings: Settings) -> None:
             "CONNECT_API_JWT_PUBLIC_KEY (the PEM public key tokens are checked with)"
         )
     elif settings.cursor_secret is None and not settings.embedded:
-        from connect_api.pagination import MissingCursorSecret
+        from connect_api.kit.pagination import MissingCursorSecret
 
         raise StartupError(str(MissingCursorSecret(settings.jwt_algorithm)))
 
 
 def _embedded_status(data_dir: Path) -> int:
     """1 if the embedded PostgreSQL could not be restarted, else 0."""
-    from connect_api.supervisor import failed_marker
+    from connect_api.kit.supervisor import failed_marker
 
     return 1 if failed_marker(data_dir).exists() else 0
 
@@ -146,8 +146,8 @@ def _run_server(args: argparse.Namespace, settings: Settings, host: str, port: i
     import uvicorn
 
     from connect_api.app import create_app
-    from connect_api.logs import log_config
-    from connect_api.serving import DrainingServer, limited_protocol
+    from connect_api.kit.http_server import DrainingServer, limited_protocol
+    from connect_api.kit.logs import log_config
 
     logging = log_config(settings.log_level, settings.log_format)
     if args.workers > 1:
@@ -160,7 +160,7 @@ def _run_server(args: argparse.Namespace, settings: Settings, host: str, port: i
             log_level=settings.log_level,
             log_config=logging,
             # Workers are fresh processes: the protocol reads its limits from the settings.
-            http="connect_api.serving:LimitedHttpProtocol",
+            http="connect_api.kit.http_server:LimitedHttpProtocol",
             **_proxy_options(settings),
         )
     else:
@@ -179,7 +179,7 @@ def _run_server(args: argparse.Namespace, settings: Settings, host: str, port: i
 
 
 async def _check_schema(settings: Settings) -> None:
-    from connect_api.database import ensure_at_head, make_engine
+    from connect_api.kit.database import ensure_at_head, make_engine
 
     assert settings.database_url is not None
     engine = make_engine(settings.database_url, settings)
@@ -190,7 +190,7 @@ async def _check_schema(settings: Settings) -> None:
 
 
 async def _migrate(url: str, settings: Settings) -> None:
-    from connect_api.database import make_engine, upgrade_to_head
+    from connect_api.kit.database import make_engine, upgrade_to_head
 
     engine = make_engine(url, settings)
     try:
@@ -200,8 +200,8 @@ async def _migrate(url: str, settings: Settings) -> None:
 
 
 def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from connect_api.database import start_embedded
-    from connect_api.tokens import jwt_secret
+    from connect_api.kit.database import start_embedded
+    from connect_api.kit.tokens import jwt_secret
 
     url = settings.database_url or start_embedded(settings)
     asyncio.run(_migrate(url, settings))
@@ -214,8 +214,8 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """The webhook dispatcher and the expiry sweep without HTTP, until SIGTERM or SIGINT."""
     import logging
 
-    from connect_api.app import run_worker
-    from connect_api.database import SchemaNotAtHead
+    from connect_api.kit.database import SchemaNotAtHead
+    from connect_api.worker import run_worker
 
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -241,7 +241,7 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime
 
-    from connect_api.tokens import MissingSecret, jwt_secret, mint
+    from connect_api.kit.tokens import MissingSecret, jwt_secret, mint
 
     if settings.jwt_algorithm.startswith("HS"):
         try:
@@ -320,7 +320,7 @@ def _cmd_suggestions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
-    from connect_api.database import start_embedded
+    from connect_api.kit.database import start_embedded
     from connect_api.seeding import command  # numpy and tqdm: only for this command
 
     if settings.db_pooler == "transaction":
@@ -458,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
 def _settings() -> Settings:
     from pydantic import ValidationError
 
-    from connect_api.config import Settings
+    from connect_api.kit.config import Settings
 
     try:
         return Settings()
@@ -527,7 +527,7 @@ def _startup_failure(exc: BaseException) -> str | None:
     """One line for the database mistakes people make, or None for anything else."""
     import socket
 
-    from connect_api.database import SchemaNotAtHead
+    from connect_api.kit.database import SchemaNotAtHead
 
     where = _database_where()
     for e in _chain(exc):

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as insert_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.models import Block, Member
+from connect_api.core.models import Block, Member
 
 
 def hides(caller_id: int, member_id: Any) -> ColumnElement[bool]:

@@ -6,18 +6,18 @@ from datetime import datetime
 
 from fastapi import APIRouter, Response, status
 
-from connect_api import policy
 from connect_api.blocks import service
 from connect_api.blocks.schemas import BlockRead
-from connect_api.deps import Ctx, CurrentPrincipal, MemberId
-from connect_api.errors import NotFound, responses
-from connect_api.members.schemas import MemberSummary
-from connect_api.pagination import (
+from connect_api.core import policy
+from connect_api.kit.deps import Ctx, CurrentPrincipal, MemberId
+from connect_api.kit.errors import NotFound, responses
+from connect_api.kit.pagination import (
     CursorParam,
     InvalidCursor,
     Limit,
     Page,
 )
+from connect_api.members.schemas import MemberSummary
 
 router = APIRouter(tags=["blocks"])
 

@@ -16,9 +16,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api import policy
-from connect_api.database import Database
-from connect_api.models import Connection, NetworkVisibility
+from connect_api.core import policy
+from connect_api.core.models import Connection, NetworkVisibility
+from connect_api.kit.database import Database
 
 
 async def are_connected(session: AsyncSession, a: int, b: int) -> bool:

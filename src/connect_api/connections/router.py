@@ -9,18 +9,18 @@ from fastapi import APIRouter, Query, Response, status
 
 from connect_api.connections import service
 from connect_api.connections.schemas import ConnectionRead, ConnectionSort
-from connect_api.deps import Ctx, CurrentPrincipal, MemberId
-from connect_api.errors import NotFound, responses
-from connect_api.members.schemas import MemberSummary
-from connect_api.notes.tags import MAX_TAG_LENGTH, TagEmpty, TagTooLong, normalise
-from connect_api.pagination import (
+from connect_api.core.tags import MAX_TAG_LENGTH, TagEmpty, TagTooLong, normalise
+from connect_api.kit.deps import Ctx, CurrentPrincipal, MemberId
+from connect_api.kit.errors import NotFound, responses
+from connect_api.kit.pagination import (
     CursorParam,
     InvalidCursor,
     Limit,
     Page,
     filter_digest,
 )
-from connect_api.text import NOT_BLANK_PATTERN, CleanStr
+from connect_api.kit.text_input import NOT_BLANK_PATTERN, CleanStr
+from connect_api.members.schemas import MemberSummary
 
 router = APIRouter(tags=["connections"])
 

@@ -6,17 +6,17 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api import policy
 from connect_api.connections import repository as connections
 from connect_api.connections.schemas import ConnectionSort
-from connect_api.context import AppContext
-from connect_api.errors import NotFound
+from connect_api.core import policy
+from connect_api.core.policy import network_hidden
 from connect_api.events import repository as events
 from connect_api.follows import repository as follows
 from connect_api.follows import service as follow_service
+from connect_api.kit.context import AppContext
+from connect_api.kit.errors import NotFound
 from connect_api.members import repository as members
 from connect_api.members.access import caller_from, member_gone
-from connect_api.policy import network_hidden
 
 Cursor = tuple[datetime, int] | tuple[str, int]
 

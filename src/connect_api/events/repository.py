@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, any_, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.models import (
+from connect_api.core.models import (
     EVENT_POSITIONS,
     DeliveryStatus,
     Event,

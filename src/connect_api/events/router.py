@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from connect_api.auth import InsufficientScope
-from connect_api.deps import Ctx, CurrentPrincipal
-from connect_api.errors import responses
 from connect_api.events import service
 from connect_api.events.schemas import EventPage, EventRead
-from connect_api.pagination import (
+from connect_api.kit.auth import InsufficientScope
+from connect_api.kit.deps import Ctx, CurrentPrincipal
+from connect_api.kit.errors import responses
+from connect_api.kit.pagination import (
     InvalidCursor,
     Limit,
     cursor_query,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.auth import Principal, require_admin
-from connect_api.context import AppContext
+from connect_api.core.models import Event
 from connect_api.events import repository as events
+from connect_api.kit.auth import Principal, require_admin
+from connect_api.kit.context import AppContext
 from connect_api.members.access import require_member
-from connect_api.models import Event
 
 
 async def read_feed(

@@ -27,8 +27,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from connect_api.core.models import (
+    Block,
+    Connection,
+    ConnectionTag,
+    Follow,
+    Invitation,
+    Member,
+    Note,
+)
 from connect_api.invitations.repository import pending
-from connect_api.models import Block, Connection, ConnectionTag, Follow, Invitation, Member, Note
 
 # Rows fetched from the server per round trip, and written out per chunk.
 CHUNK = 1000

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from connect_api.deps import Ctx, CurrentPrincipal
-from connect_api.errors import DomainError, responses
 from connect_api.exports import service
 from connect_api.exports.schemas import ExportDocument, ExportFormat, ExportKind, ExportPart
+from connect_api.kit.deps import Ctx, CurrentPrincipal
+from connect_api.kit.errors import DomainError, responses
 
 router = APIRouter(tags=["members"])
 

@@ -19,12 +19,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from connect_api.context import AppContext
+from connect_api.core.models import Member
 from connect_api.exports import repository
 from connect_api.exports.schemas import CSV_COLUMNS, JSON_KEYS, ExportKind
+from connect_api.kit.context import AppContext
+from connect_api.kit.replicas import falls_back
 from connect_api.members.access import require_member
-from connect_api.models import Member
-from connect_api.replicas import falls_back
 
 JsonRow = dict[str, Any]
 

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.blocks import repository as blocks
-from connect_api.models import Follow, Member
+from connect_api.core.models import Follow, Member
 
 Pair = tuple[int, int]  # (follower, followee)
 

@@ -8,14 +8,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api import policy
 from connect_api.blocks import repository as blocks
-from connect_api.context import AppContext
+from connect_api.core import policy
+from connect_api.core.models import Member
 from connect_api.events import repository as events
 from connect_api.follows import repository as follows
+from connect_api.kit.context import AppContext
 from connect_api.members import repository as members
 from connect_api.members.access import caller_from, member_gone
-from connect_api.models import Member
 
 Pair = follows.Pair
 Cursor = tuple[datetime, int]

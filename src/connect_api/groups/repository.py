@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.blocks import repository as blocks
-from connect_api.models import Group, GroupMember, Member
+from connect_api.core.models import Group, GroupMember, Member
 
 
 async def create(

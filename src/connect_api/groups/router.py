@@ -9,9 +9,6 @@ from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.auth import InsufficientScope, Principal
-from connect_api.deps import AdminPrincipal, AsciiDigits, Ctx, CurrentPrincipal
-from connect_api.errors import NotFound, responses
 from connect_api.groups import service
 from connect_api.groups.schemas import GroupCreate, GroupMemberRead, GroupRead, MembershipRead
 from connect_api.groups.service import GroupNameTaken
@@ -22,13 +19,16 @@ from connect_api.idempotency.http import (
     respond,
 )
 from connect_api.idempotency.service import Outcome
-from connect_api.members.schemas import MemberSummary
-from connect_api.pagination import (
+from connect_api.kit.auth import InsufficientScope, Principal
+from connect_api.kit.deps import AdminPrincipal, AsciiDigits, Ctx, CurrentPrincipal
+from connect_api.kit.errors import NotFound, responses
+from connect_api.kit.pagination import (
     CursorParam,
     InvalidCursor,
     Limit,
     Page,
 )
+from connect_api.members.schemas import MemberSummary
 
 router = APIRouter(tags=["groups"])
 

@@ -5,8 +5,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from connect_api.kit.text_input import Text
 from connect_api.members.schemas import MemberSummary
-from connect_api.text import Text
 
 GroupName = Annotated[str, Text(max_length=100, blank=False, strip=True)]
 GroupDescription = Annotated[str, Text(max_length=1000, strip=True)]

@@ -7,14 +7,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api import policy
-from connect_api.context import AppContext
-from connect_api.errors import Conflict, NotFound
+from connect_api.core import policy
+from connect_api.core.models import Group, Member
 from connect_api.groups import repository as groups
 from connect_api.groups.schemas import GroupCreate
+from connect_api.kit.context import AppContext
+from connect_api.kit.errors import Conflict, NotFound
 from connect_api.members import repository as members
 from connect_api.members.access import caller_from, require_member
-from connect_api.models import Group, Member
 
 MemberCursor = tuple[datetime, int]
 

@@ -9,10 +9,10 @@ from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.auth import Principal
-from connect_api.context import AppContext
 from connect_api.idempotency import service
 from connect_api.idempotency.service import IdempotencyKeyInUse, IdempotencyKeyReused, Outcome
+from connect_api.kit.auth import Principal
+from connect_api.kit.context import AppContext
 
 IdempotencyKey = Annotated[
     str | None,

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.models import IdempotencyKey
+from connect_api.core.models import IdempotencyKey
 
 
 async def try_lock(session: AsyncSession, member_id: int, key: str) -> bool:

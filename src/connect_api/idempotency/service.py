@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.context import AppContext
-from connect_api.errors import Conflict, Unprocessable
 from connect_api.idempotency import repository
+from connect_api.kit.context import AppContext
+from connect_api.kit.errors import Conflict, Unprocessable
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEPT_HEADERS = ("location", "ratelimit", "ratelimit-policy")

@@ -28,8 +28,8 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import CollectionAggregate
 
 from connect_api.blocks.repository import hides
-from connect_api.models import DeclineReason, Invitation, InvitationStatus, Member
-from connect_api.policy import InviterRecord, PairInvitation
+from connect_api.core.models import DeclineReason, Invitation, InvitationStatus, Member
+from connect_api.core.policy import InviterRecord, PairInvitation
 
 S = InvitationStatus
 

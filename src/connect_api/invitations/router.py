@@ -10,9 +10,9 @@ from fastapi import APIRouter, Body, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api import policy
-from connect_api.deps import AsciiDigits, Ctx, CurrentPrincipal
-from connect_api.errors import NotFound, responses
+from connect_api.core import policy
+from connect_api.core.models import InvitationStatus
+from connect_api.core.policy import effective_status
 from connect_api.idempotency.http import (
     IDEMPOTENCY_ERRORS,
     REPLAY_HEADER_DOC,
@@ -34,15 +34,15 @@ from connect_api.invitations.schemas import (
     NotWithdrawn,
     StatusFilter,
 )
-from connect_api.members.schemas import MemberSummary
-from connect_api.models import InvitationStatus
-from connect_api.pagination import (
+from connect_api.kit.deps import AsciiDigits, Ctx, CurrentPrincipal
+from connect_api.kit.errors import NotFound, responses
+from connect_api.kit.pagination import (
     CursorParam,
     InvalidCursor,
     Limit,
     Page,
 )
-from connect_api.policy import effective_status
+from connect_api.members.schemas import MemberSummary
 
 router = APIRouter(prefix="/v1/invitations", tags=["invitations"])
 

@@ -14,9 +14,9 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from connect_api.core.models import DeclineReason, InvitationStatus
+from connect_api.kit.text_input import CleanStr
 from connect_api.members.schemas import MemberSummary
-from connect_api.models import DeclineReason, InvitationStatus
-from connect_api.text import CleanStr
 
 _EXAMPLE_MEMBER_A: dict[str, JsonValue] = {
     "id": 7,

@@ -13,20 +13,27 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api import policy
 from connect_api.blocks import repository as blocks
-from connect_api.config import PolicySettings
 from connect_api.connections import repository as connections
-from connect_api.context import AppContext
-from connect_api.errors import NotFound
+from connect_api.core import policy
+from connect_api.core.models import (
+    DeclineReason,
+    Invitation,
+    InvitationStatus,
+    InvitePolicy,
+    Member,
+)
 from connect_api.events import repository as events
 from connect_api.follows import repository as follows
 from connect_api.follows import service as follow_service
 from connect_api.invitations import repository as invitations
 from connect_api.invitations.schemas import NotDeclinedCode
+from connect_api.kit.config import PolicySettings
+from connect_api.kit.context import AppContext
+from connect_api.kit.errors import NotFound
+from connect_api.kit.ratelimit_headers import rate_limit_headers
 from connect_api.members import repository as members
 from connect_api.members.access import caller_from, require_member
-from connect_api.models import DeclineReason, Invitation, InvitationStatus, InvitePolicy, Member
 
 
 @dataclass
@@ -141,7 +148,7 @@ async def send(
         data=_event_data(inv),
         now=now,
     )
-    headers = policy.rate_limit_headers(policy.after_send(decision.windows, now))
+    headers = rate_limit_headers(policy.after_send(decision.windows, now))
     return SendOutcome(InvitationView(inv, me, them, caller_id, now), True, headers)
 
 

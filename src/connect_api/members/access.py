@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.auth import InvalidToken
 from connect_api.blocks import repository as blocks
+from connect_api.core.models import Member
+from connect_api.core.policy import Viewing, hidden, sight
+from connect_api.kit.errors import InvalidToken
 from connect_api.members import repository as members
-from connect_api.models import Member
-from connect_api.policy import Viewing, hidden, sight
 
 
 def member_gone() -> InvalidToken:

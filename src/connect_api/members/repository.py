@@ -13,9 +13,8 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api import policy
-from connect_api.database import Database
-from connect_api.models import (
+from connect_api.core import policy
+from connect_api.core.models import (
     Connection,
     Follow,
     Group,
@@ -24,6 +23,7 @@ from connect_api.models import (
     Member,
     NetworkVisibility,
 )
+from connect_api.kit.database import Database
 
 # `GET /v1/me`: the member and their invitation standing, in one statement on the hot-read pool
 # (each count is a range of its own partial index of pending invitations).

@@ -9,9 +9,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.auth import InsufficientScope
-from connect_api.deps import AdminPrincipal, Ctx, CurrentPrincipal, MemberId
-from connect_api.errors import NotFound, responses
 from connect_api.idempotency.http import (
     IDEMPOTENCY_ERRORS,
     REPLAY_HEADER_DOC,
@@ -19,6 +16,9 @@ from connect_api.idempotency.http import (
     respond,
 )
 from connect_api.idempotency.service import Outcome
+from connect_api.kit.auth import InsufficientScope
+from connect_api.kit.deps import AdminPrincipal, Ctx, CurrentPrincipal, MemberId
+from connect_api.kit.errors import NotFound, responses
 from connect_api.members import service
 from connect_api.members.schemas import (
     InvitationAllowance,

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from connect_api.models import InvitePolicy, NetworkVisibility
-from connect_api.text import WHITESPACE, Text
+from connect_api.core.models import InvitePolicy, NetworkVisibility
+from connect_api.kit.text_input import WHITESPACE, Text
 
 # A handle may come with whitespace around it (dropped); the handle itself is 3 to 30 of these.
 HANDLE_PATTERN = rf"^[{WHITESPACE}]*[A-Za-z0-9_.-]{{3,30}}[{WHITESPACE}]*$"

@@ -7,15 +7,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api import policy
-from connect_api.auth import InsufficientScope, Principal
-from connect_api.context import AppContext
-from connect_api.errors import Conflict, NotFound
+from connect_api.core import policy
+from connect_api.core.models import InvitePolicy, Member, NetworkVisibility
 from connect_api.events import repository as events
+from connect_api.kit.auth import InsufficientScope, Principal
+from connect_api.kit.context import AppContext
+from connect_api.kit.errors import Conflict, NotFound
+from connect_api.kit.ratelimit_headers import RateWindow
 from connect_api.members import repository as members
 from connect_api.members.access import member_gone, require_member
 from connect_api.members.schemas import MemberCreate, MemberSettingsUpdate
-from connect_api.models import InvitePolicy, Member, NetworkVisibility
 
 
 class HandleTaken(Conflict):
@@ -29,7 +30,7 @@ class MeView:
     member: dict[str, Any]  # the profile's columns, and `restricted_until`
     pending_received: int
     pending_sent: int
-    windows: tuple[policy.RateWindow, ...]
+    windows: tuple[RateWindow, ...]
 
 
 async def create(session: AsyncSession, ctx: AppContext, body: MemberCreate) -> Member:

@@ -30,10 +30,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.database import Database
+from connect_api.core.models import InvitePolicy
+from connect_api.core.policy import PairInvitation
 from connect_api.invitations.repository import pair_invitation
-from connect_api.models import InvitePolicy
-from connect_api.policy import PairInvitation
+from connect_api.kit.database import Database
 from connect_api.relationships.mutuals import mutual_walk
 from connect_api.relationships.repository import PAIR_HISTORY, PREVIEW, SHARED_GROUPS
 

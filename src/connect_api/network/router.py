@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from connect_api.deps import Ctx, CurrentPrincipal, MemberId
-from connect_api.errors import NotFound, responses
+from connect_api.kit.deps import Ctx, CurrentPrincipal, MemberId
+from connect_api.kit.errors import NotFound, responses
+from connect_api.kit.pagination import CursorParam, InvalidCursor, Limit, QueryDigits
 from connect_api.members.schemas import MemberSummary
 from connect_api.network import service
 from connect_api.network.repository import Candidate, Reached
@@ -19,7 +20,6 @@ from connect_api.network.schemas import (
     SuggestionReasons,
     SuggestionsRead,
 )
-from connect_api.pagination import CursorParam, InvalidCursor, Limit, QueryDigits
 
 router = APIRouter(tags=["network"])
 

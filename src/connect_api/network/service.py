@@ -27,13 +27,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api import policy
-from connect_api.context import AppContext
-from connect_api.errors import NotFound
+from connect_api.core import policy
+from connect_api.kit.context import AppContext
+from connect_api.kit.errors import NotFound
+from connect_api.kit.pagination import InvalidCursor
+from connect_api.kit.replicas import read_on_primary
 from connect_api.members.access import member_gone, visible_member
 from connect_api.network import repository as network
-from connect_api.pagination import InvalidCursor
-from connect_api.replicas import read_on_primary
 
 log = logging.getLogger("connect_api.network")
 

@@ -9,8 +9,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.models import ConnectionTag, Note
-from connect_api.notes.tags import Tag
+from connect_api.core.models import ConnectionTag, Note
+from connect_api.core.tags import Tag
 
 
 async def get_note(session: AsyncSession, author_id: int, member_id: int) -> Note | None:

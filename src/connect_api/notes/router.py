@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from connect_api.deps import Ctx, CurrentPrincipal, MemberId
-from connect_api.errors import NotFound, responses
+from connect_api.core.tags import TagEmpty, TagTooLong, TooManyTags
+from connect_api.kit.deps import Ctx, CurrentPrincipal, MemberId
+from connect_api.kit.errors import NotFound, responses
 from connect_api.notes import service
 from connect_api.notes.schemas import (
     NoteRead,
@@ -15,7 +16,6 @@ from connect_api.notes.schemas import (
     TagsRead,
     TagsWrite,
 )
-from connect_api.notes.tags import TagEmpty, TagTooLong, TooManyTags
 
 router = APIRouter(tags=["notes"])
 

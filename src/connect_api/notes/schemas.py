@@ -5,8 +5,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from connect_api.notes.tags import MAX_TAG_LENGTH, MAX_TAGS
-from connect_api.text import NOT_BLANK_PATTERN, Text, no_nul
+from connect_api.core.tags import MAX_TAG_LENGTH, MAX_TAGS
+from connect_api.kit.text_input import NOT_BLANK_PATTERN, Text, no_nul
 
 MAX_BODY = 2000
 MAX_HOW_WE_MET = 200

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.connections import repository as connections
-from connect_api.context import AppContext
-from connect_api.errors import NotFound
+from connect_api.core.models import Note
+from connect_api.core.tags import Tag, display_order, normalise_all
+from connect_api.kit.context import AppContext
+from connect_api.kit.errors import NotFound
 from connect_api.members import repository as members
 from connect_api.members.access import caller_from, require_member
-from connect_api.models import Note
 from connect_api.notes import repository as notes
-from connect_api.notes.tags import Tag, display_order, normalise_all
 
 
 class NotConnected(NotFound):

@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from connect_api.database import Database
+from connect_api.kit.database import Database
 
 # The number of members connected to both ``{a}`` and ``{b}``, whose connection counts are
 # ``{na}`` and ``{nb}``: walk the smaller side and probe the larger's primary key when they

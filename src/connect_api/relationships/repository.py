@@ -51,10 +51,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from connect_api.database import Database
+from connect_api.core.models import InvitePolicy
+from connect_api.core.policy import InviterFacts, PairInvitation
 from connect_api.invitations.repository import pair_invitation
-from connect_api.models import InvitePolicy
-from connect_api.policy import InviterFacts, PairInvitation
+from connect_api.kit.database import Database
 from connect_api.relationships.mutuals import MUTUAL_COUNT, mutual_tally
 
 # How many mutual connections the look-up names per member: the first in the order of

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from connect_api.deps import Ctx, CurrentPrincipal, MemberId
-from connect_api.errors import NotFound, Unprocessable, responses
+from connect_api.kit.deps import Ctx, CurrentPrincipal, MemberId
+from connect_api.kit.errors import NotFound, Unprocessable, responses
+from connect_api.kit.pagination import CursorParam, InvalidCursor, Limit
 from connect_api.members.schemas import MemberSummary
-from connect_api.pagination import CursorParam, InvalidCursor, Limit
 from connect_api.relationships import service
 from connect_api.relationships.schemas import (
     MutualConnectionsPage,

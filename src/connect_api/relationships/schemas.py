@@ -5,8 +5,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connect_api.core.policy import Action, InviteRefusal
 from connect_api.members.schemas import MemberSummary
-from connect_api.policy import Action, InviteRefusal
 
 
 class PendingInvitationRead(BaseModel):

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from connect_api import policy
-from connect_api.context import AppContext
-from connect_api.errors import BadRequest
+from connect_api.core import policy
+from connect_api.core.models import InvitationStatus
+from connect_api.core.policy import effective_status
+from connect_api.kit.context import AppContext
+from connect_api.kit.errors import BadRequest
 from connect_api.members.access import member_gone
-from connect_api.models import InvitationStatus
-from connect_api.policy import effective_status
 from connect_api.relationships import mutuals
 from connect_api.relationships import repository as relationships
 

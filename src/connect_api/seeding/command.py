@@ -9,7 +9,7 @@ import time
 
 from tqdm import tqdm
 
-from connect_api.config import Settings
+from connect_api.kit.config import Settings
 from connect_api.seeding import generator, loader
 
 

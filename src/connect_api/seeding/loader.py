@@ -23,7 +23,7 @@ import asyncpg
 import numpy as np
 from numpy.typing import NDArray
 
-from connect_api.notes.tags import normalise
+from connect_api.core.tags import normalise
 from connect_api.seeding import names
 from connect_api.seeding.generator import REASONS, STATUSES, Network
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.models import DeliveryStatus, Event, Webhook, WebhookDelivery
+from connect_api.core.models import DeliveryStatus, Event, Webhook, WebhookDelivery
 
 
 async def create(

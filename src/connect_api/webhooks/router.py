@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from connect_api.auth import InsufficientScope
-from connect_api.deps import AdminPrincipal, AsciiDigits, Ctx
-from connect_api.errors import NotFound, responses
-from connect_api.pagination import (
+from connect_api.kit.auth import InsufficientScope
+from connect_api.kit.deps import AdminPrincipal, AsciiDigits, Ctx
+from connect_api.kit.errors import NotFound, responses
+from connect_api.kit.pagination import (
     CursorParam,
     InvalidCursor,
     Limit,

@@ -14,8 +14,8 @@ from pydantic import (
     UrlConstraints,
 )
 
-from connect_api.models import DeliveryStatus
-from connect_api.text import no_nul
+from connect_api.core.models import DeliveryStatus
+from connect_api.kit.text_input import no_nul
 
 
 class EventType(enum.StrEnum):

@@ -30,10 +30,10 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook as Signer
 
-from connect_api.context import AppContext
-from connect_api.errors import NotFound
+from connect_api.core.models import DeliveryStatus, Webhook, WebhookDelivery
 from connect_api.events import repository as events
-from connect_api.models import DeliveryStatus, Webhook, WebhookDelivery
+from connect_api.kit.context import AppContext
+from connect_api.kit.errors import NotFound
 from connect_api.webhooks import repository as webhooks
 from connect_api.webhooks import targets
 from connect_api.webhooks.repository import Claimed

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpx
 from pydantic import HttpUrl
 
-from connect_api.errors import Unprocessable
+from connect_api.kit.errors import Unprocessable
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -18,14 +18,14 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from connect_api.errors import (
+from connect_api.kit.errors import (
     PROBLEM_JSON,
     TYPE_BASE,
     HeadersTooLarge,
     UriTooLong,
     count_problem,
 )
-from connect_api.logs import new_request_id, request_id
+from connect_api.kit.logs import new_request_id, request_id
 
 log = logging.getLogger("connect_api")
 
@@ -55,7 +55,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         cls = type(self)
         if cls.max_url_bytes is None or cls.max_header_bytes is None:
-            from connect_api.config import Settings
+            from connect_api.kit.config import Settings
 
             settings = Settings()
             cls.max_url_bytes, cls.max_header_bytes = (

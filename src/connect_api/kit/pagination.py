@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, Field
 
-from connect_api.errors import Unprocessable
+from connect_api.kit.errors import Unprocessable
 
 if TYPE_CHECKING:
-    from connect_api.config import Settings
+    from connect_api.kit.config import Settings
 
 T = TypeVar("T")
 

@@ -9,10 +9,16 @@ from typing import Any
 
 import jwt
 
-from connect_api import tokens
-from connect_api.clock import Clock, SystemClock
-from connect_api.config import Settings
-from connect_api.errors import Forbidden, Unauthorized
+from connect_api.kit import tokens
+from connect_api.kit.clock import Clock, SystemClock
+from connect_api.kit.config import Settings
+from connect_api.kit.errors import (
+    Forbidden,
+    InvalidToken,
+    MissingToken,
+    Unauthorized,
+    bearer_challenge,
+)
 
 ADMIN_SCOPE = tokens.ADMIN_SCOPE
 # A member id as `sub`: ASCII digits only (`str.isdigit` also takes "٢" and "²"), a BIGINT.
@@ -29,30 +35,10 @@ class Principal:
         return ADMIN_SCOPE in self.scopes
 
 
-class InvalidToken(Unauthorized):
-    """The bearer token is expired or not valid, or its member no longer exists."""
-
-    code = "invalid_token"
-
-    def __init__(self, detail: str, **kw: Any) -> None:
-        # Every 401 carries the challenge, also when the token's member does not exist.
-        kw.setdefault("headers", _challenge("invalid_token"))
-        super().__init__(detail, **kw)
-
-
 class InsufficientScope(Forbidden):
     """This operation needs the `admin` scope."""
 
     code = "insufficient_scope"
-
-
-def _challenge(error: str | None = None, description: str | None = None) -> dict[str, str]:
-    value = 'Bearer realm="connect-api"'
-    if error:
-        value += f', error="{error}"'
-    if description:
-        value += f', error_description="{description}"'
-    return {"WWW-Authenticate": value}
 
 
 class TokenService:
@@ -96,7 +82,7 @@ class TokenService:
             self._check_times(claims)
         except jwt.ExpiredSignatureError:
             raise InvalidToken(
-                "The token has expired.", headers=_challenge("invalid_token", "token expired")
+                "The token has expired.", headers=bearer_challenge("invalid_token", "token expired")
             ) from None
         except jwt.PyJWTError:
             raise InvalidToken("The bearer token is not valid.") from None
@@ -127,19 +113,13 @@ class TokenService:
         return tokens.mint(self._settings, self._sign_key, member_id, admin=admin, ttl=ttl, now=now)
 
 
-class MissingToken(Unauthorized):
-    """A bearer token is required."""
-
-    code = "unauthorized"
-
-
 def missing_token() -> Unauthorized:
-    return MissingToken("A bearer token is required.", headers=_challenge())
+    return MissingToken("A bearer token is required.", headers=bearer_challenge())
 
 
 def require_admin(principal: Principal) -> None:
     if not principal.is_admin:
         raise InsufficientScope(
             "This operation needs the `admin` scope.",
-            headers=_challenge("insufficient_scope", "the admin scope is required"),
+            headers=bearer_challenge("insufficient_scope", "the admin scope is required"),
         )

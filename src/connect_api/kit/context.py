@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from connect_api.auth import TokenService
-from connect_api.clock import Clock
-from connect_api.config import Settings
-from connect_api.database import Database
-from connect_api.pagination import Cursors
+from connect_api.kit.auth import TokenService
+from connect_api.kit.clock import Clock
+from connect_api.kit.config import Settings
+from connect_api.kit.database import Database
+from connect_api.kit.pagination import Cursors
 
 if TYPE_CHECKING:
-    from connect_api.metrics import Metrics
-    from connect_api.supervisor import Supervisor
+    from connect_api.kit.metrics import Metrics
+    from connect_api.kit.supervisor import Supervisor
 
 
 @dataclass

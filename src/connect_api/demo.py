@@ -16,11 +16,11 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, StrictInt
 
-from connect_api.deps import Ctx
-from connect_api.errors import NotFound
+from connect_api.kit.deps import Ctx
+from connect_api.kit.errors import NotFound
+from connect_api.kit.pagination import QueryDigits
 from connect_api.members import repository as members
 from connect_api.members.schemas import MemberSummary
-from connect_api.pagination import QueryDigits
 
 STATIC_FILES = {"connect-button.js": "text/javascript; charset=utf-8"}
 DEMO_TOKEN_TTL = timedelta(hours=1)

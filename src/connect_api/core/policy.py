@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from connect_api.config import PolicySettings
-from connect_api.errors import (
+from connect_api.core.models import DeclineReason, InvitationStatus, InvitePolicy, NetworkVisibility
+from connect_api.kit.config import PolicySettings
+from connect_api.kit.errors import (
     BadRequest,
     Conflict,
     DomainError,
@@ -23,7 +24,7 @@ from connect_api.errors import (
     Throttled,
     Unprocessable,
 )
-from connect_api.models import DeclineReason, InvitationStatus, InvitePolicy, NetworkVisibility
+from connect_api.kit.ratelimit_headers import RateWindow, rate_limit_headers, retry_after_seconds
 
 HOUR = timedelta(hours=1)
 WEEK = timedelta(days=7)
@@ -253,19 +254,6 @@ class InviterFacts:
     oldest_pending_expires_at: datetime | None
     # Creation times of the inviter's invitations in the last 7 days, newest first.
     recent_sends: Sequence[datetime] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True)
-class RateWindow:
-    name: str
-    limit: int
-    window: timedelta
-    used: int
-    reset_after: timedelta  # until a slot frees (zero when none is used)
-
-    @property
-    def remaining(self) -> int:
-        return max(0, self.limit - self.used)
 
 
 @dataclass(frozen=True)
@@ -624,26 +612,7 @@ def shown_count(total: int, hidden: int, visible: bool) -> int | None:
     return max(total - hidden, 0) if visible else None
 
 
-# --- RateLimit headers (draft-ietf-httpapi-ratelimit-headers) ---------------------------------
-
-
-def retry_after_seconds(delta: timedelta) -> int:
-    return max(1, math.ceil(delta.total_seconds()))
-
-
-def rate_limit_headers(
-    windows: Sequence[RateWindow], retry_after: timedelta | None = None
-) -> dict[str, str]:
-    if not windows:
-        return {}
-    policy = ", ".join(f'"{w.name}";q={w.limit};w={int(w.window.total_seconds())}' for w in windows)
-    current = ", ".join(
-        f'"{w.name}";r={w.remaining};t={math.ceil(w.reset_after.total_seconds())}' for w in windows
-    )
-    headers = {"RateLimit-Policy": policy, "RateLimit": current}
-    if retry_after is not None:
-        headers["Retry-After"] = str(retry_after_seconds(retry_after))
-    return headers
+# --- after a send -----------------------------------------------------------------------------
 
 
 def after_send(windows: Sequence[RateWindow], now: datetime) -> tuple[RateWindow, ...]:

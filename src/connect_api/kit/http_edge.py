@@ -10,18 +10,18 @@ from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from connect_api import replicas as read_after
-from connect_api.errors import UriTooLong, problem_response
-from connect_api.faults import unavailable
-from connect_api.logs import accept_request_id, request_id
-from connect_api.replicas import Replicas
+from connect_api.kit import replicas as read_after
+from connect_api.kit.errors import UriTooLong, problem_response
+from connect_api.kit.logs import accept_request_id, request_id
+from connect_api.kit.overload import unavailable
+from connect_api.kit.replicas import Replicas
 
 log = logging.getLogger("connect_api")
 
 
 class RequestIds:
     """Outermost: give every request an id, the client's ``X-Request-ID`` when it is
-    acceptable (see :func:`~connect_api.logs.accept_request_id`) or a new one. It is echoed in
+    acceptable (see :func:`~connect_api.kit.logs.accept_request_id`) or a new one. It is echoed in
     ``X-Request-ID`` on every response, put in every problem document (``request_id``) and in
     every log line written while the request is served."""
 
@@ -57,7 +57,7 @@ def url_length(raw_path: bytes, query: bytes) -> int:
 
 class UrlLimit:
     """Refuse a request target (path and query) longer than ``max_bytes`` with 414
-    ``uri_too_long``. The HTTP protocol (:mod:`connect_api.serving`) refuses the same while
+    ``uri_too_long``. The HTTP protocol (:mod:`connect_api.kit.http_server`) refuses the same while
     reading the request line; this check holds the same limit behind any other server."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -258,11 +258,11 @@ def _replicas(scope: Scope) -> Replicas | None:
 
 
 class ReadYourWrites:
-    """With read replicas: each request's read position (:mod:`connect_api.replicas`). What
+    """With read replicas: each request's read position (:mod:`connect_api.kit.replicas`). What
     the client must see comes from the ``Connect-Read-After`` header, else the cookie of that
     name (a value that is not an LSN is ignored: the reads then go by this process's own
     memory of the member's writes; one past the primary's position is cut down to it, see
-    :meth:`~connect_api.replicas.Replicas.bounded`). A request that committed gets the
+    :meth:`~connect_api.kit.replicas.Replicas.bounded`). A request that committed gets the
     primary's position after its commit back in both, for the client to send with its next
     requests."""
 

@@ -9,7 +9,7 @@ from asyncpg.exceptions import InterfaceError, PostgresConnectionError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from connect_api.database import ReadPoolExhausted
+from connect_api.kit.database import ReadPoolExhausted
 
 # Connection exceptions (class 08), the server shutting down or starting (57P01-57P03), too
 # many connections (53300), and a statement cancelled by the statement timeout (57014).

@@ -21,8 +21,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from connect_api.errors import Problem, Unauthorized
-from connect_api.ops.readings import SharedReading
+from connect_api.kit.errors import Problem, Unauthorized
+from connect_api.kit.readings import SharedReading
 
 log = logging.getLogger("connect_api")
 

@@ -6,8 +6,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from connect_api.errors import Unprocessable
-from connect_api.text import without_invisible
+from connect_api.kit.errors import Unprocessable
+from connect_api.kit.text_input import without_invisible
 
 MAX_TAG_LENGTH = 40
 MAX_TAGS = 50

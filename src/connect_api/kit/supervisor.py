@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from connect_api.config import Settings
-from connect_api.database import Database
+from connect_api.kit.config import Settings
+from connect_api.kit.database import Database
 
 log = logging.getLogger("connect_api.supervisor")
 

@@ -22,9 +22,9 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from connect_api.config import Settings
-from connect_api.errors import DomainError, problem_response
-from connect_api.policy import RateWindow, rate_limit_headers
+from connect_api.kit.config import Settings
+from connect_api.kit.errors import DomainError, RateLimited, problem_response
+from connect_api.kit.ratelimit_headers import RateWindow, rate_limit_headers
 
 log = logging.getLogger("connect_api")
 
@@ -32,12 +32,6 @@ log = logging.getLogger("connect_api")
 _EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/static-")
 # A relationships look-up of more ids than this is an expensive one.
 MANY_IDS = 20
-
-
-class RateLimited(DomainError):
-    """The caller's request rate limit for this kind of request. Retry after `Retry-After`."""
-
-    status, code, title = 429, "rate_limited", "Too many requests"
 
 
 def storage_uri(redis_url: str | None) -> str:

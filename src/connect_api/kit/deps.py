@@ -8,10 +8,10 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
 
-from connect_api.auth import Principal, missing_token, require_admin
-from connect_api.context import AppContext
-from connect_api.ratelimits import PRINCIPAL
-from connect_api.replicas import note_member
+from connect_api.kit.auth import Principal, missing_token, require_admin
+from connect_api.kit.context import AppContext
+from connect_api.kit.ratelimits import PRINCIPAL
+from connect_api.kit.replicas import note_member
 
 _bearer = HTTPBearer(
     auto_error=False,

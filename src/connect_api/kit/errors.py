@@ -16,8 +16,8 @@ from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from connect_api.codes import ProblemCode, described
-from connect_api.logs import request_id as current_request_id
+from connect_api.kit.logs import request_id as current_request_id
+from connect_api.kit.problem_codes import ProblemCode, described
 
 log = logging.getLogger("connect_api")
 
@@ -431,6 +431,44 @@ _EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
+# --- the refusals at the door: a bearer token, and the caller's request rate ---------------
+# Declared here, with the rest, so that `responses()` lists them without importing the modules
+# that raise them (which import this one).
+
+
+def bearer_challenge(error: str | None = None, description: str | None = None) -> dict[str, str]:
+    """The `WWW-Authenticate` challenge every 401 carries (RFC 6750)."""
+    value = 'Bearer realm="connect-api"'
+    if error:
+        value += f', error="{error}"'
+    if description:
+        value += f', error_description="{description}"'
+    return {"WWW-Authenticate": value}
+
+
+class MissingToken(Unauthorized):
+    """A bearer token is required."""
+
+    code = "unauthorized"
+
+
+class InvalidToken(Unauthorized):
+    """The bearer token is expired or not valid, or its member no longer exists."""
+
+    code = "invalid_token"
+
+    def __init__(self, detail: str, **kw: Any) -> None:
+        # Every 401 carries the challenge, also when the token's member does not exist.
+        kw.setdefault("headers", bearer_challenge("invalid_token"))
+        super().__init__(detail, **kw)
+
+
+class RateLimited(DomainError):
+    """The caller's request rate limit for this kind of request. Retry after `Retry-After`."""
+
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+
 def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the refusals an operation can give, one example per ``code``.
 
@@ -438,9 +476,6 @@ def responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     target or headers too large), 415 (a body not sent as JSON), 422 (malformed input), 429
     (the caller's request rate limit) and 503 (overload, database out of reach).
     """
-    from connect_api.auth import InvalidToken, MissingToken  # auth depends on this module
-    from connect_api.ratelimits import RateLimited
-
     by_status: dict[int, list[type[DomainError]]] = {}
     everything: tuple[type[DomainError], ...] = (
         MissingToken,

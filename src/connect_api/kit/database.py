@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from connect_api import replicas as read_after
-from connect_api.config import Settings
-from connect_api.replicas import Replica, Replicas
-from connect_api.tokens import embedded_jwt_secret, jwt_secret
+from connect_api.kit import replicas as read_after
+from connect_api.kit.config import Settings
+from connect_api.kit.replicas import Replica, Replicas
+from connect_api.kit.tokens import embedded_jwt_secret, jwt_secret
 
 log = logging.getLogger("connect_api.database")
 
@@ -43,7 +43,7 @@ def migrations_dir() -> Path:
     packaged = resources.files("connect_api") / "_migrations"
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "migrations"
+    return Path(__file__).resolve().parents[3] / "migrations"
 
 
 def alembic_config(url: str) -> Config:
@@ -253,7 +253,7 @@ def _is_retryable(exc: DBAPIError) -> bool:
 class Database:
     """Owns the engine and runs each use case in one transaction, retried on deadlock.
 
-    With read replicas (:mod:`connect_api.replicas`), :meth:`fetch`, :meth:`read` and
+    With read replicas (:mod:`connect_api.kit.replicas`), :meth:`fetch`, :meth:`read` and
     :meth:`read_engines` run on a replica that has replayed what the request must see, and
     :meth:`run` (every write, and every read that guards a rule) on the primary, noting where
     the primary's WAL stood after the commit."""

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from connect_api.config import Settings
+from connect_api.kit.config import Settings
 
 ADMIN_SCOPE = "admin"
 
