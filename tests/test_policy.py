@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connect_api.core import policy
+from connect_api.core import policy, visibility
 from connect_api.core.models import DeclineReason, InvitePolicy, NetworkVisibility
 from connect_api.core.models import InvitationStatus as S
 from connect_api.kit.config import PolicySettings
@@ -379,7 +379,7 @@ def test_sight(
     facts: tuple[bool, bool, bool, bool, bool], visibility: str, expected: tuple[bool, ...]
 ) -> None:
     itself, exists, blocked, connected, admin = facts
-    viewing = policy.Viewing(
+    viewing = visibility.Viewing(
         viewer_id=1,
         member_id=1 if itself else 2,
         exists=exists,
@@ -388,11 +388,11 @@ def test_sight(
         network_visibility=NetworkVisibility(visibility),
         admin=admin,
     )
-    seen = policy.sight(viewing)
+    seen = visibility.sight(viewing)
     assert (seen.member, seen.network, seen.mutuals) == expected
 
 
 def test_shown_count() -> None:
-    assert policy.shown_count(30_000, 2, True) == 29_998
-    assert policy.shown_count(5, 0, True) == 5
-    assert policy.shown_count(5, 1, False) is None
+    assert visibility.shown_count(30_000, 2, True) == 29_998
+    assert visibility.shown_count(5, 0, True) == 5
+    assert visibility.shown_count(5, 1, False) is None

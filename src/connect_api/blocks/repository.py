@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, tuple_
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as insert_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.core.models import Block, Member
-
-
-def hides(caller_id: int, member_id: Any) -> ColumnElement[bool]:
-    """True where a block, either way, stands between the caller and ``member_id``
-    (a value or a column): use ``~hides(...)`` to keep a list to what the caller may see."""
-    return exists().where(
-        or_(
-            and_(Block.blocker_id == caller_id, Block.blocked_id == member_id),
-            and_(Block.blocker_id == member_id, Block.blocked_id == caller_id),
-        )
-    )
-
-
-async def between(session: AsyncSession, a: int, b: int) -> bool:
-    return bool(await session.scalar(select(hides(a, b))))
 
 
 async def insert(

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.blocks import repository as blocks
 from connect_api.connections import repository as connections
-from connect_api.core import policy
+from connect_api.core import policy, visibility
 from connect_api.core.models import Member
 from connect_api.events import repository as events
 from connect_api.follows import repository as follows
@@ -46,7 +46,7 @@ async def block(
     # A member who blocked the caller is hidden from them here too: answering anything but
     # "not found" would tell the caller that they are blocked.
     if them is None or await blocks.placed_at(session, member_id, caller_id) is not None:
-        raise policy.hidden()
+        raise visibility.hidden()
     placed = await blocks.insert(session, caller_id, member_id, now)
     if placed is None:
         already = await blocks.placed_at(session, caller_id, member_id)
@@ -85,7 +85,7 @@ async def unblock(session: AsyncSession, ctx: AppContext, caller_id: int, member
         await members.get(session, member_id) is None
         or await blocks.placed_at(session, member_id, caller_id) is not None
     ):
-        raise policy.hidden()
+        raise visibility.hidden()
     if await blocks.delete_one(session, caller_id, member_id):
         await events.record(
             session,

@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.core import policy
+from connect_api.core import visibility
 from connect_api.core.models import Connection, NetworkVisibility
 from connect_api.kit.database import Database
 
@@ -69,7 +69,7 @@ class ListedConnection:
 @dataclass(frozen=True)
 class ConnectionsPage:
     caller_exists: bool
-    viewing: policy.Viewing  # what decides whether the caller may see the list
+    viewing: visibility.Viewing  # what decides whether the caller may see the list
     rows: list[ListedConnection]
 
 
@@ -128,7 +128,7 @@ LEFT JOIN LATERAL (
     SELECT m.id, m.handle, m.display_name, m.headline, c.created_at, {key} AS position
     FROM connections c
     JOIN members m ON m.id = c.other_id
-    -- Who may see the list is `policy.sight`'s to say, from the facts above; the rows are
+    -- Who may see the list is `visibility.sight`'s to say, from the facts above; the rows are
     -- read only where it could say yes (the member themself, one of their connections, or
     -- an admin).
     WHERE v.network_visibility IS NOT NULL AND ($1 = $2 OR v.connected OR $4)
@@ -178,7 +178,7 @@ async def page(
         args.append(tag_key)
     rows = await db.fetch(sql, *args)
     first = rows[0]
-    viewing = policy.Viewing(
+    viewing = visibility.Viewing(
         viewer_id=caller_id,
         member_id=member_id,
         exists=first[1] is not None,

@@ -8,15 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.connections import repository as connections
 from connect_api.connections.schemas import ConnectionSort
-from connect_api.core import policy
-from connect_api.core.policy import network_hidden
+from connect_api.core import visibility
+from connect_api.core.visibility import network_hidden
 from connect_api.events import repository as events
 from connect_api.follows import repository as follows
 from connect_api.follows import service as follow_service
 from connect_api.kit.context import AppContext
-from connect_api.kit.errors import NotFound
+from connect_api.kit.errors import NotFound, member_gone
 from connect_api.members import repository as members
-from connect_api.members.access import caller_from, member_gone
+from connect_api.members.access import caller_from
 
 Cursor = tuple[datetime, int] | tuple[str, int]
 
@@ -33,7 +33,7 @@ async def list_connections(
     tag_key: str | None = None,
     admin: bool = False,
 ) -> tuple[list[connections.ListedConnection], Cursor | None]:
-    """A member's connections, as ``policy.sight`` allows: the member, and their 1st-degree
+    """A member's connections, as ``visibility.sight`` allows: the member, and their 1st-degree
     connections unless the member chose ``only_me``.
 
     With ``tag_key``, only those the caller tagged with it (tags are the caller's own, so
@@ -51,7 +51,7 @@ async def list_connections(
     )
     if not found.caller_exists and not admin:
         raise member_gone()
-    if not policy.sight(found.viewing).network:
+    if not visibility.sight(found.viewing).network:
         raise network_hidden()
     rows = found.rows
     nxt = rows[limit - 1].position if len(rows) > limit else None

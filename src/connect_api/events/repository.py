@@ -13,18 +13,24 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, any_, func, insert, literal, or_, select, update
+from sqlalchemy import and_, any_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.core.models import (
     EVENT_POSITIONS,
     DeliveryStatus,
     Event,
+    Member,
     Webhook,
     WebhookDelivery,
 )
 
 _PUBLISHER_LOCK = 0x636F6E6E656374  # any constant shared by every process
+
+
+async def member_exists(session: AsyncSession, member_id: int) -> bool:
+    """Whether the feed's reader still exists (a token outlives an erasure)."""
+    return bool(await session.scalar(select(exists().where(Member.id == member_id))))
 
 
 async def record(

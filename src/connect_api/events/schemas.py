@@ -1,11 +1,27 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connect_api.webhooks.schemas import EventType
+
+class EventType(enum.StrEnum):
+    """The type of an event, as in `GET /v1/events` and in webhook deliveries."""
+
+    invitation_created = "invitation.created"
+    invitation_accepted = "invitation.accepted"
+    invitation_declined = "invitation.declined"
+    invitation_withdrawn = "invitation.withdrawn"
+    invitation_expired = "invitation.expired"
+    connection_removed = "connection.removed"
+    follow_created = "follow.created"
+    follow_removed = "follow.removed"
+    member_blocked = "member.blocked"
+    member_unblocked = "member.unblocked"
+    member_erased = "member.erased"
+    webhook_disabled = "webhook.disabled"
 
 
 class EventRead(BaseModel):

@@ -8,7 +8,7 @@ from connect_api.core.models import Event
 from connect_api.events import repository as events
 from connect_api.kit.auth import Principal, require_admin
 from connect_api.kit.context import AppContext
-from connect_api.members.access import require_member
+from connect_api.kit.errors import member_gone
 
 
 async def read_feed(
@@ -24,7 +24,8 @@ async def read_feed(
     if everything:
         require_admin(principal)
     else:
-        await require_member(session, principal.member_id)
+        if not await events.member_exists(session, principal.member_id):
+            raise member_gone()
     await events.publish(session, ctx.clock.now())
     rows = await events.feed(
         session,

@@ -9,8 +9,8 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.blocks import repository as blocks
 from connect_api.core.models import Follow, Member
+from connect_api.members import repository as members
 
 Pair = tuple[int, int]  # (follower, followee)
 
@@ -75,7 +75,7 @@ async def list_page(
     stmt = (
         select(Member, Follow.created_at)
         .join(Member, Member.id == theirs)
-        .where(mine == member_id, ~blocks.hides(viewer_id, theirs))
+        .where(mine == member_id, ~members.hides(viewer_id, theirs))
         .order_by(Follow.created_at.desc(), theirs.desc())
         .limit(limit)
     )

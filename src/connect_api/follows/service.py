@@ -8,14 +8,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.blocks import repository as blocks
-from connect_api.core import policy
+from connect_api.core import policy, visibility
 from connect_api.core.models import Member
 from connect_api.events import repository as events
 from connect_api.follows import repository as follows
 from connect_api.kit.context import AppContext
+from connect_api.kit.errors import member_gone
 from connect_api.members import repository as members
-from connect_api.members.access import caller_from, member_gone
+from connect_api.members.access import caller_from
 
 Pair = follows.Pair
 Cursor = tuple[datetime, int]
@@ -61,9 +61,9 @@ async def _lock_pair(
     caller_from(locked, caller_id)
     other = locked.get(member_id)
     if other is None or (
-        member_id != caller_id and await blocks.between(session, caller_id, member_id)
+        member_id != caller_id and await members.between(session, caller_id, member_id)
     ):
-        raise policy.hidden()
+        raise visibility.hidden()
     return locked, other
 
 
@@ -137,14 +137,14 @@ async def list_follows(
     admin: bool = False,
 ) -> tuple[list[tuple[Member, datetime]], Cursor | None]:
     """A member's followers (or those they follow), newest first, without anyone a block
-    hides from the caller. Seen where ``policy.sight`` shows the member's network (the rule of
+    hides from the caller. Seen where ``visibility.sight`` shows the member's network (the rule of
     their connection list, so no pair of follow lists spells out a hidden connection list);
     otherwise 404, as for a member who doesn't exist."""
     seen = await members.viewing(session, caller_id, member_id, admin=admin)
     if not seen.caller_exists and not admin:
         raise member_gone()
-    if not policy.sight(seen.viewing).network:
-        raise policy.network_hidden()
+    if not visibility.sight(seen.viewing).network:
+        raise visibility.network_hidden()
     rows = await follows.list_page(
         session, member_id, followers=followers, viewer_id=caller_id, limit=limit + 1, after=after
     )

@@ -9,8 +9,8 @@ from sqlalchemy import BigInteger, bindparam, delete, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.blocks import repository as blocks
 from connect_api.core.models import Group, GroupMember, Member
+from connect_api.members import repository as members
 
 
 async def create(
@@ -99,7 +99,7 @@ async def members_page(
         .limit(limit)
     )
     if viewer_id is not None:
-        stmt = stmt.where(~blocks.hides(viewer_id, GroupMember.member_id))
+        stmt = stmt.where(~members.hides(viewer_id, GroupMember.member_id))
     if after is not None:
         stmt = stmt.where(tuple_(GroupMember.joined_at, GroupMember.member_id) < tuple_(*after))
     return [(m, at) for m, at in (await session.execute(stmt)).all()]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.core import policy
+from connect_api.core import visibility
 from connect_api.core.models import Group, Member
 from connect_api.groups import repository as groups
 from connect_api.groups.schemas import GroupCreate
@@ -58,7 +58,7 @@ async def _as_seen(
             g.id,
             g.name,
             g.description,
-            policy.shown_count(g.member_count, hidden.get(g.id, 0), True) or 0,
+            visibility.shown_count(g.member_count, hidden.get(g.id, 0), True) or 0,
             g.created_at,
         )
         for g in found

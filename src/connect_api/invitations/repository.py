@@ -27,9 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import CollectionAggregate
 
-from connect_api.blocks.repository import hides
 from connect_api.core.models import DeclineReason, Invitation, InvitationStatus, Member
 from connect_api.core.policy import InviterRecord, PairInvitation
+from connect_api.members.repository import hides
 
 S = InvitationStatus
 

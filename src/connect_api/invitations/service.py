@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.blocks import repository as blocks
 from connect_api.connections import repository as connections
 from connect_api.core import policy
 from connect_api.core.models import (
@@ -208,7 +207,7 @@ async def _open_for_answer(
         or inv.inviter_id not in locked
         or inv.invitee_id not in locked
         # A block placed meanwhile (it withdraws the blocker's invitation): not found.
-        or await blocks.between(session, inv.inviter_id, inv.invitee_id)
+        or await members.between(session, inv.inviter_id, inv.invitee_id)
     ):
         raise NotFound("No such invitation.")
     policy.check_can_respond(status=current.status, expires_at=current.expires_at, now=now)

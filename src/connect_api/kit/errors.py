@@ -463,6 +463,11 @@ class InvalidToken(Unauthorized):
         super().__init__(detail, **kw)
 
 
+def member_gone() -> InvalidToken:
+    """What a valid token whose member does not exist (any more) gets, on every route."""
+    return InvalidToken("The token's member does not exist.")
+
+
 class RateLimited(DomainError):
     """The caller's request rate limit for this kind of request. Retry after `Retry-After`."""
 

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.blocks import repository as blocks
 from connect_api.core.models import Member
-from connect_api.core.policy import Viewing, hidden, sight
-from connect_api.kit.errors import InvalidToken
+from connect_api.core.visibility import Viewing, hidden, sight
+from connect_api.kit.errors import member_gone
 from connect_api.members import repository as members
-
-
-def member_gone() -> InvalidToken:
-    """What a valid token whose member does not exist (any more) gets."""
-    return InvalidToken("The token's member does not exist.")
 
 
 def caller_from(found: dict[int, Member], caller_id: int) -> Member:
@@ -32,7 +26,7 @@ async def require_member(session: AsyncSession, caller_id: int) -> Member:
 
 
 async def visible_member(session: AsyncSession, caller_id: int, member_id: int) -> Member:
-    """A member as the caller may see them (``policy.sight``): 404 when there is none, or a
+    """A member as the caller may see them (``visibility.sight``): 404 when there is none, or a
     block stands between them (either way). Never says which."""
     found = await members.get_many(session, (caller_id, member_id))
     if caller_id not in found:
@@ -41,7 +35,7 @@ async def visible_member(session: AsyncSession, caller_id: int, member_id: int) 
     blocked = (
         member is not None
         and member_id != caller_id
-        and await blocks.between(session, caller_id, member_id)
+        and await members.between(session, caller_id, member_id)
     )
     viewing = Viewing(caller_id, member_id, exists=member is not None, blocked=blocked)
     if member is None or not sight(viewing).member:

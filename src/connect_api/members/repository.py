@@ -8,13 +8,26 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import BigInteger, any_, bindparam, select, text, union, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    or_,
+    select,
+    text,
+    union,
+    update,
+)
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.core import policy
+from connect_api.core import visibility
 from connect_api.core.models import (
+    Block,
     Connection,
     Follow,
     Group,
@@ -58,7 +71,7 @@ _PARTNERS = """
     SELECT b.blocker_id FROM blocks b WHERE b.blocked_id = $1
 """
 
-# What decides what the viewer ($1) sees of a member ($2) (see `policy.sight`), in one
+# What decides what the viewer ($1) sees of a member ($2) (see `visibility.sight`), in one
 # statement: the caller's existence, the member's, a block either way, whether the viewer is
 # one of the member's connections, and the member's choice of who sees their network.
 _FACTS = """
@@ -107,6 +120,24 @@ LEFT JOIN members m ON m.id = $2
 _VIEWING_ORM = text(_VIEWING.replace("$1", ":viewer").replace("$2", ":member"))
 
 
+# --- blocks, as every room asks of them -----------------------------------------------------
+
+
+def hides(caller_id: int, member_id: Any) -> ColumnElement[bool]:
+    """True where a block, either way, stands between the caller and ``member_id``
+    (a value or a column): use ``~hides(...)`` to keep a list to what the caller may see."""
+    return exists().where(
+        or_(
+            and_(Block.blocker_id == caller_id, Block.blocked_id == member_id),
+            and_(Block.blocker_id == member_id, Block.blocked_id == caller_id),
+        )
+    )
+
+
+async def between(session: AsyncSession, a: int, b: int) -> bool:
+    return bool(await session.scalar(select(hides(a, b))))
+
+
 # The demo page's members: a page by id, and one by id.
 _DEMO_COLUMNS = "SELECT id, handle, display_name, headline, connection_count FROM members"
 _DEMO_PAGE = _DEMO_COLUMNS + " WHERE id > $1 ORDER BY id LIMIT $2"
@@ -131,15 +162,15 @@ async def me_row(
 
 @dataclass(frozen=True)
 class Seen:
-    """A viewing's facts (see ``policy.Viewing``) and, for a profile, the profile's row."""
+    """A viewing's facts (see ``visibility.Viewing``) and, for a profile, the profile's row."""
 
     caller_exists: bool
-    viewing: policy.Viewing
+    viewing: visibility.Viewing
     row: Mapping[Any, Any] | None  # the member's columns; ``None`` when there is no such member
 
 
 def _seen(row: Mapping[Any, Any], caller_id: int, member_id: int, *, admin: bool) -> Seen:
-    viewing = policy.Viewing(
+    viewing = visibility.Viewing(
         viewer_id=caller_id,
         member_id=member_id,
         exists=row["id"] is not None,

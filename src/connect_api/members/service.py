@@ -7,15 +7,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.core import policy
+from connect_api.core import policy, visibility
 from connect_api.core.models import InvitePolicy, Member, NetworkVisibility
 from connect_api.events import repository as events
 from connect_api.kit.auth import InsufficientScope, Principal
 from connect_api.kit.context import AppContext
-from connect_api.kit.errors import Conflict, NotFound
+from connect_api.kit.errors import Conflict, NotFound, member_gone
 from connect_api.kit.ratelimit_headers import RateWindow
 from connect_api.members import repository as members
-from connect_api.members.access import member_gone, require_member
+from connect_api.members.access import require_member
 from connect_api.members.schemas import MemberCreate, MemberSettingsUpdate
 
 
@@ -47,7 +47,7 @@ async def create(session: AsyncSession, ctx: AppContext, body: MemberCreate) -> 
 
 
 async def get(ctx: AppContext, principal: Principal, member_id: int) -> dict[str, Any]:
-    """A profile as the caller may see it (``policy.sight``): 404 when there is none, or a
+    """A profile as the caller may see it (``visibility.sight``): 404 when there is none, or a
     block stands between caller and member; 401 when the caller's own member is gone. Its
     counts are those of the lists the caller may page through, or ``None`` where the member's
     network is not theirs to see. An admin sees every member."""
@@ -56,13 +56,13 @@ async def get(ctx: AppContext, principal: Principal, member_id: int) -> dict[str
     )
     if not seen.caller_exists and not principal.is_admin:
         raise member_gone()
-    sight = policy.sight(seen.viewing)
+    sight = visibility.sight(seen.viewing)
     if seen.row is None or not sight.member:
-        raise policy.hidden()
+        raise visibility.hidden()
     row = seen.row
     profile = {k: row[k] for k in _PROFILE}
     for count, hidden in _COUNTS:
-        profile[count] = policy.shown_count(row[count], row[hidden], sight.network)
+        profile[count] = visibility.shown_count(row[count], row[hidden], sight.network)
     return profile
 
 

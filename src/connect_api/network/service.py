@@ -29,10 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.core import policy
 from connect_api.kit.context import AppContext
-from connect_api.kit.errors import NotFound
+from connect_api.kit.errors import NotFound, member_gone
 from connect_api.kit.pagination import InvalidCursor
 from connect_api.kit.replicas import read_on_primary
-from connect_api.members.access import member_gone, visible_member
+from connect_api.members.access import visible_member
 from connect_api.network import repository as network
 
 log = logging.getLogger("connect_api.network")

@@ -132,7 +132,7 @@ WITH v AS MATERIALIZED (
            AS unblocked
 ),
 w AS MATERIALIZED (
-    -- Who may see the list is `policy.sight`'s to say, from the facts this statement returns;
+    -- Who may see the list is `visibility.sight`'s to say, from the facts this statement returns;
     -- the count and the page are computed only where it could say yes.
     SELECT v.mine, v.theirs, v.unblocked,
            v.mine IS NOT NULL AND v.theirs IS NOT NULL AND v.unblocked AS visible

@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from connect_api.core import policy
+from connect_api.core import policy, visibility
 from connect_api.core.models import InvitationStatus
 from connect_api.core.policy import effective_status
 from connect_api.kit.context import AppContext
-from connect_api.kit.errors import BadRequest
-from connect_api.members.access import member_gone
+from connect_api.kit.errors import BadRequest, member_gone
 from connect_api.relationships import mutuals
 from connect_api.relationships import repository as relationships
 
@@ -183,9 +182,9 @@ async def mutual_connections(
         raise member_gone()  # first, as on every route: even when asking about oneself
     if caller_id == member_id:
         raise MutualConnectionsSelf("Mutual connections are between you and another member.")
-    viewing = policy.Viewing(caller_id, member_id, exists=found.exists, blocked=found.blocked)
-    if not policy.sight(viewing).mutuals:
-        raise policy.hidden()
+    viewing = visibility.Viewing(caller_id, member_id, exists=found.exists, blocked=found.blocked)
+    if not visibility.sight(viewing).mutuals:
+        raise visibility.hidden()
     rows = found.rows
     nxt = rows[limit - 1].position if len(rows) > limit else None
     return rows[:limit], found.total, nxt

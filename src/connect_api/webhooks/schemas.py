@@ -15,24 +15,8 @@ from pydantic import (
 )
 
 from connect_api.core.models import DeliveryStatus
+from connect_api.events.schemas import EventType
 from connect_api.kit.text_input import no_nul
-
-
-class EventType(enum.StrEnum):
-    """The type of an event, as in `GET /v1/events` and in webhook deliveries."""
-
-    invitation_created = "invitation.created"
-    invitation_accepted = "invitation.accepted"
-    invitation_declined = "invitation.declined"
-    invitation_withdrawn = "invitation.withdrawn"
-    invitation_expired = "invitation.expired"
-    connection_removed = "connection.removed"
-    follow_created = "follow.created"
-    follow_removed = "follow.removed"
-    member_blocked = "member.blocked"
-    member_unblocked = "member.unblocked"
-    member_erased = "member.erased"
-    webhook_disabled = "webhook.disabled"
 
 
 class DisabledReason(enum.StrEnum):
