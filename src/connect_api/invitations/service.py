@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -303,6 +304,54 @@ class BulkDeclineOutcome:
     not_declined: list[tuple[int, NotDeclinedCode]]
 
 
+@dataclass
+class BulkWithdrawOutcome:
+    withdrawn: list[int]
+    not_withdrawn: list[tuple[int, NotDeclinedCode]]
+
+
+@dataclass
+class _Picked:
+    """What one bulk answer may act on, read under the locks it takes: the caller and the other
+    side of each invitation locked, the pending ones chosen, the others with why not."""
+
+    locked: dict[int, Member]
+    pending: list[Invitation]
+    refused: list[tuple[int, NotDeclinedCode]]
+
+
+async def _pick_for_bulk_answer(
+    session: AsyncSession,
+    caller_id: int,
+    side: Literal["invitee", "inviter"],
+    invitation_ids: Sequence[int] | None,
+    candidates: Sequence[tuple[int, int]],
+    now: datetime,
+) -> _Picked:
+    """One algorithm for the inbox's bulk decline and the outbox's bulk withdrawal, the sides
+    swapped. ``candidates`` are (invitation, the other member) as read before any lock; the
+    caller and every other member are locked in id order (one order everywhere: no deadlock),
+    then the invitations are read again under those locks, so the state each decision rests
+    on can no longer change. Listed ids that are not the caller's on ``side`` are
+    ``not_found`` whatever they are: the answer reveals nothing about others' invitations.
+    With no list ("everything pending"), what changed meanwhile simply isn't part of it."""
+    locked = await members.lock(session, caller_id, *(other for _, other in candidates))
+    caller_from(locked, caller_id)
+    current = await invitations.lock_among(session, side, caller_id, [i for i, _ in candidates])
+    pending: list[Invitation] = []
+    refused: list[tuple[int, NotDeclinedCode]] = []
+    for invitation_id in invitation_ids if invitation_ids is not None else sorted(current):
+        inv = current.get(invitation_id)
+        other = None if inv is None else (inv.inviter_id if side == "invitee" else inv.invitee_id)
+        if inv is None or other not in locked:
+            refused.append((invitation_id, "not_found"))
+        elif policy.effective_status(inv.status, inv.expires_at, now) is InvitationStatus.pending:
+            pending.append(inv)
+        else:
+            refused.append((invitation_id, "invitation_not_pending"))
+    return _Picked(locked, pending, refused if invitation_ids is not None else [])
+
+
 async def decline_many(
     session: AsyncSession,
     ctx: AppContext,
@@ -313,45 +362,19 @@ async def decline_many(
     """Decline the listed invitations in the caller's inbox, or every pending one (``None``).
 
     Each declined invitation ends as a single decline would leave it; the restriction rule is
-    then applied once per inviter. Listed ids that are not in the caller's inbox are
-    ``not_found`` whatever they are, so the answer reveals nothing about others' invitations.
-    """
+    then applied once per inviter."""
     rules, now = ctx.settings.policy, ctx.clock.now()
     if invitation_ids is None:
         candidates = await invitations.received_pending(session, caller_id, now)
     else:
         candidates = await invitations.among(session, "invitee", caller_id, invitation_ids)
-    locked = await members.lock(session, caller_id, *(inviter for _, inviter in candidates))
-    caller_from(locked, caller_id)
-    # Re-read under the members' locks: the state the decision rests on can no longer change.
-    current = await invitations.lock_among(
-        session, "invitee", caller_id, [i for i, _ in candidates]
+    picked = await _pick_for_bulk_answer(
+        session, caller_id, "invitee", invitation_ids, candidates, now
     )
-
-    declined: list[Invitation] = []
-    not_declined: list[tuple[int, NotDeclinedCode]] = []
-    for invitation_id in invitation_ids if invitation_ids is not None else sorted(current):
-        inv = current.get(invitation_id)
-        if inv is None or inv.inviter_id not in locked:
-            not_declined.append((invitation_id, "not_found"))
-        elif policy.effective_status(inv.status, inv.expires_at, now) is InvitationStatus.pending:
-            declined.append(inv)
-        else:
-            not_declined.append((invitation_id, "invitation_not_pending"))
-
-    await _mark_declined(session, declined, reason, now)
-    inviters = {inv.inviter_id: locked[inv.inviter_id] for inv in declined}
+    await _mark_declined(session, picked.pending, reason, now)
+    inviters = {inv.inviter_id: picked.locked[inv.inviter_id] for inv in picked.pending}
     await _restrict_after_declines(session, list(inviters.values()), now, rules)
-    if invitation_ids is None:
-        # Asked for "everything pending": what changed meanwhile simply isn't part of it.
-        not_declined = []
-    return BulkDeclineOutcome([inv.id for inv in declined], not_declined)
-
-
-@dataclass
-class BulkWithdrawOutcome:
-    withdrawn: list[int]
-    not_withdrawn: list[tuple[int, NotDeclinedCode]]
+    return BulkDeclineOutcome([inv.id for inv in picked.pending], picked.refused)
 
 
 async def withdraw_many(
@@ -362,13 +385,9 @@ async def withdraw_many(
     older_than: timedelta | None,
 ) -> BulkWithdrawOutcome:
     """Withdraw the listed invitations in the caller's outbox, or every pending one sent more
-    than ``older_than`` ago (exactly one of the two is given).
-
-    The bulk counterpart of :func:`decline_many`, in the same order of locks (the caller and
-    every invitee, in id order, then the invitations): each withdrawn invitation ends as a single
-    withdrawal leaves it (``withdrawn``, its cooldown from now, its ``invitation.withdrawn``
-    event to both members). Listed ids not in the caller's outbox are ``not_found`` whatever
-    they are."""
+    than ``older_than`` ago (exactly one of the two is given). Each withdrawn invitation ends
+    as a single withdrawal leaves it (``withdrawn``, its cooldown from now, its
+    ``invitation.withdrawn`` event to both members)."""
     now = ctx.clock.now()
     if invitation_ids is None:
         assert older_than is not None
@@ -377,37 +396,20 @@ async def withdraw_many(
         )
     else:
         candidates = await invitations.among(session, "inviter", caller_id, invitation_ids)
-    locked = await members.lock(session, caller_id, *(invitee for _, invitee in candidates))
-    caller_from(locked, caller_id)
-    current = await invitations.lock_among(
-        session, "inviter", caller_id, [i for i, _ in candidates]
+    picked = await _pick_for_bulk_answer(
+        session, caller_id, "inviter", invitation_ids, candidates, now
     )
-
-    withdrawn: list[Invitation] = []
-    not_withdrawn: list[tuple[int, NotDeclinedCode]] = []
-    for invitation_id in invitation_ids if invitation_ids is not None else sorted(current):
-        inv = current.get(invitation_id)
-        if inv is None or inv.invitee_id not in locked:
-            not_withdrawn.append((invitation_id, "not_found"))
-        elif policy.effective_status(inv.status, inv.expires_at, now) is InvitationStatus.pending:
-            withdrawn.append(inv)
-        else:
-            not_withdrawn.append((invitation_id, "invitation_not_pending"))
-
-    for inv in withdrawn:
+    for inv in picked.pending:
         inv.status = InvitationStatus.withdrawn
         inv.responded_at = now
     await session.flush()
     await events.record_many(
         session,
         "invitation.withdrawn",
-        [((inv.inviter_id, inv.invitee_id), _event_data(inv)) for inv in withdrawn],
+        [((inv.inviter_id, inv.invitee_id), _event_data(inv)) for inv in picked.pending],
         now=now,
     )
-    if invitation_ids is None:
-        # "Everything older than n days": what changed meanwhile simply isn't part of it.
-        not_withdrawn = []
-    return BulkWithdrawOutcome([inv.id for inv in withdrawn], not_withdrawn)
+    return BulkWithdrawOutcome([inv.id for inv in picked.pending], picked.refused)
 
 
 async def withdraw(
