@@ -16,13 +16,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.blocks import repository as blocks
-from connect_api.connections import repository as connections
+from connect_api.connections import service as connection_service
 from connect_api.core import policy, visibility
 from connect_api.core.models import Member
 from connect_api.events import repository as events
-from connect_api.follows import repository as follows
 from connect_api.follows import service as follow_service
-from connect_api.invitations import repository as invitations
+from connect_api.invitations import service as invitation_service
 from connect_api.kit.context import AppContext
 from connect_api.members import repository as members
 from connect_api.members.access import caller_from, require_member
@@ -41,7 +40,7 @@ async def block(
     policy.check_block(blocker_id=caller_id, blocked_id=member_id)
     now = ctx.clock.now()
     locked = await members.lock(session, caller_id, member_id)
-    me = caller_from(locked, caller_id)
+    caller_from(locked, caller_id)
     them = locked.get(member_id)
     # A member who blocked the caller is hidden from them here too: answering anything but
     # "not found" would tell the caller that they are blocked.
@@ -53,14 +52,10 @@ async def block(
         assert already is not None  # both rows are locked: nobody removed it meanwhile
         return BlockView(them, already, created=False)
 
-    disconnected = await connections.delete_pair(session, caller_id, member_id)
-    if disconnected:
-        me.connection_count -= 1
-        them.connection_count -= 1
-    unfollowed = await follow_service.drop(
-        session, locked, follows.either_way(caller_id, member_id)
-    )
-    withdrawn = await invitations.end_pending_pair(session, caller_id, member_id, now)
+    # The cascade (spec 2.7), each part by the room that owns it.
+    disconnected = await connection_service.disconnect(session, locked, caller_id, member_id)
+    unfollowed = await follow_service.unfollow_each_other(session, locked, caller_id, member_id)
+    withdrawn = await invitation_service.end_pending_between(session, caller_id, member_id, now)
     # Only the blocker hears of it: the blocked member is never told.
     await events.record(
         session,

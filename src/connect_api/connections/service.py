@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from connect_api.connections import repository as connections
 from connect_api.connections.schemas import ConnectionSort
 from connect_api.core import visibility
+from connect_api.core.models import Member
 from connect_api.core.visibility import network_hidden
 from connect_api.events import repository as events
-from connect_api.follows import repository as follows
 from connect_api.follows import service as follow_service
 from connect_api.kit.context import AppContext
 from connect_api.kit.errors import NotFound, member_gone
@@ -58,6 +59,28 @@ async def list_connections(
     return rows[:limit], nxt
 
 
+async def connect(
+    session: AsyncSession, locked: Mapping[int, Member], a: int, b: int, now: datetime
+) -> None:
+    """Connect two members whose rows are locked and whose caps were checked (an accepted
+    invitation): both rows of the connection, both counters, and a follow each way (2.8)."""
+    made = await connections.insert_pair(session, a, b, now)
+    assert made, "a pending invitation between connected members"
+    locked[a].connection_count += 1
+    locked[b].connection_count += 1
+    await follow_service.follow_each_other(session, locked, a, b, now)
+
+
+async def disconnect(session: AsyncSession, locked: Mapping[int, Member], a: int, b: int) -> bool:
+    """Remove the connection between two locked members, counters fixed (the notes and tags
+    each kept on the other go with its rows); ``False`` when they were not connected."""
+    if not await connections.delete_pair(session, a, b):
+        return False
+    locked[a].connection_count -= 1
+    locked[b].connection_count -= 1
+    return True
+
+
 async def remove(session: AsyncSession, ctx: AppContext, caller_id: int, other_id: int) -> None:
     """Remove a connection. Silent: the other member is not notified; no cooldown follows.
 
@@ -65,13 +88,10 @@ async def remove(session: AsyncSession, ctx: AppContext, caller_id: int, other_i
     (they hang off the connection rows)."""
     now = ctx.clock.now()
     locked = await members.lock(session, caller_id, other_id)
-    me = caller_from(locked, caller_id)
-    other = locked.get(other_id)
-    if other is None or not await connections.delete_pair(session, caller_id, other_id):
+    caller_from(locked, caller_id)
+    if other_id not in locked or not await disconnect(session, locked, caller_id, other_id):
         raise NotFound("You are not connected to this member.")
-    me.connection_count -= 1
-    other.connection_count -= 1
-    await follow_service.drop(session, locked, follows.either_way(caller_id, other_id))
+    await follow_service.unfollow_each_other(session, locked, caller_id, other_id)
     await events.record(
         session,
         "connection.removed",

@@ -45,6 +45,21 @@ async def drop(
     return gone
 
 
+async def follow_each_other(
+    session: AsyncSession, locked: Mapping[int, Member], a: int, b: int, now: datetime
+) -> None:
+    """Connecting makes each of two (locked) members follow the other (spec 2.8)."""
+    await add(session, locked, follows.either_way(a, b), now)
+
+
+async def unfollow_each_other(
+    session: AsyncSession, locked: Mapping[int, Member], a: int, b: int
+) -> list[Pair]:
+    """Both follows between two (locked) members, removed and uncounted: a removed connection
+    (spec 2.8) or a block (2.7). Returns those that were there."""
+    return await drop(session, locked, follows.either_way(a, b))
+
+
 @dataclass
 class FollowView:
     member: Member  # the member followed

@@ -14,7 +14,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.connections import repository as connections
+from connect_api.connections import service as connection_service
 from connect_api.core import policy
 from connect_api.core.models import (
     DeclineReason,
@@ -24,8 +24,6 @@ from connect_api.core.models import (
     Member,
 )
 from connect_api.events import repository as events
-from connect_api.follows import repository as follows
-from connect_api.follows import service as follow_service
 from connect_api.invitations import repository as invitations
 from connect_api.invitations.schemas import NotDeclinedCode
 from connect_api.kit.config import PolicySettings
@@ -158,12 +156,8 @@ async def _connect(
     """Accept ``inv``: both members are locked and the caps were checked.
 
     Connecting makes each follow the other (spec 2.8), in the same transaction."""
-    made = await connections.insert_pair(session, inviter.id, invitee.id, now)
-    assert made, "a pending invitation between connected members"
-    inviter.connection_count += 1
-    invitee.connection_count += 1
     locked = {inviter.id: inviter, invitee.id: invitee}
-    await follow_service.add(session, locked, follows.either_way(inviter.id, invitee.id), now)
+    await connection_service.connect(session, locked, inviter.id, invitee.id, now)
     inv.status = InvitationStatus.accepted
     inv.responded_at = now
     await session.flush()
@@ -350,6 +344,15 @@ async def _pick_for_bulk_answer(
         else:
             refused.append((invitation_id, "invitation_not_pending"))
     return _Picked(locked, pending, refused if invitation_ids is not None else [])
+
+
+async def end_pending_between(
+    session: AsyncSession, blocker_id: int, blocked_id: int, now: datetime
+) -> list[int]:
+    """A block's end of the pending invitations between two locked members (spec 2.7): the
+    blocker's own is withdrawn (it still counts as sent, and its cooldown follows), the other
+    deleted. Returns their ids."""
+    return await invitations.end_pending_pair(session, blocker_id, blocked_id, now)
 
 
 async def decline_many(
