@@ -17,7 +17,7 @@ from pathlib import Path
 
 from connect_api.kit.config import Settings
 from connect_api.kit.database import make_engine, start_embedded, upgrade_to_head
-from connect_api.seeding import generator, loader
+from connect_api_seeding import generator, loader
 
 VARIANTS = {
     "default (drop indexes and foreign keys, FREEZE)": loader.Options(),

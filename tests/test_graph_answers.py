@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from connect_api.seeding import generator, loader
+from connect_api_seeding import generator, loader
 from tests.helpers import Api, problem
 from tests.test_connections import all_pages
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from connect_api.network.service import SCORE_WEIGHTS
-from connect_api.seeding import generator
+from connect_api_seeding import generator
 from tests.helpers import Api
 from tests.test_graph_answers import CAP, SNAP, Rows, load, read_rows
 from tests.test_network import all_second_degree, assert_invitable, refresh, suggested

@@ -19,7 +19,7 @@ from connect_api.app import create_app
 from connect_api.core.tags import normalise
 from connect_api.kit.clock import ManualClock
 from connect_api.kit.config import PolicySettings, Settings
-from connect_api.seeding import generator
+from connect_api_seeding import generator
 from tests.conftest import JWT_SECRET, scratch_database
 from tests.helpers import Api
 from tests.test_cli import _cli

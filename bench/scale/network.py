@@ -46,9 +46,9 @@ def generator_fingerprint() -> str:
     made again (changes to how it is loaded or reported do not count)."""
     import hashlib
 
-    import connect_api.seeding
+    import connect_api_seeding
 
-    source = Path(connect_api.seeding.__file__).parent / "generator.py"
+    source = Path(connect_api_seeding.__file__).parent / "generator.py"
     return hashlib.sha256(source.read_bytes()).hexdigest()[:16]
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 import asyncpg
 
-from connect_api.seeding import loader
+from connect_api_seeding import loader
 
 # Degree as tutorials write it: walk the connections breadth-first to depth 3 with a recursive
 # CTE, then take the shortest depth at which the target shows up.

@@ -321,7 +321,14 @@ def _cmd_suggestions(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     from connect_api.kit.database import start_embedded
-    from connect_api.seeding import command  # numpy and tqdm: only for this command
+
+    try:  # its own package, with numpy and tqdm: never imported by the service
+        from connect_api_seeding import command
+    except ImportError as exc:
+        raise StartupError(
+            f"`connect-api seed` needs the seed extra ({exc.name} is missing): "
+            "pip install 'connect-api[seed]'"
+        ) from None
 
     if settings.db_pooler == "transaction":
         # Its loader session sets memory and commit settings for the session, and VACUUMs.

@@ -216,6 +216,27 @@ class InviteeControls:
     shares_group: bool = False  # the two are members of a group in common
 
 
+def invitee_controls(
+    invite_policy: InvitePolicy | str,
+    *,
+    within_three_degrees: bool,
+    follows_inviter: bool,
+    shares_group: bool,
+) -> InviteeControls:
+    """The invitee's controls and the facts between the two that they are judged on, built here
+    for the send and for the button alike, so that the button never promises what the endpoint
+    refuses. ``within_three_degrees``: the inviter is at the 2nd or 3rd degree (read only where
+    :func:`needs_degree` says it can change the answer); ``follows_inviter``: the invitee
+    follows the inviter (the inviter following the invitee counts for nothing);
+    ``shares_group``: a group in common."""
+    return InviteeControls(
+        invite_policy=InvitePolicy(invite_policy),
+        in_network=within_three_degrees,
+        follows_inviter=follows_inviter,
+        shares_group=shares_group,
+    )
+
+
 def needs_degree(invite_policy: InvitePolicy) -> bool:
     """Whether the send's facts must say if the two are within three degrees (the only costly
     fact of the controls, read only when it can change the answer)."""

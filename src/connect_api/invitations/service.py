@@ -115,9 +115,9 @@ async def send(
         ),
         invitee_connection_count=them.connection_count,
         pair=pair,
-        controls=policy.InviteeControls(
-            invite_policy=invite_policy,
-            in_network=facts.in_network,
+        controls=policy.invitee_controls(
+            invite_policy,
+            within_three_degrees=facts.in_network,
             follows_inviter=facts.follows_inviter,
             shares_group=facts.shares_group,
         ),

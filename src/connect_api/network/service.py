@@ -173,9 +173,9 @@ async def suggestions(ctx: AppContext, caller_id: int, *, limit: int) -> Suggest
                 # mutual connection is left), one whose mutuals and groups are all gone since is
                 # not suggested to a member who admits only their network (its degree 3 is not
                 # looked for here).
-                controls=policy.InviteeControls(
-                    invite_policy=c.invite_policy,
-                    in_network=bool(c.preview),
+                controls=policy.invitee_controls(
+                    c.invite_policy,
+                    within_three_degrees=bool(c.preview),
                     follows_inviter=c.followed_by,
                     shares_group=c.shared_groups > 0,
                 ),

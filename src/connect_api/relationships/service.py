@@ -89,11 +89,11 @@ async def look_up(
             continue
         connected = f.connected_at is not None
         pair = policy.summarize_pair(f.history, inviter_id=caller_id, connected=connected, now=now)
-        # The same facts the send reads: within 3 degrees is a mutual connection (degree 2) or
-        # the look-up's degree-3 path; it follows the caller; a group in common.
-        controls = policy.InviteeControls(
-            invite_policy=f.invite_policy,
-            in_network=f.mutual_connections > 0 or f.third_degree,
+        # The look-up's facts for all ids at once: within three degrees is a mutual connection
+        # (the 2nd degree) or the degree-3 path; "follows the inviter" is `followed_by`.
+        controls = policy.invitee_controls(
+            f.invite_policy,
+            within_three_degrees=f.mutual_connections > 0 or f.third_degree,
             follows_inviter=f.followed_by,
             shares_group=f.shared_groups > 0,
         )

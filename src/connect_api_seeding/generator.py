@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from connect_api.seeding import names
+from connect_api_seeding import names
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

@@ -10,7 +10,7 @@ import time
 from tqdm import tqdm
 
 from connect_api.kit.config import Settings
-from connect_api.seeding import generator, loader
+from connect_api_seeding import generator, loader
 
 
 class _Bar(loader.Progress):

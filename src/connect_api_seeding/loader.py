@@ -24,8 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from connect_api.core.tags import normalise
-from connect_api.seeding import names
-from connect_api.seeding.generator import REASONS, STATUSES, Network
+from connect_api_seeding import names
+from connect_api_seeding.generator import REASONS, STATUSES, Network
 
 # The tables a seed fills, in load order (parents before children).
 LOADED = (
