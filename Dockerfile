@@ -28,7 +28,7 @@ COPY src ./src
 COPY migrations ./migrations
 RUN /opt/venv/bin/pip install . \
  && cd / \
- && /opt/venv/bin/python -c "from connect_api.kit.database import migrations_dir as m; assert (m() / 'env.py').is_file(), m()"
+ && /opt/venv/bin/python -c "from connect_api.kit.schema import migrations_dir as m; assert (m() / 'env.py').is_file(), m()"
 
 # --- runtime: the venv, a non-root user, nothing else ----------------------------------------
 FROM python:3.11-slim AS runtime

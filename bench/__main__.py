@@ -41,7 +41,7 @@ from connect_api.app import create_app
 from connect_api.kit.clock import SystemClock
 from connect_api.kit.config import PolicySettings, Settings
 from connect_api.kit.context import AppContext
-from connect_api.kit.database import start_embedded
+from connect_api.kit.embedded import start_embedded
 
 GRAPH_ENV = "CONNECT_API_BENCH_GRAPH"
 DEFAULT_GRAPH = Path(__file__).resolve().parents[2] / "shared" / "data" / "snap-ego-facebook.txt"

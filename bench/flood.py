@@ -26,7 +26,7 @@ from bench.scale.report import render
 from bench.scale.server import serving, settings_for, start_database
 from connect_api.kit.auth import TokenService
 from connect_api.kit.clock import SystemClock
-from connect_api.kit.database import jwt_secret
+from connect_api.kit.tokens import jwt_secret
 
 QUICK = SeedParams(members=5000, avg_degree=30, hubs=4, groups=None, seed=1, cap=1500)
 

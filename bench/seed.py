@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 
 from connect_api.kit.config import Settings
-from connect_api.kit.database import make_engine, start_embedded, upgrade_to_head
+from connect_api.kit.database import make_engine
+from connect_api.kit.embedded import start_embedded
+from connect_api.kit.schema import upgrade_to_head
 from connect_api_seeding import generator, loader
 
 VARIANTS = {

@@ -43,7 +43,7 @@ def _run_sync(connection: Connection) -> None:
 async def _run_async() -> None:
     if not config.get_main_option("sqlalchemy.url"):
         from connect_api.kit.config import Settings
-        from connect_api.kit.database import start_embedded
+        from connect_api.kit.embedded import start_embedded
 
         settings = Settings()
         config.set_main_option(
@@ -63,7 +63,7 @@ async def _run_async() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        # Called from the service with a connection already open (see database.upgrade_to_head).
+        # Called from the service with a connection already open (kit.schema.upgrade_to_head).
         _run_sync(connection)
     else:
         asyncio.run(_run_async())

@@ -24,7 +24,7 @@ from connect_api.app import create_app
 from connect_api.kit.clock import ManualClock
 from connect_api.kit.config import PolicySettings, Settings
 from connect_api.kit.context import AppContext
-from connect_api.kit.database import start_embedded
+from connect_api.kit.embedded import start_embedded
 from tests.helpers import JWT_SECRET, Api, Receiver, empty_tables, receiving
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from connect_api.core.models import Base
-from connect_api.kit.database import alembic_config
+from connect_api.kit.schema import alembic_config
 
 
 async def test_migrated_schema_matches_the_models(empty_database: str) -> None:

@@ -31,7 +31,7 @@ from fastapi import FastAPI
 from connect_api.kit.auth import TokenService
 from connect_api.kit.clock import SystemClock
 from connect_api.kit.config import Settings
-from connect_api.kit.database import start_embedded
+from connect_api.kit.embedded import start_embedded
 from connect_api.kit.startup import open_context
 from connect_api.kit.supervisor import Supervisor, postmaster_alive, postmaster_pid
 from tests.conftest import JWT_SECRET

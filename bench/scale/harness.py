@@ -41,7 +41,7 @@ from bench.scale.sql import UsualApproach, machine_facts, rule_violations
 from connect_api.kit.auth import TokenService
 from connect_api.kit.clock import SystemClock
 from connect_api.kit.config import PolicySettings
-from connect_api.kit.database import jwt_secret
+from connect_api.kit.tokens import jwt_secret
 
 DEGREES = (1, 2, 3, None)
 DEGREE_NAMES = {1: "1st", 2: "2nd", 3: "3rd", None: "none"}

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from connect_api.kit.config import Settings
-from connect_api.kit.database import start_embedded
+from connect_api.kit.embedded import start_embedded
 
 # The per-caller rate limits would refuse a load generator that makes thousands of requests as
 # a few members: the harness measures the cost of the work, so it turns them off (and says so).

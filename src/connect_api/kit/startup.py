@@ -16,20 +16,15 @@ from connect_api.kit.auth import TokenService
 from connect_api.kit.clock import Clock
 from connect_api.kit.config import Settings
 from connect_api.kit.context import AppContext
-from connect_api.kit.database import (
-    Database,
-    ensure_at_head,
-    jwt_secret,
-    make_engine,
-    make_read_pool,
-    start_embedded,
-    upgrade_to_head,
-)
+from connect_api.kit.database import Database, make_engine, make_read_pool
+from connect_api.kit.embedded import start_embedded
 from connect_api.kit.metrics import Metrics
 from connect_api.kit.overload import DATABASE_UNAVAILABLE, unavailable
 from connect_api.kit.pagination import Cursors, cursor_key
 from connect_api.kit.replicas import Replica, Replicas
+from connect_api.kit.schema import ensure_at_head, upgrade_to_head
 from connect_api.kit.supervisor import Supervisor
+from connect_api.kit.tokens import jwt_secret
 
 log = logging.getLogger("connect_api")
 

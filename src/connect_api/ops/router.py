@@ -8,10 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from connect_api.kit.database import Database, schema_revisions
+from connect_api.kit.database import Database
 from connect_api.kit.deps import Ctx
 from connect_api.kit.readings import SharedReading
 from connect_api.kit.replicas import State
+from connect_api.kit.schema import schema_revisions
 from connect_api.kit.supervisor import Supervisor
 
 router = APIRouter(tags=["operations"])
