@@ -464,10 +464,9 @@ async def test_metrics_show_the_webhook_outbox_lag(
     assert 90 <= samples["connect_api_webhook_outbox_lag_seconds"] < 100
 
 
-async def test_metrics_answer_while_the_database_is_down(
-    edged: tuple[FastAPI, AsyncClient], settings: Settings
-) -> None:
-    application, client = edged
+@contextlib.asynccontextmanager
+async def _database_out_of_reach(application: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """The app's database swapped for one on a port nothing listens on, then put back."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens there
@@ -476,14 +475,22 @@ async def test_metrics_answer_while_the_database_is_down(
     nowhere = f"postgresql+asyncpg://postgres@127.0.0.1:{port}/x"
     ctx.db = Database(make_engine(nowhere, settings), await make_read_pool(nowhere, settings, 0))
     try:
+        yield
+    finally:
+        await ctx.db.dispose()
+        ctx.db = good
+
+
+async def test_metrics_answer_while_the_database_is_down(
+    edged: tuple[FastAPI, AsyncClient], settings: Settings
+) -> None:
+    application, client = edged
+    async with _database_out_of_reach(application, settings):
         r = await client.get("/metrics")
         assert r.status_code == 200, r.text
         samples = scrape(r.text)
         assert math.isnan(samples["connect_api_webhook_outbox_lag_seconds"])
         assert samples['connect_api_db_pool_checked_out{pool="reads"}'] == 0
-    finally:
-        await ctx.db.dispose()
-        ctx.db = good
 
 
 async def test_metrics_can_need_a_token(
@@ -746,17 +753,7 @@ async def test_readiness_still_follows_the_database(
     unreachable) is read anew at once."""
     application, client = edged
     assert (await client.get("/readyz")).status_code == 200
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # nothing listens there
-    ctx = application.state.ctx
-    good = ctx.db
-    nowhere = f"postgresql+asyncpg://postgres@127.0.0.1:{port}/x"
-    ctx.db = Database(make_engine(nowhere, settings), await make_read_pool(nowhere, settings, 0))
-    try:
+    async with _database_out_of_reach(application, settings):
         r = await client.get("/readyz")
         assert r.status_code == 503 and r.json()["detail"] == "database unreachable"
-    finally:
-        await ctx.db.dispose()
-        ctx.db = good
     assert (await client.get("/readyz")).status_code == 200
