@@ -359,7 +359,7 @@ def test_follow_first_turns_connect_into_follow_and_nothing_else() -> None:
 
 
 @pytest.mark.parametrize(
-    ("facts", "visibility", "expected"),
+    ("facts", "setting", "expected"),
     [
         # (viewer is the member, exists, blocked, connected, admin) -> (member, network, mutuals)
         ((True, True, False, False, False), "connections", (True, True, True)),
@@ -376,7 +376,7 @@ def test_follow_first_turns_connect_into_follow_and_nothing_else() -> None:
     ],
 )
 def test_sight(
-    facts: tuple[bool, bool, bool, bool, bool], visibility: str, expected: tuple[bool, ...]
+    facts: tuple[bool, bool, bool, bool, bool], setting: str, expected: tuple[bool, ...]
 ) -> None:
     itself, exists, blocked, connected, admin = facts
     viewing = visibility.Viewing(
@@ -385,7 +385,7 @@ def test_sight(
         exists=exists,
         blocked=blocked,
         connected=connected,
-        network_visibility=NetworkVisibility(visibility),
+        network_visibility=NetworkVisibility(setting),
         admin=admin,
     )
     seen = visibility.sight(viewing)
