@@ -107,16 +107,12 @@ async def members_page(
 
 # For each of the groups, how many of its members a block (either way) hides from the viewer:
 # the viewer's few block partners, each probed in the groups' primary key.
-_HIDDEN = text("""
-WITH p AS (
-    SELECT b.blocked_id AS id FROM blocks b WHERE b.blocker_id = :viewer
-    UNION
-    SELECT b.blocker_id FROM blocks b WHERE b.blocked_id = :viewer
-)
+_HIDDEN = text(f"""
+WITH p AS ({members.BLOCK_PARTNERS.replace("$1", ":viewer")})
 SELECT gm.group_id, count(*) FROM p
 JOIN group_members gm ON gm.member_id = p.id AND gm.group_id = ANY (:ids)
 GROUP BY gm.group_id
-""").bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+""").bindparams(bindparam("ids", type_=ARRAY(BigInteger)))  # noqa: S608 - constants
 
 
 async def hidden_members(

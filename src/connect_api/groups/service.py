@@ -84,13 +84,18 @@ async def create(session: AsyncSession, ctx: AppContext, body: GroupCreate) -> G
     return group
 
 
-async def get(
-    session: AsyncSession, ctx: AppContext, caller_id: int | None, group_id: int
-) -> GroupView:
+async def _existing(session: AsyncSession, caller_id: int | None, group_id: int) -> Group:
     await _viewer(session, caller_id)
     group = await groups.get(session, group_id)
     if group is None:
         raise _no_group()
+    return group
+
+
+async def get(
+    session: AsyncSession, ctx: AppContext, caller_id: int | None, group_id: int
+) -> GroupView:
+    group = await _existing(session, caller_id, group_id)
     return (await _as_seen(session, caller_id, [group]))[0]
 
 
@@ -150,7 +155,7 @@ async def list_members(
     after: MemberCursor | None,
 ) -> tuple[list[tuple[Member, datetime]], MemberCursor | None]:
     """A group's members, newest first, without anyone a block hides from the caller."""
-    await get(session, ctx, caller_id, group_id)
+    await _existing(session, caller_id, group_id)  # the list needs no count
     rows = await groups.members_page(
         session, group_id, viewer_id=caller_id, limit=limit + 1, after=after
     )

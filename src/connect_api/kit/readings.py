@@ -35,7 +35,7 @@ class SharedReading(Generic[T]):
         if self._stale(reading):
             async with self._lock:
                 reading = self._reading
-                if reading is None or self._stale(reading):
+                if self._stale(reading):
                     started = time.monotonic()
                     reading = (started, await self._read())
                     self._reading = reading

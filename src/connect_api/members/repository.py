@@ -64,8 +64,9 @@ _SCREEN = """
            OR EXISTS (SELECT 1 FROM blocks WHERE blocked_id = $1) AS screen
 """
 
-# The members a block stands between the viewer ($1) and, either way: few for anyone.
-_PARTNERS = """
+# The members a block stands between the viewer ($1) and, either way: few for anyone (the
+# groups' counts ask it too).
+BLOCK_PARTNERS = """
     SELECT b.blocked_id AS id FROM blocks b WHERE b.blocker_id = $1
     UNION
     SELECT b.blocker_id FROM blocks b WHERE b.blocked_id = $1
@@ -94,7 +95,7 @@ def _hidden(where: str) -> str:
     """How many of the viewer's block partners are in the list ``where`` names (one probe of
     its primary key each): computed only for a viewer with a block at all."""
     return f"""CASE WHEN v.screen THEN (
-           SELECT count(*) FROM ({_PARTNERS}) p WHERE EXISTS (SELECT 1 FROM {where})
+           SELECT count(*) FROM ({BLOCK_PARTNERS}) p WHERE EXISTS (SELECT 1 FROM {where})
        ) ELSE 0 END"""  # noqa: S608 - constants of this module
 
 
