@@ -21,6 +21,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from connect_api.app import create_app
+from connect_api.graph import feed as graph_feed
 from connect_api.kit.clock import ManualClock
 from connect_api.kit.config import PolicySettings, Settings
 from connect_api.kit.context import AppContext
@@ -73,6 +74,10 @@ def settings(database_url: str) -> Settings:
         network_refresh_seconds=0,  # the tests of the refresh call it
         rate_limits_enabled=False,  # the tests of rate limits build an app of their own
         webhook_allow_private_targets=True,  # the receiver listens on 127.0.0.1
+        # Tests write rows with SQL of their own and read at once: the graph read model looks
+        # for changes before every answer. The tests of its own following (notifications,
+        # polling, read-your-writes) start processes of their own.
+        graph_sync="every_read",
         policy=PolicySettings(),
     )
 
@@ -110,6 +115,29 @@ async def _isolate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     ctx.settings.policy = PolicySettings()
     assert isinstance(ctx.clock, ManualClock)
     ctx.clock.set(ManualClock().now())
+
+
+@pytest.fixture(params=["memory", "sql"])
+async def graph_source(request: pytest.FixtureRequest, app_ctx: AppContext) -> AsyncIterator[str]:
+    """Run the test once with the graph questions answered by the graph read model, and once
+    by SQL (the model turned off for it). With the model, at least one answer must have come
+    from it, or the test proved nothing about it."""
+    feed = graph_feed.of(app_ctx)
+    assert feed is not None, "the test app runs the graph read model"
+    if request.param == "sql":
+        app_ctx.graph = None
+        try:
+            yield "sql"
+        finally:
+            app_ctx.graph = feed
+        return
+    for _ in range(300):  # loaded beside the first requests
+        if feed.graph is not None:
+            break
+        await asyncio.sleep(0.05)
+    before = feed.answered["memory"]
+    yield "memory"
+    assert feed.answered["memory"] > before, "no answer came from the graph read model"
 
 
 @pytest.fixture

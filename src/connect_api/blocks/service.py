@@ -21,6 +21,7 @@ from connect_api.core import policy, visibility
 from connect_api.core.models import Member
 from connect_api.events import repository as events
 from connect_api.follows import service as follow_service
+from connect_api.graph import feed as graph
 from connect_api.invitations import service as invitation_service
 from connect_api.kit.context import AppContext
 from connect_api.members import repository as members
@@ -47,6 +48,7 @@ async def block(
     if them is None or await blocks.placed_at(session, member_id, caller_id) is not None:
         raise visibility.hidden()
     placed = await blocks.insert(session, caller_id, member_id, now)
+    graph.changed(session, caller_id, member_id)
     if placed is None:
         already = await blocks.placed_at(session, caller_id, member_id)
         assert already is not None  # both rows are locked: nobody removed it meanwhile
@@ -82,6 +84,7 @@ async def unblock(session: AsyncSession, ctx: AppContext, caller_id: int, member
     ):
         raise visibility.hidden()
     if await blocks.delete_one(session, caller_id, member_id):
+        graph.changed(session, caller_id, member_id)
         await events.record(
             session,
             "member.unblocked",

@@ -14,6 +14,7 @@ from connect_api.core.models import Member
 from connect_api.core.visibility import network_hidden
 from connect_api.events import repository as events
 from connect_api.follows import service as follow_service
+from connect_api.graph import feed as graph
 from connect_api.kit.context import AppContext
 from connect_api.kit.errors import NotFound, member_gone
 from connect_api.members import repository as members
@@ -66,6 +67,7 @@ async def connect(
     invitation): both rows of the connection, both counters, and a follow each way (2.8)."""
     made = await connections.insert_pair(session, a, b, now)
     assert made, "a pending invitation between connected members"
+    graph.changed(session, a, b)
     locked[a].connection_count += 1
     locked[b].connection_count += 1
     await follow_service.follow_each_other(session, locked, a, b, now)
@@ -76,6 +78,7 @@ async def disconnect(session: AsyncSession, locked: Mapping[int, Member], a: int
     each kept on the other go with its rows); ``False`` when they were not connected."""
     if not await connections.delete_pair(session, a, b):
         return False
+    graph.changed(session, a, b)
     locked[a].connection_count -= 1
     locked[b].connection_count -= 1
     return True

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import CHAR, UserDefinedType
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -475,3 +476,33 @@ class SuggestionDismissal(Base):
     until: Mapped[datetime] = mapped_column(TZ)
 
     __table_args__ = (Index("ix_suggestion_dismissals_dismissed_id", dismissed_id),)
+
+
+class Xid8(UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "xid8"
+
+
+class GraphChange(Base):
+    """The graph's outbox (migration 0013): written by triggers on ``connections``, ``blocks``
+    and ``group_members``, read by each process's in-memory graph (``connect_api.graph``).
+    ``kind``: ``c`` connection (``a`` < ``b``), ``b`` block (blocker, blocked), ``g`` group
+    membership (group, member), ``r`` read everything again."""
+
+    __tablename__ = "graph_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    xid: Mapped[int] = mapped_column(Xid8, server_default=text("pg_current_xact_id()"))
+    noted_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+    kind: Mapped[str] = mapped_column(CHAR(1))
+    a: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    b: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+    __table_args__ = (
+        Index("ix_graph_changes_xid", xid),
+        Index("ix_graph_changes_noted_at", noted_at),
+    )

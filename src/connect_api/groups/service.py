@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.core import visibility
 from connect_api.core.models import Group, Member
+from connect_api.graph import feed as graph
 from connect_api.groups import repository as groups
 from connect_api.groups.schemas import GroupCreate
 from connect_api.kit.context import AppContext
@@ -129,6 +130,7 @@ async def join(
     if group is None:
         raise _no_group()
     if await groups.add_member(session, group_id, caller_id, now) is not None:
+        graph.changed(session, caller_id)
         group = await groups.count_change(session, group_id, +1)
         return MembershipView((await _as_seen(session, caller_id, [group]))[0], now, True)
     since = await groups.joined_at(session, group_id, caller_id)
@@ -142,6 +144,7 @@ async def leave(session: AsyncSession, ctx: AppContext, caller_id: int, group_id
     if await groups.get(session, group_id) is None:
         raise _no_group()
     if await groups.remove_member(session, group_id, caller_id):
+        graph.changed(session, caller_id)
         await groups.count_change(session, group_id, -1)
 
 

@@ -270,6 +270,41 @@ class Settings(BaseSettings):
         2, ge=0, description="Export downloads one member may have running at once; 0: any."
     )
 
+    graph_read_model: Literal["memory", "sql"] = Field(
+        "memory",
+        description="Where the graph questions (degrees, mutual connections, the second degree, "
+        "suggestion candidates) are answered: `memory`, each process's graph read model, kept "
+        "from the graph's outbox (it answers from SQL until loaded, and while behind); `sql`, "
+        "PostgreSQL for every answer.",
+    )
+    graph_sync: Literal["notify", "every_read"] = Field(
+        "notify",
+        description="How the graph read model keeps up: `notify`, on each commit's "
+        "notification and every `CONNECT_API_GRAPH_POLL_SECONDS` (a member's own writes, and a "
+        "`Connect-Read-After` position, are always applied before answering); `every_read`, "
+        "it also looks for changes before every answer (one round trip more, never behind).",
+    )
+    graph_poll_seconds: float = Field(
+        1.0, gt=0, description="How often the graph read model looks for changes unnotified."
+    )
+    graph_max_lag_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="A graph read model that could not catch up for this long answers from "
+        "SQL until it has (`/readyz` and `/metrics` say how far behind it is).",
+    )
+    graph_wait_ms: int = Field(
+        50,
+        ge=0,
+        description="How long a request waits for the graph read model to apply a position it "
+        "must see (its member's write, `Connect-Read-After`) before answering from SQL.",
+    )
+    graph_changes_keep_hours: float = Field(
+        24,
+        gt=0,
+        description="How long the graph's outbox keeps a change; a process that was away "
+        "longer loads the whole graph again.",
+    )
     network_snapshot_ttl_seconds: float = Field(
         3600,
         ge=0,

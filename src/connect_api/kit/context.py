@@ -28,3 +28,6 @@ class AppContext:
     supervisor: Supervisor | None = None
     # Mints and reads every list's cursors with the deployment's cursor key.
     cursors: Cursors = field(kw_only=True)
+    # The graph read model (``connect_api.graph.feed.GraphFeed``) when it is on; rooms reach it
+    # through ``connect_api.graph.feed.of``. Typed loosely: the kit knows no domain.
+    graph: object | None = field(default=None, kw_only=True)

@@ -197,6 +197,9 @@ class Database:
         self.replicas = replicas
         # Called with each statement the hot reads send (tests count them).
         self.statement_hooks: list[Callable[[str], None]] = []
+        # Called after each commit whose session noted something in ``session.info`` (the
+        # graph read model learns which members' graph a commit changed this way).
+        self.commit_hooks: list[Callable[[dict[Any, Any]], Awaitable[None]]] = []
 
     def _replica(self) -> Replica | None:
         return self.replicas.pick(read_after.current()) if self.replicas is not None else None
@@ -247,6 +250,7 @@ class Database:
             try:
                 async with self.sessions() as session, session.begin():
                     result = await fn(session, *args, **kwargs)
+                noted = session.info
                 break
             except DBAPIError as exc:
                 if attempt == self.attempts or not _is_retryable(exc):
@@ -257,6 +261,9 @@ class Database:
             raise AssertionError("unreachable")
         if self.replicas is not None and (state := read_after.current()) is not None:
             await self._note_commit(self.replicas, state)
+        if noted:
+            for hook in self.commit_hooks:
+                await hook(noted)
         return result
 
     async def _note_commit(self, replicas: Replicas, state: read_after.ReadAfter) -> None:

@@ -124,6 +124,34 @@ class Metrics:
             registry=self.registry,
         )
         self._reads_seen = {"primary": 0, "replica": 0}
+        self.graph_lag = Gauge(
+            "connect_api_graph_model_lag_seconds",
+            "Since the graph read model last caught up with the graph's outbox (NaN: not loaded).",
+            registry=self.registry,
+        )
+        self.graph_position = Gauge(
+            "connect_api_graph_model_position",
+            "The WAL position (as a number) every commit read before is in the graph read model.",
+            registry=self.registry,
+        )
+        self.graph_edges = Gauge(
+            "connect_api_graph_model_connections",
+            "Connections the graph read model holds (each once).",
+            registry=self.registry,
+        )
+        self.graph_bytes = Gauge(
+            "connect_api_graph_model_bytes",
+            "Memory the graph read model's arrays take.",
+            registry=self.registry,
+        )
+        self.graph_answers = Counter(
+            "connect_api_graph_answers",
+            "Graph answers, by where they came from: `memory` (the read model) or `sql` (not "
+            "loaded yet, behind, or turned off).",
+            ["source"],
+            registry=self.registry,
+        )
+        self._graph_seen = {"memory": 0, "sql": 0}
         # The webhook outbox, read at most once a second whatever the number of scrapes.
         self._outbox: SharedReading[tuple[int, int, Any] | None] | None = None
 
@@ -144,6 +172,9 @@ class Metrics:
         replicas: Any = ctx.db.replicas
         if replicas is not None:
             self._replicas(replicas)
+        graph: Any = getattr(ctx, "graph", None)
+        if graph is not None:
+            self._graph(graph)
         reads: Any = ctx.db.reads
         self.pool_checked_out.labels("reads").set(reads.get_size() - reads.get_idle_size())
         self.pool_open.labels("reads").set(reads.get_size())
@@ -172,6 +203,16 @@ class Metrics:
         self.outbox_due.set(due)
         lag = 0.0 if oldest is None else (ctx.clock.now() - oldest).total_seconds()
         self.outbox_lag.set(max(0.0, lag))
+
+    def _graph(self, graph: Any) -> None:
+        status = graph.status()
+        self.graph_lag.set(math.nan if status.lag_seconds is None else status.lag_seconds)
+        self.graph_position.set(graph.lsn)
+        self.graph_edges.set(status.connections)
+        self.graph_bytes.set(status.bytes)
+        for source, count in graph.answered.items():
+            self.graph_answers.labels(source).inc(count - self._graph_seen[source])
+            self._graph_seen[source] = count
 
     def _replicas(self, replicas: Any) -> None:
         for replica in replicas.replicas:

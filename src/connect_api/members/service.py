@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from connect_api.core import policy, visibility
 from connect_api.core.models import InvitePolicy, Member, NetworkVisibility
 from connect_api.events import repository as events
+from connect_api.graph import feed as graph
 from connect_api.kit.auth import InsufficientScope, Principal
 from connect_api.kit.context import AppContext
 from connect_api.kit.errors import Conflict, NotFound, member_gone
@@ -95,6 +96,7 @@ async def erase(
     await members.uncount(session, member_id)
     await events.forget_member(session, member_id)
     await members.delete(session, member_id)
+    graph.changed(session, member_id, *former_connections)
     await events.record(
         session,
         "member.erased",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Literal
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
+from connect_api.graph import feed as graph_feed
 from connect_api.kit.database import Database
 from connect_api.kit.deps import Ctx
 from connect_api.kit.readings import SharedReading
@@ -37,6 +39,25 @@ class ReplicaHealth(BaseModel):
     detail: str | None = None
 
 
+class GraphHealth(BaseModel):
+    """The process's graph read model (`CONNECT_API_GRAPH_READ_MODEL=memory`)."""
+
+    state: Literal["loading", "ok", "behind"] = Field(
+        description="`loading`: not loaded yet; `ok`: graph answers come from it; `behind`: it "
+        "could not catch up for `CONNECT_API_GRAPH_MAX_LAG_SECONDS`. Until `ok`, graph answers "
+        "come from SQL: it never makes the instance unready."
+    )
+    position: str | None = Field(
+        description="A WAL position: every commit whose `Connect-Read-After` is before it is in "
+        "the model."
+    )
+    lag_seconds: float | None = Field(description="Since it last caught up with the outbox.")
+    connections: int = Field(description="Connections it holds (each once).")
+    bytes: int = Field(description="Memory its arrays take.")
+    loads: int = Field(description="Whole loads since start (the first, and each rebuild).")
+    load_seconds: float | None = Field(description="How long the last whole load took.")
+
+
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     detail: str | None = None
@@ -45,6 +66,9 @@ class Health(BaseModel):
         description="With read replicas: each one's state and lag. A replica that is down or "
         "lagging is skipped (its reads go to the primary) and does not make the instance "
         "unready.",
+    )
+    graph: GraphHealth | None = Field(
+        None, description="With the graph read model on: its state, position, lag and size."
     )
 
     model_config = {
@@ -70,8 +94,10 @@ class Health(BaseModel):
 
 
 def _answer(health: Health, status: int = 200) -> JSONResponse:
-    """The body as documented; `replicas` only when the service has read replicas."""
-    body = health.model_dump(mode="json", exclude={"replicas"} if health.replicas is None else None)
+    """The body as documented; `replicas` only when the service has read replicas, `graph`
+    only with the graph read model."""
+    left_out = {name for name in ("replicas", "graph") if getattr(health, name) is None}
+    body = health.model_dump(mode="json", exclude=left_out or None)
     return JSONResponse(body, status)
 
 
@@ -122,8 +148,13 @@ async def readyz(ctx: Ctx, request: Request) -> JSONResponse:
     replicas = ctx.db.replicas
     shown = [ReplicaHealth.model_validate(r) for r in replicas.report()] if replicas else None
 
+    feed = graph_feed.of(ctx)
+    graph = GraphHealth(**dataclasses.asdict(feed.status())) if feed is not None else None
+
     def unready(detail: str) -> JSONResponse:
-        return _answer(Health(status="unavailable", detail=detail, replicas=shown), 503)
+        return _answer(
+            Health(status="unavailable", detail=detail, replicas=shown, graph=graph), 503
+        )
 
     if getattr(request.app.state, "draining", False):
         return unready("shutting down")
@@ -135,7 +166,7 @@ async def readyz(ctx: Ctx, request: Request) -> JSONResponse:
     problem = await _schema_check(request, ctx.db).get()
     if problem is not None:
         return unready(problem)
-    return _answer(Health(status="ok", replicas=shown))
+    return _answer(Health(status="ok", replicas=shown, graph=graph))
 
 
 def _schema_check(request: Request, db: Database) -> SharedReading[str | None]:
