@@ -313,3 +313,60 @@ def export_scope(token: str, query: bytes = b"") -> dict[str, Any]:
         "server": ("testserver", 80),
         "state": {},
     }
+
+
+async def graph_disagreements(ctx: AppContext, *, wait: float = 30) -> list[str]:
+    """Where the process's graph read model differs from the rows, after it caught up (it is
+    loaded first if it is not yet): every member's connections, blocks placed and received,
+    and groups. An empty list: it agrees."""
+    from connect_api.graph import feed as graph_feed
+
+    feed = graph_feed.of(ctx)
+    assert feed is not None, "the app runs no graph read model"
+    deadline = asyncio.get_running_loop().time() + wait
+    while feed.graph is None:
+        assert asyncio.get_running_loop().time() < deadline, "the graph was never loaded"
+        await asyncio.sleep(0.05)
+    await feed.catch_up()
+    graph = feed.graph
+    assert graph is not None
+    async with ctx.db.engine.connect() as conn:
+        rows = {
+            "connections": (
+                await conn.execute(text("SELECT member_id, other_id FROM connections"))
+            ).all(),
+            "blocks placed": (
+                await conn.execute(text("SELECT blocker_id, blocked_id FROM blocks"))
+            ).all(),
+            "groups": (
+                await conn.execute(text("SELECT member_id, group_id FROM group_members"))
+            ).all(),
+            "members": (await conn.execute(text("SELECT id FROM members"))).all(),
+        }
+    truth: dict[str, dict[int, set[int]]] = {
+        k: {} for k in ("connections", "blocks placed", "blocks received", "groups")
+    }
+    for a, b in rows["connections"]:
+        truth["connections"].setdefault(a, set()).add(b)
+    for a, b in rows["blocks placed"]:
+        truth["blocks placed"].setdefault(a, set()).add(b)
+        truth["blocks received"].setdefault(b, set()).add(a)
+    for m, g in rows["groups"]:
+        truth["groups"].setdefault(m, set()).add(g)
+    relations = {
+        "connections": graph.connections,
+        "blocks placed": graph.blocks_placed,
+        "blocks received": graph.blocks_received,
+        "groups": graph.groups_of,
+    }
+    everyone = {r[0] for r in rows["members"]} | set(
+        range(1, max([0, *(r[0] for r in rows["members"])]) + 3)
+    )
+    wrong = []
+    for name, relation in relations.items():
+        for m in sorted(everyone):
+            held = set(relation.neighbours(m).tolist())
+            want = truth[name].get(m, set())
+            if held != want:
+                wrong.append(f"{name} of {m}: model {sorted(held)}, rows {sorted(want)}")
+    return wrong

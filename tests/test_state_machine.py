@@ -53,7 +53,7 @@ from connect_api.kit.clock import ManualClock
 from connect_api.kit.config import PolicySettings, Settings
 from connect_api.kit.context import AppContext
 from tests.conftest import JWT_SECRET, scratch_database
-from tests.helpers import Api, empty_tables, problem
+from tests.helpers import Api, empty_tables, graph_disagreements, problem
 
 T = TypeVar("T")
 
@@ -1160,6 +1160,8 @@ class ConnectMachine(RuleBasedStateMachine):
     async def _check(self) -> None:
         api, m = self.api, self.model
         await api.assert_consistent()  # counters = rows, mirrors, nothing across a block...
+        # The graph read model holds what the rows hold, after every step.
+        assert await graph_disagreements(api.ctx) == []
         over_cap = await api.sql(
             "SELECT id, connection_count FROM members WHERE connection_count > :cap",
             cap=RULES.connection_cap,

@@ -141,13 +141,15 @@ def create_app(
         )
     metrics.install(app)
     app.add_middleware(ServerErrors, send_timeout=settings.send_timeout_seconds)
-    if settings.read_database_url:
-        # A member's position lasts as long as a replica may lag behind it, and a little more.
-        app.add_middleware(
-            ReadYourWrites,
-            cookie_seconds=int(settings.replica_max_lag_seconds + settings.replica_check_seconds)
-            + 60,
+    if settings.read_database_url or settings.graph_read_model == "memory":
+        # A member's position lasts as long as a replica (or another process's graph read
+        # model) may lag behind it, and a little more.
+        behind = (
+            settings.replica_max_lag_seconds + settings.replica_check_seconds
+            if settings.read_database_url
+            else settings.graph_max_lag_seconds
         )
+        app.add_middleware(ReadYourWrites, cookie_seconds=int(behind) + 60)
     if settings.rate_limits_enabled:
         app.add_middleware(RateLimits, settings=settings)
     # Nothing else runs for a body or a request target that is too large.

@@ -8,7 +8,9 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
+from connect_api.graph import repository as graph_repository
 from connect_api.idempotency import service as idempotency_service
 from connect_api.invitations import service as invitation_service
 from connect_api.kit.clock import SystemClock
@@ -83,6 +85,8 @@ async def _sweep_expired(ctx: AppContext, stop: asyncio.Event) -> None:
             while await ctx.db.run(invitation_service.expire_due, ctx) > 0 and not stop.is_set():
                 pass
             await ctx.db.run(idempotency_service.purge_expired, ctx)
+            keep = timedelta(hours=ctx.settings.graph_changes_keep_hours)
+            await ctx.db.run(graph_repository.prune, ctx.clock.now() - keep)
         except Exception:
             log.exception("expiry sweep failed; will retry")
         with contextlib.suppress(TimeoutError):

@@ -95,17 +95,24 @@ class GraphFeed:
 
     # --- life --------------------------------------------------------------------------------
 
-    def start(self, ctx: AppContext) -> None:
-        """Load and follow in the background; learn of this process's commits that change the
-        graph."""
+    def start(self, ctx: AppContext | None = None) -> None:
+        """Load and follow in the background; learn of the commits of ``ctx``'s requests that
+        change the graph."""
+        if ctx is not None:
 
-        async def after_commit(info: dict[Any, Any]) -> None:
-            members = info.get(_CHANGED)
-            if members:
-                await wrote(ctx, members)
+            async def after_commit(info: dict[Any, Any]) -> None:
+                members = info.get(_CHANGED)
+                if members:
+                    await wrote(ctx, members)
 
-        ctx.db.commit_hooks.append(after_commit)
+            ctx.db.commit_hooks.append(after_commit)
         self._task = asyncio.create_task(self._run(), name="graph read model")
+
+    async def open(self) -> None:
+        """Connect and load, without following: what :meth:`start` does first (the tests and
+        the benchmark drive the catch-ups themselves)."""
+        self._conn = await self._connect()
+        await self._load_now()
 
     async def close(self) -> None:
         self._stop.set()
@@ -138,8 +145,11 @@ class GraphFeed:
                     self._conn = await self._connect()
                 if self.graph is None:
                     await self._load_now()
+                # Often enough that a quiet model never looks behind for want of a look.
+                settings = self.settings
+                every = min(settings.graph_poll_seconds, settings.graph_max_lag_seconds / 2)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.graph_poll_seconds)
+                    await asyncio.wait_for(self._wake.wait(), every)
                 self._wake.clear()
                 await self.catch_up()
                 delay = 0.2
@@ -201,7 +211,12 @@ class GraphFeed:
             written = self._written
             started = time.monotonic()
             lsn = await repository.read_lsn(conn)
+            # Away for longer than the outbox keeps its changes (half of it, to be safe): some
+            # may be gone, so the whole graph is read again.
+            away = started - self.caught_up_at > self.settings.graph_changes_keep_hours * 1800
             try:
+                if away:
+                    raise repository.NeedsLoad
                 snapshot, rows = await repository.changes(conn, self.snapshot)
             except repository.NeedsLoad:
                 loaded = await repository.load(conn)
@@ -264,27 +279,28 @@ class GraphFeed:
         return graph
 
     async def _for_member(self, member_id: int) -> Graph | None:
-        graph = self.graph
-        if graph is None:
+        if self.graph is None:
             return None
         state = read_after.current()
         required = state.required if state is not None else 0
-        behind = (
-            self.settings.graph_sync == "every_read"
-            or self._writers.get(member_id, 0) > self._written_applied
-            or (required and required >= self.lsn)
-        )
-        if behind:
-            wait = self.settings.graph_wait_ms / 1000
-            if self.settings.graph_sync == "every_read":
-                wait = max(wait, 5.0)
+        arrived = state.arrived if state is not None else time.monotonic()
+
+        def holds_what_is_asked() -> bool:
+            if self._writers.get(member_id, 0) > self._written_applied:
+                return False  # this member's own write here is not in it yet
+            # A position the client was given after a commit: in the model if read before the
+            # model's (see the module's docstring), or if the model's snapshot was taken after
+            # the request arrived (the client had seen that commit acknowledged by then).
+            return not required or required < self.lsn or self.caught_up_at >= arrived
+
+        every_read = self.settings.graph_sync == "every_read"
+        if every_read or not holds_what_is_asked():
+            wait = max(self.settings.graph_wait_ms / 1000, 5.0 if every_read else 0.0)
             try:
                 await asyncio.wait_for(self.catch_up(), wait)
             except Exception:  # not in time, or the database did not answer: SQL answers
                 return None
-            if self._writers.get(member_id, 0) > self._written_applied:
-                return None
-            if required and required >= self.lsn:
+            if not holds_what_is_asked():
                 return None
         if self.lag() > self.settings.graph_max_lag_seconds:
             return None

@@ -292,7 +292,7 @@ class ReadYourWrites:
             required = await replicas.bounded(required, arrived)
         secure = "; Secure" if scope.get("scheme") == "https" else ""
 
-        with read_after.request_scope(required) as state:
+        with read_after.request_scope(required, arrived) as state:
 
             async def send_position(message: Message) -> None:
                 if message["type"] == "http.response.start" and state.committed:

@@ -78,6 +78,9 @@ class ReadAfter:
     committed: int = 0
     member_id: int | None = None
     on_primary: bool = False
+    # When the request arrived (monotonic): every commit its client had seen acknowledged is
+    # visible in any snapshot taken after it.
+    arrived: float = 0.0
 
 
 _request: ContextVar[ReadAfter | None] = ContextVar("connect_api_read_after", default=None)
@@ -88,8 +91,8 @@ def current() -> ReadAfter | None:
 
 
 @contextlib.contextmanager
-def request_scope(required: int) -> Iterator[ReadAfter]:
-    state = ReadAfter(required=required)
+def request_scope(required: int, arrived: float = 0.0) -> Iterator[ReadAfter]:
+    state = ReadAfter(required=required, arrived=arrived)
     token = _request.set(state)
     try:
         yield state
