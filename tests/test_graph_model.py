@@ -336,3 +336,28 @@ async def test_a_member_sees_their_own_accept_at_once_and_elsewhere_with_the_hea
         # other process is the model's as it stood (degree 3 is not in the model yet either):
         # what the two answers above saw came from read-your-writes.
         assert await _degree(other, api.token(third), invitee) is None
+
+
+@pytest.mark.parametrize("seed", range(3))
+async def test_a_copy_cut_anywhere_builds_the_same_rows(seed: int) -> None:
+    """The loader reads the binary COPY chunk by chunk; a chunk may end inside the header, a
+    row or the trailer, and one member's rows may span chunks."""
+    import struct
+
+    from connect_api.graph.repository import _CsrSink
+
+    rng = random.Random(seed)
+    rows = sorted({(rng.randrange(1, 40), rng.randrange(1, 40)) for _ in range(400)})
+    stream = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+    for a, b in rows:
+        stream += struct.pack(">hiqiq", 2, 8, a, 8, b)
+    stream += b"\xff\xff"
+    sink = _CsrSink()
+    at = 0
+    while at < len(stream):
+        step = rng.choice([1, 3, 7, 19, 26, 27, 100, 1000])
+        await sink(stream[at : at + step])
+        at += step
+    adjacency = sink.adjacency()
+    for m in range(45):
+        assert adjacency.neighbours(m).tolist() == [b for a, b in rows if a == m]

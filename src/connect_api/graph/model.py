@@ -16,6 +16,7 @@ and the groups' co-members.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +50,15 @@ class Adjacency:
         self.base_edges = len(dst)
         self.overlay: dict[int, Ids] = {}
         self.overlay_entries = 0  # how many entries the overlay's arrays hold in all
+
+    @classmethod
+    def from_csr(cls, indptr: npt.NDArray[np.int64], indices: npt.NDArray[Any]) -> Adjacency:
+        """From a compressed sparse row already built (each row sorted, no repeats)."""
+        self = cls.__new__(cls)
+        self.indptr, self.indices = indptr, indices
+        self.base_edges = len(indices)
+        self.overlay, self.overlay_entries = {}, 0
+        return self
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -167,6 +177,24 @@ class Graph:
         group, member = _pairs(memberships)
         self.groups_of = Adjacency(member, group)
         self.members_of = Adjacency(group, member)
+
+    @classmethod
+    def from_relations(
+        cls,
+        connections: Adjacency,
+        blocks_placed: Adjacency,
+        blocks_received: Adjacency,
+        groups_of: Adjacency,
+        members_of: Adjacency,
+    ) -> Graph:
+        self = cls.__new__(cls)
+        self.connections, self.blocks_placed, self.blocks_received = (
+            connections,
+            blocks_placed,
+            blocks_received,
+        )
+        self.groups_of, self.members_of = groups_of, members_of
+        return self
 
     # --- changes -------------------------------------------------------------------------------
 
