@@ -34,10 +34,13 @@ async def background(ctx: AppContext) -> AsyncIterator[None]:
     pool cannot starve them. On the way out they are stopped, attempts in flight given up to the
     webhook timeout to finish."""
     settings = ctx.settings
+    # With the graph read model the network is ranked from memory on each request: the
+    # snapshots are only what SQL answers with while a model loads, and nothing keeps them.
+    refresh = settings.network_refresh_seconds > 0 and settings.graph_read_model == "sql"
     if (
         settings.expiry_sweep_seconds <= 0
         and settings.webhook_dispatch_seconds <= 0
-        and settings.network_refresh_seconds <= 0
+        and not refresh
     ):
         yield
         return
@@ -62,7 +65,7 @@ async def background(ctx: AppContext) -> AsyncIterator[None]:
         tasks.append(asyncio.create_task(_sweep_expired(jobs_ctx, stop)))
     if settings.webhook_dispatch_seconds > 0:
         tasks.append(asyncio.create_task(webhook_service.run_dispatcher(jobs_ctx, stop)))
-    if settings.network_refresh_seconds > 0:
+    if refresh:
         tasks.append(asyncio.create_task(network_service.run_refresher(jobs_ctx, stop)))
     try:
         yield

@@ -315,7 +315,8 @@ class Settings(BaseSettings):
         300,
         ge=0,
         description="How often `serve` (or `worker`) recomputes the networks of members with "
-        "many connections before anyone asks; 0: never.",
+        "many connections before anyone asks; 0: never. Only with "
+        "`CONNECT_API_GRAPH_READ_MODEL=sql`: the graph read model ranks on each request.",
     )
     network_refresh_min_connections: int = Field(
         1_000,
