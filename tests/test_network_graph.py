@@ -2,7 +2,11 @@
 of the rows: a generated network (hubs at the cap, islands, groups, blocks, pending and decided
 invitations) and SNAP ego-Facebook. Then blocks, an erasure, invitations and a `dont_know`
 decline are made through the API and the answers checked again, first from the snapshot
-computed before them (what the read-time checks must still catch), then from a new one."""
+computed before them (what the read-time checks must still catch), then from a new one.
+
+Each runs twice (``graph_source``): answered by the graph read model, whose ranking is counted
+as it is asked (so every answer is that of the rows now: no snapshot stands between), and by
+SQL, from the snapshots."""
 
 from __future__ import annotations
 
@@ -18,7 +22,13 @@ from connect_api.network.service import SCORE_WEIGHTS
 from connect_api_seeding import generator
 from tests.helpers import Api
 from tests.test_graph_answers import CAP, SNAP, Rows, load, read_rows
-from tests.test_network import all_second_degree, assert_invitable, refresh, suggested
+from tests.test_network import (
+    all_second_degree,
+    assert_invitable,
+    refresh,
+    second_degree,
+    suggested,
+)
 
 KEEP = 150  # network_candidates_max in these tests: small enough for the bound to cut
 
@@ -69,9 +79,15 @@ def shared(rows: Rows, v: int) -> Counter[int]:
     return out
 
 
-def expected_second_degree(then: Rows, now: Rows, v: int) -> tuple[int, list[tuple[int, int]]]:
+def expected_second_degree(
+    then: Rows, now: Rows, v: int, *, live: bool = False
+) -> tuple[int, list[tuple[int, int]]]:
     """(reached, the list): the top ``KEEP`` as computed from ``then``, less what ``now`` hides:
-    a connection made since, a block either way, an erased member."""
+    a connection made since, a block either way, an erased member. ``live``: the model's
+    ranking, counted from ``now`` with the hidden left out before the top is taken."""
+    if live:
+        c = Counter({m: n for m, n in counts(now, v).items() if not now.hidden(v, m)})
+        return len(c), sorted(c.items(), key=lambda p: (-p[1], p[0]))[:KEEP]
     c = counts(then, v)
     ranked = sorted(c.items(), key=lambda p: (-p[1], p[0]))[:KEEP]
     visible = [
@@ -115,16 +131,23 @@ def expected_suggestions(
     invitations: dict[frozenset[int], list[Inv]],
     v: int,
     limit: int,
+    *,
+    live: bool = False,
 ) -> list[tuple[int, int, int, int, list[int]]]:
     """(id, score, mutual connections as ranked, shared groups now, preview now) of the first
-    ``limit``."""
+    ``limit``. ``live``: the model's ranking, counted from ``now``, the top ``KEEP`` by score
+    of those no block hides."""
     m, g = counts(then, v), shared(then, v)
     cands = set(m) | set(g)
     wm, wg = SCORE_WEIGHTS
     score = {c: wm * m[c] + wg * g[c] for c in cands}
-    by_mutual = sorted((c for c in cands if m[c] > 0), key=lambda c: (-m[c], c))[:KEEP]
-    by_score = sorted(cands, key=lambda c: (-score[c], -m[c], c))[:KEEP]
-    kept = sorted(set(by_mutual) | set(by_score), key=lambda c: (-score[c], -m[c], c))
+    if live:
+        cands = {c for c in cands if not now_rows.hidden(v, c)}
+        kept = sorted(cands, key=lambda c: (-score[c], -m[c], c))[:KEEP]
+    else:
+        by_mutual = sorted((c for c in cands if m[c] > 0), key=lambda c: (-m[c], c))[:KEEP]
+        by_score = sorted(cands, key=lambda c: (-score[c], -m[c], c))[:KEEP]
+        kept = sorted(set(by_mutual) | set(by_score), key=lambda c: (-score[c], -m[c], c))
     now, rules = api.clock.now(), api.rules
     out = []
     for c in kept:
@@ -136,7 +159,8 @@ def expected_suggestions(
             continue
         mutual = now_rows.mutuals(v, c)  # the look-up's preview: name order, then id
         groups = len(now_rows.groups.get(v, set()) & now_rows.groups.get(c, set()))
-        # The count is the ranking's (the snapshot's); the preview and the groups are now.
+        # The count is the ranking's (the snapshot's, or the model's now); the preview and the
+        # groups are now.
         out.append((c, score[c], m[c], groups, mutual[:3]))
         if len(out) == limit:
             break
@@ -156,17 +180,24 @@ def got_suggestions(items: list[dict[str, Any]]) -> list[tuple[int, int, int, in
     ]
 
 
-async def check(api: Api, then: Rows, now: Rows, viewers: list[int], limit: int = 100) -> int:
-    """Every viewer's second degree (every page) and suggestions; how many suggestions."""
+async def check(
+    api: Api, then: Rows, now: Rows, viewers: list[int], limit: int = 100, *, live: bool
+) -> int:
+    """Every viewer's second degree (every page) and suggestions; how many suggestions.
+    ``live``: the graph read model answers, and ``then`` does not matter (nothing was computed
+    before ``now``)."""
     invitations = await read_invitations(api)
+    if live:
+        then = now
     total = 0
     for v in viewers:
-        reached, listed = expected_second_degree(then, now, v)
+        reached, listed = expected_second_degree(then, now, v, live=live)
         assert await all_second_degree(api, v, limit=37) == listed, v
-        page = (await api.as_(v).get("/v1/network/second-degree")).json()
+        page = await second_degree(api, v)
         assert page["reached"] == reached and page["listed_at_most"] == KEEP
         items = await suggested(api, v, limit)
-        assert got_suggestions(items) == expected_suggestions(api, then, now, invitations, v, limit)
+        want = expected_suggestions(api, then, now, invitations, v, limit, live=live)
+        assert got_suggestions(items) == want
         await assert_invitable(api, v, items)
         total += len(items)
     return total
@@ -179,8 +210,48 @@ def keep(api: Api) -> Any:
     api.ctx.settings.network_candidates_max = 500
 
 
+@pytest.mark.parametrize("graph_source", ["memory"], indirect=True)
+async def test_live_second_degree_is_breadth_first_search(
+    api: Api, keep: None, graph_source: str
+) -> None:
+    """Paged to its end, the model's second degree is the members breadth-first search finds at
+    distance two from the rows, no block between, most mutual connections first, then id (the
+    first ``KEEP``); ``reached`` counts them all. No snapshot is computed for it."""
+    net = generator.generate(
+        generator.Params(
+            members=400,
+            avg_degree=10,
+            hubs=1,
+            groups=4,
+            seed=11,
+            rules=generator.Rules(connection_cap=CAP),
+        )
+    )
+    await load(api, net)
+    rows = await read_rows(api)
+    rng = random.Random(3)
+    hub = 1
+    island = next(m for m in rows.adjacency if 0 < len(rows.degrees_from(m)) < 20)
+    blocker = next(a for a, _ in sorted(rows.blocks)) if rows.blocks else hub
+    viewers = list(dict.fromkeys([hub, island, blocker, *rng.sample(sorted(rows.adjacency), 6)]))
+    beyond = 0
+    for v in viewers:
+        at_two = [m for m, d in rows.degrees_from(v).items() if d == 2 and not rows.hidden(v, m)]
+        want = sorted(
+            ((m, len(rows.adjacency[v] & rows.adjacency[m])) for m in at_two),
+            key=lambda p: (-p[1], p[0]),
+        )
+        for limit in (13, 100):
+            assert await all_second_degree(api, v, limit=limit) == want[:KEEP], (v, limit)
+        assert (await second_degree(api, v))["reached"] == len(want)
+        beyond += len(want) > KEEP
+    assert beyond, "no viewer's second degree is longer than the list"
+    assert await api.sql("SELECT member_id FROM network_snapshots") == []
+
+
 @pytest.mark.slow
-async def test_generated_network_against_python(api: Api, keep: None) -> None:
+async def test_generated_network_against_python(api: Api, keep: None, graph_source: str) -> None:
+    live = graph_source == "memory"
     api.rules.connection_cap = CAP
     net = generator.generate(
         generator.Params(
@@ -204,9 +275,10 @@ async def test_generated_network_against_python(api: Api, keep: None) -> None:
     viewers = [hub1, hub2, typical, island, blocker, inviter, by_degree[0]]
     viewers += rng.sample(sorted(rows.adjacency), 8)
     viewers = list(dict.fromkeys(viewers))
-    assert await check(api, rows, rows, viewers) > 0
+    assert await check(api, rows, rows, viewers, live=live) > 0
 
-    # Changes through the API, read first from the snapshots computed before them.
+    # Changes through the API, read first from the snapshots computed before them (with the
+    # model: from the graph as it is now).
     victim = min(rows.adjacency[typical] - {hub1, hub2})
     assert (await api.as_(typical).put(f"/v1/blocks/{victim}")).status_code == 201
     first = (await api.as_(typical).get("/v1/suggestions", params={"limit": 3})).json()["items"]
@@ -231,20 +303,20 @@ async def test_generated_network_against_python(api: Api, keep: None) -> None:
     assert (await api.admin.delete(f"/v1/members/{hub2}")).status_code == 204
     now = await read_rows(api)
     viewers = [v for v in viewers if v != hub2]
-    await check(api, rows, now, viewers)
+    await check(api, rows, now, viewers, live=live)
 
     # And from new snapshots.
     await refresh(api, *viewers)
-    await check(api, now, now, viewers)
+    await check(api, now, now, viewers, live=live)
     await api.assert_consistent()
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not SNAP.exists(), reason="shared/data is not beside the project")
-async def test_ego_facebook_against_python(api: Api, keep: None) -> None:
+async def test_ego_facebook_against_python(api: Api, keep: None, graph_source: str) -> None:
     await load(api, generator.from_edges(generator.read_edge_list(str(SNAP))))
     rows = await read_rows(api)
     best = max(rows.adjacency, key=lambda m: len(rows.adjacency[m]))  # node 107, 1,045
     rng = random.Random(13)
     viewers = [best, 1, *rng.sample(sorted(rows.adjacency), 3)]
-    assert await check(api, rows, rows, viewers) > 0
+    assert await check(api, rows, rows, viewers, live=graph_source == "memory") > 0
