@@ -7,18 +7,31 @@ search, mutual connections and their preview, shared groups, follows, the pendin
 invitation), of `GET /v1/me`, of the connection lists (both sorts, every page, `q` and `tag`)
 and of the mutual-connection lists (every page and the total, hubs at the cap among them, and
 across pending invitations) is compared with what Python computes from the rows themselves.
-Blocks and an erasure made through the API are followed by the same checks.
+Blocks and an erasure made through the API are followed by the same checks. Each runs twice:
+with the graph questions answered by the graph read model, and by SQL.
+
+Then the two paths against each other, on random graphs: every look-up and mutual-connection
+list answered from the model is the very JSON SQL answers; and the model's facts of the look-up
+(connected, mutual connections, degree 3), whichever way they are computed, against a
+breadth-first search.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
+from connect_api.graph import feed as graph_feed
+from connect_api.graph.model import Graph
+from connect_api.relationships import mutuals, service
 from connect_api_seeding import generator, loader
 from tests.helpers import Api, problem
 from tests.test_connections import all_pages
@@ -206,7 +219,7 @@ async def check_lists(api: Api, rows: Rows, member: int, viewer: int) -> None:
 
 
 @pytest.mark.slow
-async def test_generated_network_against_breadth_first_search(api: Api) -> None:
+async def test_generated_network_against_breadth_first_search(api: Api, graph_source: str) -> None:
     api.rules.connection_cap = CAP
     net = generator.generate(
         generator.Params(
@@ -299,7 +312,7 @@ async def test_generated_network_against_breadth_first_search(api: Api) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not SNAP.exists(), reason="shared/data is not beside the project")
-async def test_ego_facebook_against_breadth_first_search(api: Api) -> None:
+async def test_ego_facebook_against_breadth_first_search(api: Api, graph_source: str) -> None:
     await load(api, generator.from_edges(generator.read_edge_list(str(SNAP))))
     rows = await read_rows(api)
     assert len(rows.adjacency) == 4_039
@@ -318,3 +331,204 @@ async def test_ego_facebook_against_breadth_first_search(api: Api) -> None:
     await check_mutuals(api, rows, best, [second])
     await check_mutuals(api, rows, second, [best])
     await check_lists(api, rows, best, best)
+
+
+# --- the model's answers against SQL's ------------------------------------------------------
+
+
+async def random_network(api: Api, rng: random.Random, members: int) -> list[int]:
+    """``members`` members with names that collide and differ in case, random connections
+    (written as rows, as a bulk load would), a few hubs, groups and follows; then blocks and
+    erasures through the API. The ids, erased ones included."""
+    first = ["ann", "Ann", "bob", "Bob", "cy", "Dee", "eve", "Eve", "zed"]
+    ids = [await api.member(f"{rng.choice(first)} {rng.choice('xyz')}") for _ in range(members)]
+    hubs = ids[:3]
+    pairs = set()
+    for a in ids:
+        for b in rng.sample(ids, rng.randint(0, 5)):
+            if a != b:
+                pairs.add((min(a, b), max(a, b)))
+    for h in hubs:
+        for b in rng.sample(ids, members // 2):
+            if b != h:
+                pairs.add((min(h, b), max(h, b)))
+    now = api.clock.now()
+    ordered = sorted(pairs)
+    await api.sql(
+        "INSERT INTO connections (member_id, other_id, created_at)"
+        " SELECT u.a, u.b, :now FROM unnest(CAST(:a AS bigint[]), CAST(:b AS bigint[])) u(a, b)",
+        a=[a for a, _ in ordered] + [b for _, b in ordered],
+        b=[b for _, b in ordered] + [a for a, _ in ordered],
+        now=now,
+    )
+    follows = sorted({(a, b) for a, b in (rng.sample(ids, 2) for _ in range(members))})
+    await api.sql(
+        "INSERT INTO follows (follower_id, followee_id, created_at)"
+        " SELECT u.a, u.b, :now FROM unnest(CAST(:a AS bigint[]), CAST(:b AS bigint[])) u(a, b)",
+        a=[a for a, _ in follows],
+        b=[b for _, b in follows],
+        now=now,
+    )
+    await api.sql(
+        "UPDATE members m SET"
+        " connection_count = (SELECT count(*) FROM connections c WHERE c.member_id = m.id),"
+        " follower_count = (SELECT count(*) FROM follows f WHERE f.followee_id = m.id),"
+        " following_count = (SELECT count(*) FROM follows f WHERE f.follower_id = m.id)"
+    )
+    group = await api.sql(
+        "INSERT INTO groups (name, created_at, member_count) VALUES ('G', now(), 0) RETURNING id"
+    )
+    for m in rng.sample(ids, members // 3):
+        await api.sql(
+            "INSERT INTO group_members (group_id, member_id, joined_at) VALUES (:g, :m, now())",
+            g=group[0][0],
+            m=m,
+        )
+    await api.sql(
+        "UPDATE groups g SET member_count ="
+        " (SELECT count(*) FROM group_members m WHERE m.group_id = g.id)"
+    )
+    for a, b in rng.sample([p for p in sorted(pairs) if not set(p) & set(hubs)], 2):
+        r = await api.as_(a).delete(f"/v1/connections/{b}")
+        assert r.status_code == 204, r.text
+        await api.invited(a, b)  # a pending invitation, after a connection: a pair's history
+    for a, b in {tuple(rng.sample(ids[3:], 2)) for _ in range(4)}:
+        assert (await api.as_(a).put(f"/v1/blocks/{b}")).status_code in (200, 201)
+    for m in rng.sample(ids[3:], 3):
+        assert (await api.admin.delete(f"/v1/members/{m}")).status_code == 204
+    return ids
+
+
+async def answers(api: Api, viewer: int, ids: list[int], pages: list[int]) -> list[Any]:
+    """The look-up of ``ids`` with and without the preview, and every page (of 2) of the mutual
+    connections with each of ``pages``, as JSON."""
+    got: list[Any] = []
+    joined = ",".join(map(str, ids))
+    for preview in ("true", "false"):
+        r = await api.as_(viewer).get(
+            "/v1/relationships", params={"ids": joined, "mutual_preview": preview}
+        )
+        got.append((r.status_code, r.json()))
+    for other in pages:
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            r = await api.as_(viewer).get(f"/v1/members/{other}/mutual-connections", params=params)
+            body = {k: v for k, v in r.json().items() if k != "request_id"}  # a problem's
+            got.append((other, r.status_code, body))
+            cursor = body.get("next_cursor") if r.status_code == 200 else None
+            if cursor is None:
+                break
+    return got
+
+
+@pytest.mark.parametrize("seed", range(2))
+async def test_the_model_answers_what_sql_answers(
+    api: Api, seed: int, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a random graph (hubs, blocks, erasures, names that tie), every look-up and every
+    mutual-connection page answered with the graph read model is the JSON the SQL path answers;
+    also with the model's ids always probed, or never, for previews and pages. None of them was
+    the model's disagreement answered from SQL instead."""
+    rng = random.Random(seed)
+    ids = await random_network(api, rng, 60)
+    feed = graph_feed.of(api.ctx)
+    assert feed is not None
+    for _ in range(300):
+        if feed.graph is not None:
+            break
+        await asyncio.sleep(0.05)
+    alive = [m for (m,) in await api.sql("SELECT id FROM members ORDER BY id")]
+    looks = []
+    for viewer in [*alive[:2], *rng.sample(alive[2:], 8)]:
+        asked = [*rng.sample(ids, 40), viewer, 10**9]
+        pages = rng.sample([m for m in ids if m != viewer], 6)
+        looks.append((viewer, asked, pages))
+
+    api.ctx.graph = None
+    try:
+        by_sql = [await answers(api, *look) for look in looks]
+    finally:
+        api.ctx.graph = feed
+    caplog.set_level(logging.INFO, logger="connect_api.relationships")
+    before = feed.answered["memory"]
+    for forced in (None, True, False):
+        if forced is not None:
+            monkeypatch.setattr(mutuals, "probes", lambda *_, forced=forced, **__: forced)
+        by_model = [await answers(api, *look) for look in looks]
+        for look, sql, model in zip(looks, by_sql, by_model, strict=True):
+            assert model == sql, (forced, look[0])
+    assert feed.answered["memory"] > before
+    assert not [r for r in caplog.records if "disagrees" in r.getMessage()]
+    await api.assert_consistent()
+    # The answers are about something: degrees of every kind, previews of every length.
+    items = [i for answer in by_sql for i in answer[0][1]["items"]]
+    assert {i["degree"] for i in items} == {1, 2, 3, None}
+    assert {len(i["mutual_preview"]) for i in items} == {0, 1, 2, 3}
+
+
+def bfs(adjacency: dict[int, set[int]], start: int) -> dict[int, int]:
+    dist = {start: 0}
+    queue = deque([start])
+    while queue:
+        x = queue.popleft()
+        if dist[x] < 3:
+            for y in adjacency.get(x, ()):
+                if y not in dist:
+                    dist[y] = dist[x] + 1
+                    queue.append(y)
+    return dist
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_model_facts_against_breadth_first_search(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``service.model_pairs`` on random graphs (a changed member or two in the overlay, a few
+    blocks): connected, mutual connections (count and ids), degree 3, against a breadth-first
+    search; with the caller's connections searched or masked, and degree 3 by the caller's
+    within-two mask or by each member's own paths, in chunks of one or many."""
+    rng = random.Random(seed)
+    n = 80
+    edges = {(a, b) for a, b in (rng.sample(range(1, n), 2) for _ in range(rng.choice([60, 200])))}
+    edges |= {(1, b) for b in rng.sample(range(2, n), 30)}  # a hub
+    blocks = {tuple(rng.sample(range(1, n), 2)) for _ in range(3)}
+    graph = Graph(
+        np.array(sorted(edges), dtype=np.int64).ravel(),
+        np.array(sorted(blocks), dtype=np.int64).ravel(),
+        np.zeros(0, dtype=np.int64),
+    )
+    for a, b in (rng.sample(range(1, n + 5), 2) for _ in range(3)):  # the overlay, new ids too
+        present = rng.random() < 0.7
+        graph.connect(a, b, present)
+        edges = edges - {(a, b), (b, a)} | ({(a, b)} if present else set())
+    adjacency: dict[int, set[int]] = defaultdict(set)
+    for a, b in edges:
+        adjacency[a].add(b)
+        adjacency[b].add(a)
+    hidden = {(a, b) for a, b in blocks} | {(b, a) for a, b in blocks}
+    ways = [
+        {"_MASKED": masked, "_CHUNK": chunk, "per_member": per_member}
+        for masked in (1, 1024)
+        for chunk in (1, 256)
+        for per_member in (True, False)
+    ]
+    for way in ways:
+        monkeypatch.setattr(service, "_MASKED", way["_MASKED"])
+        monkeypatch.setattr(service, "_CHUNK", way["_CHUNK"])
+        monkeypatch.setattr(service._Mine, "_by_their_paths", lambda *_, p=way["per_member"]: p)
+        for me in [1, *rng.sample(range(1, n + 5), 6)]:
+            ids = [x for x in range(1, n + 6) if x != me]
+            got = service.model_pairs(graph, me, ids)
+            dist = bfs(adjacency, me)
+            for them in ids:
+                pair = got[them]
+                if (me, them) in hidden or not adjacency.get(them):
+                    assert pair == service.relationships.ModelPair(False, 0, (), False)
+                    continue
+                common = sorted(adjacency[me] & adjacency[them])
+                assert pair.connected == (them in adjacency[me]), (way, me, them)
+                assert pair.mutual_connections == len(common), (way, me, them)
+                if pair.mutual_ids is not None:
+                    assert list(pair.mutual_ids) == common, (way, me, them)
+                assert pair.third_degree == (dist.get(them) == 3), (way, me, them)

@@ -26,7 +26,7 @@ async def one(api: Api, me: int, other: int) -> dict[str, Any]:
     return (await look(api, me, other))[0]
 
 
-async def test_degrees_mutuals_follows_and_groups(api: Api) -> None:
+async def test_degrees_mutuals_follows_and_groups(api: Api, graph_source: str) -> None:
     me, a, b, c, d, far, lone = await api.members(7)
     await api.connect(me, a)
     await api.connect(me, b)
@@ -68,7 +68,7 @@ async def test_pending_invitation_either_way(api: Api) -> None:
     assert got[b]["action"] == "accept" and got[b]["can_invite"]
 
 
-async def test_blocked_erased_and_unknown_look_the_same(api: Api) -> None:
+async def test_blocked_erased_and_unknown_look_the_same(api: Api, graph_source: str) -> None:
     me, blocked, blocker, erased, plain = await api.members(5)
     await api.connect(me, blocked)
     assert (await api.as_(me).put(f"/v1/blocks/{blocked}")).status_code == 201
@@ -108,7 +108,10 @@ async def test_bad_ids_are_refused(api: Api) -> None:
         problem(r, 422, "validation_error")
 
 
-async def test_one_statement_for_any_number_of_ids(api: Api, app_ctx: AppContext) -> None:
+async def test_one_statement_for_any_number_of_ids(
+    api: Api, app_ctx: AppContext, graph_source: str
+) -> None:
+    """One statement on either path: the model's answers go into it as parameters."""
     me, *people = await api.members(120)
     for p in people[:30]:
         await api.connect(p, me)
@@ -254,7 +257,7 @@ SITUATIONS: list[tuple[Setup, str, str | None]] = [
     ("setup", "action", "reason"), SITUATIONS, ids=[s[0].__name__ for s in SITUATIONS]
 )
 async def test_button_agrees_with_the_invitation_endpoint(
-    api: Api, setup: Setup, action: str, reason: str | None
+    api: Api, setup: Setup, action: str, reason: str | None, graph_source: str
 ) -> None:
     me, them = await api.members(2)
     await setup(api, me, them)

@@ -269,6 +269,10 @@ class GraphFeed:
             self._writers.popitem(last=False)
         self._wake.set()
 
+    @property
+    def disagreements(self) -> int:
+        return _disagreements
+
     def lag(self) -> float:
         return max(0.0, time.monotonic() - self.caught_up_at)
 
@@ -324,6 +328,17 @@ class GraphFeed:
             loads=self.loads,
             load_seconds=round(self.load_seconds, 3) if self.load_seconds is not None else None,
         )
+
+
+# Answers the model gave that a statement's own snapshot then contradicted (a change committed
+# between the model's catch-up and the statement), so SQL answered instead: per process.
+_disagreements = 0
+
+
+def disagreed() -> None:
+    """A statement's snapshot contradicted the model's answer; SQL answered instead."""
+    global _disagreements
+    _disagreements += 1
 
 
 # The members whose graph a transaction changed, in its session's ``info``.

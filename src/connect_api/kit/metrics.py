@@ -152,6 +152,13 @@ class Metrics:
             registry=self.registry,
         )
         self._graph_seen = {"memory": 0, "sql": 0}
+        self.graph_disagreements = Counter(
+            "connect_api_graph_disagreements",
+            "Graph answers a statement's own snapshot contradicted (a change committed between "
+            "the model's catch-up and the statement), answered by SQL instead.",
+            registry=self.registry,
+        )
+        self._disagreements_seen = 0
         # The webhook outbox, read at most once a second whatever the number of scrapes.
         self._outbox: SharedReading[tuple[int, int, Any] | None] | None = None
 
@@ -210,6 +217,8 @@ class Metrics:
         self.graph_position.set(graph.lsn)
         self.graph_edges.set(status.connections)
         self.graph_bytes.set(status.bytes)
+        self.graph_disagreements.inc(graph.disagreements - self._disagreements_seen)
+        self._disagreements_seen = graph.disagreements
         for source, count in graph.answered.items():
             self.graph_answers.labels(source).inc(count - self._graph_seen[source])
             self._graph_seen[source] = count
