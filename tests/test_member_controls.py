@@ -179,7 +179,7 @@ async def related(api: Api, target: int, relation: str) -> int:
 @pytest.mark.parametrize("follow_first", [False, True])
 @pytest.mark.parametrize("setting", ["everyone", "network", "nobody"])
 async def test_the_look_up_agrees_with_the_endpoint(
-    api: Api, setting: str, follow_first: bool
+    api: Api, setting: str, follow_first: bool, graph_source: str
 ) -> None:
     target = await api.member()
     inviters = {rel: await related(api, target, rel) for rel in RELATIONS}
@@ -244,7 +244,9 @@ async def test_a_pending_invitation_from_before_stays_and_can_be_accepted(api: A
     assert (await api.as_(target).post(f"/v1/invitations/{inv}/accept")).status_code == 200
 
 
-async def test_changes_of_follows_groups_and_degree_apply_at_once(api: Api) -> None:
+async def test_changes_of_follows_groups_and_degree_apply_at_once(
+    api: Api, graph_source: str
+) -> None:
     target, inviter, m = await api.members(3)
     await settings(api, target, {"who_may_invite": "network"})
     assert (await look(api, inviter, target))["can_invite"] is False
@@ -284,7 +286,9 @@ async def suggested(api: Api, member: int) -> list[int]:
     return [s["member"]["id"] for s in r.json()["items"]]
 
 
-async def test_suggestions_leave_out_whom_the_setting_refuses(api: Api) -> None:
+async def test_suggestions_leave_out_whom_the_setting_refuses(
+    api: Api, graph_source: str
+) -> None:
     me, m, second, grouped = await api.members(4)
     await api.connect(me, m)
     await api.connect(m, second)  # 2nd degree to me
