@@ -703,9 +703,9 @@ export interface paths {
         };
         /**
          * Members reachable through your connections
-         * @description Members connected to one of your connections and not to you, each with how many connections you have in common, most first (ties by id).
+         * @description Members connected to one of your connections and not to you, each with how many connections you have in common, most first (ties by id). The list holds the `listed_at_most` members with the most mutual connections of the `reached` at degree 2; members hidden by a block either way and erased members are never in it.
          *
-         *     The list is computed from a snapshot of your network, at most `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old (`computed_at` says when), and holds the `listed_at_most` members with the most mutual connections of the `reached` at degree 2. Its order and counts are those of the snapshot, so paging through it is stable while connections are made; what changed since is applied as you read: members you have connected to since, members hidden by a block either way and erased members are left out. A cursor outlives one recomputation of your network; after two it is `cursor_expired`.
+         *     It is counted as you ask, from the graph as it is now (`computed_at` is the time of the answer), and a page goes on from the cursor's position (mutual connections, id): a member whose count changed since the previous page may be met again or passed over. While the service's graph read model is catching up, the list is read from a snapshot of your network instead, at most `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old (`computed_at` says when), whose order and counts hold while you page through it; what changed since is applied as you read (members you have connected to since are left out too). A snapshot's cursor outlives one recomputation of your network; after two it is `cursor_expired`. A page may hold fewer than `limit` members while `next_cursor` is not null.
          */
         get: operations["get_second_degree"];
         put?: never;
@@ -725,9 +725,9 @@ export interface paths {
         };
         /**
          * People you may know
-         * @description Members you may want to invite, best first, with why: the connections you have in common (a count and up to three of them) and the groups you share. They are ranked by a score, 2 per mutual connection plus 1 per shared group (ties: more mutual connections, then id), computed in a snapshot of your network at most `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old; the reasons are counted now.
+         * @description Members you may want to invite, best first, with why: the connections you have in common (a count and up to three of them) and the groups you share. They are ranked by a score, 2 per mutual connection plus 1 per shared group (ties: more mutual connections, then id), counted as you ask (while the service's graph read model is catching up: in a snapshot of your network at most `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old; `computed_at` says when); the preview is found now.
          *
-         *     Never suggested, whatever the snapshot says (checked as you read, by the rule the invitation endpoint applies): yourself, your connections, members with a pending invitation either way, a block either way, a cooldown after a decline or a withdrawal, a `dont_know` or `spam` decline, erased members, members at the connection cap, and those you dismissed. Your own throttles and restriction do not hide anyone: they pass.
+         *     Never suggested, whatever the ranking says (checked as you read, by the rule the invitation endpoint applies): yourself, your connections, members with a pending invitation either way, a block either way, a cooldown after a decline or a withdrawal, a `dont_know` or `spam` decline, erased members, members at the connection cap, and those you dismissed. Your own throttles and restriction do not hide anyone: they pass.
          */
         get: operations["get_suggestions"];
         put?: never;
@@ -1414,6 +1414,48 @@ export interface components {
             followed_at: string;
         };
         /**
+         * GraphHealth
+         * @description The process's graph read model (`CONNECT_API_GRAPH_READ_MODEL=memory`).
+         */
+        GraphHealth: {
+            /**
+             * State
+             * @description `loading`: not loaded yet; `ok`: graph answers come from it; `behind`: it could not catch up for `CONNECT_API_GRAPH_MAX_LAG_SECONDS`. Until `ok`, graph answers come from SQL: it never makes the instance unready.
+             * @enum {string}
+             */
+            state: "loading" | "ok" | "behind";
+            /**
+             * Position
+             * @description A WAL position: every commit whose `Connect-Read-After` is before it is in the model.
+             */
+            position: string | null;
+            /**
+             * Lag Seconds
+             * @description Since it last caught up with the outbox.
+             */
+            lag_seconds: number | null;
+            /**
+             * Connections
+             * @description Connections it holds (each once).
+             */
+            connections: number;
+            /**
+             * Bytes
+             * @description Memory its arrays take.
+             */
+            bytes: number;
+            /**
+             * Loads
+             * @description Whole loads since start (the first, and each rebuild).
+             */
+            loads: number;
+            /**
+             * Load Seconds
+             * @description How long the last whole load took.
+             */
+            load_seconds: number | null;
+        };
+        /**
          * GroupCreate
          * @description A new group. Its member count is the service's to keep, never the caller's.
          * @example {
@@ -1515,6 +1557,8 @@ export interface components {
              * @description With read replicas: each one's state and lag. A replica that is down or lagging is skipped (its reads go to the primary) and does not make the instance unready.
              */
             replicas?: components["schemas"]["ReplicaHealth"][] | null;
+            /** @description With the graph read model on: its state, position, lag and size. */
+            graph?: components["schemas"]["GraphHealth"] | null;
         };
         /**
          * InvitationAllowance

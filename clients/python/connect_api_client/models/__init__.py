@@ -28,6 +28,8 @@ from .exported_invitation import ExportedInvitation
 from .exported_profile import ExportedProfile
 from .follow_page import FollowPage
 from .follow_read import FollowRead
+from .graph_health import GraphHealth
+from .graph_health_state import GraphHealthState
 from .group_create import GroupCreate
 from .group_member_page import GroupMemberPage
 from .group_member_read import GroupMemberRead
@@ -115,6 +117,8 @@ __all__ = (
     "ExportedProfile",
     "FollowPage",
     "FollowRead",
+    "GraphHealth",
+    "GraphHealthState",
     "GroupCreate",
     "GroupMemberPage",
     "GroupMemberRead",

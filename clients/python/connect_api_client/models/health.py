@@ -10,6 +10,7 @@ from ..models.health_status import HealthStatus, check_health_status
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.graph_health import GraphHealth
     from ..models.replica_health import ReplicaHealth
 
 
@@ -24,14 +25,18 @@ class Health:
         detail (None | str | Unset):
         replicas (list[ReplicaHealth] | None | Unset): With read replicas: each one's state and lag. A replica that is
             down or lagging is skipped (its reads go to the primary) and does not make the instance unready.
+        graph (GraphHealth | None | Unset): With the graph read model on: its state, position, lag and size.
     """
 
     status: HealthStatus
     detail: None | str | Unset = UNSET
     replicas: list[ReplicaHealth] | None | Unset = UNSET
+    graph: GraphHealth | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.graph_health import GraphHealth
+
         status: str = self.status
 
         detail: None | str | Unset
@@ -52,6 +57,14 @@ class Health:
         else:
             replicas = self.replicas
 
+        graph: dict[str, Any] | None | Unset
+        if isinstance(self.graph, Unset):
+            graph = UNSET
+        elif isinstance(self.graph, GraphHealth):
+            graph = self.graph.to_dict()
+        else:
+            graph = self.graph
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -63,11 +76,14 @@ class Health:
             field_dict["detail"] = detail
         if replicas is not UNSET:
             field_dict["replicas"] = replicas
+        if graph is not UNSET:
+            field_dict["graph"] = graph
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.graph_health import GraphHealth
         from ..models.replica_health import ReplicaHealth
 
         d = dict(src_dict)
@@ -104,10 +120,28 @@ class Health:
 
         replicas = _parse_replicas(d.pop("replicas", UNSET))
 
+        def _parse_graph(data: object) -> GraphHealth | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                graph_type_0 = GraphHealth.from_dict(data)
+
+                return graph_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(GraphHealth | None | Unset, data)
+
+        graph = _parse_graph(d.pop("graph", UNSET))
+
         health = cls(
             status=status,
             detail=detail,
             replicas=replicas,
+            graph=graph,
         )
 
         health.additional_properties = d

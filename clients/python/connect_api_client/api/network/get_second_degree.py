@@ -107,15 +107,19 @@ def sync_detailed(
     """Members reachable through your connections
 
      Members connected to one of your connections and not to you, each with how many connections you have
-    in common, most first (ties by id).
+    in common, most first (ties by id). The list holds the `listed_at_most` members with the most mutual
+    connections of the `reached` at degree 2; members hidden by a block either way and erased members
+    are never in it.
 
-    The list is computed from a snapshot of your network, at most
-    `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old (`computed_at` says when), and holds the
-    `listed_at_most` members with the most mutual connections of the `reached` at degree 2. Its order
-    and counts are those of the snapshot, so paging through it is stable while connections are made;
-    what changed since is applied as you read: members you have connected to since, members hidden by a
-    block either way and erased members are left out. A cursor outlives one recomputation of your
-    network; after two it is `cursor_expired`.
+    It is counted as you ask, from the graph as it is now (`computed_at` is the time of the answer), and
+    a page goes on from the cursor's position (mutual connections, id): a member whose count changed
+    since the previous page may be met again or passed over. While the service's graph read model is
+    catching up, the list is read from a snapshot of your network instead, at most
+    `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old (`computed_at` says when), whose order and counts
+    hold while you page through it; what changed since is applied as you read (members you have
+    connected to since are left out too). A snapshot's cursor outlives one recomputation of your
+    network; after two it is `cursor_expired`. A page may hold fewer than `limit` members while
+    `next_cursor` is not null.
 
     Args:
         limit (int | Unset): Items per page, 1 to 100. Default: 20.
@@ -150,15 +154,19 @@ def sync(
     """Members reachable through your connections
 
      Members connected to one of your connections and not to you, each with how many connections you have
-    in common, most first (ties by id).
+    in common, most first (ties by id). The list holds the `listed_at_most` members with the most mutual
+    connections of the `reached` at degree 2; members hidden by a block either way and erased members
+    are never in it.
 
-    The list is computed from a snapshot of your network, at most
-    `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old (`computed_at` says when), and holds the
-    `listed_at_most` members with the most mutual connections of the `reached` at degree 2. Its order
-    and counts are those of the snapshot, so paging through it is stable while connections are made;
-    what changed since is applied as you read: members you have connected to since, members hidden by a
-    block either way and erased members are left out. A cursor outlives one recomputation of your
-    network; after two it is `cursor_expired`.
+    It is counted as you ask, from the graph as it is now (`computed_at` is the time of the answer), and
+    a page goes on from the cursor's position (mutual connections, id): a member whose count changed
+    since the previous page may be met again or passed over. While the service's graph read model is
+    catching up, the list is read from a snapshot of your network instead, at most
+    `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old (`computed_at` says when), whose order and counts
+    hold while you page through it; what changed since is applied as you read (members you have
+    connected to since are left out too). A snapshot's cursor outlives one recomputation of your
+    network; after two it is `cursor_expired`. A page may hold fewer than `limit` members while
+    `next_cursor` is not null.
 
     Args:
         limit (int | Unset): Items per page, 1 to 100. Default: 20.
@@ -188,15 +196,19 @@ async def asyncio_detailed(
     """Members reachable through your connections
 
      Members connected to one of your connections and not to you, each with how many connections you have
-    in common, most first (ties by id).
+    in common, most first (ties by id). The list holds the `listed_at_most` members with the most mutual
+    connections of the `reached` at degree 2; members hidden by a block either way and erased members
+    are never in it.
 
-    The list is computed from a snapshot of your network, at most
-    `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old (`computed_at` says when), and holds the
-    `listed_at_most` members with the most mutual connections of the `reached` at degree 2. Its order
-    and counts are those of the snapshot, so paging through it is stable while connections are made;
-    what changed since is applied as you read: members you have connected to since, members hidden by a
-    block either way and erased members are left out. A cursor outlives one recomputation of your
-    network; after two it is `cursor_expired`.
+    It is counted as you ask, from the graph as it is now (`computed_at` is the time of the answer), and
+    a page goes on from the cursor's position (mutual connections, id): a member whose count changed
+    since the previous page may be met again or passed over. While the service's graph read model is
+    catching up, the list is read from a snapshot of your network instead, at most
+    `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old (`computed_at` says when), whose order and counts
+    hold while you page through it; what changed since is applied as you read (members you have
+    connected to since are left out too). A snapshot's cursor outlives one recomputation of your
+    network; after two it is `cursor_expired`. A page may hold fewer than `limit` members while
+    `next_cursor` is not null.
 
     Args:
         limit (int | Unset): Items per page, 1 to 100. Default: 20.
@@ -229,15 +241,19 @@ async def asyncio(
     """Members reachable through your connections
 
      Members connected to one of your connections and not to you, each with how many connections you have
-    in common, most first (ties by id).
+    in common, most first (ties by id). The list holds the `listed_at_most` members with the most mutual
+    connections of the `reached` at degree 2; members hidden by a block either way and erased members
+    are never in it.
 
-    The list is computed from a snapshot of your network, at most
-    `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old (`computed_at` says when), and holds the
-    `listed_at_most` members with the most mutual connections of the `reached` at degree 2. Its order
-    and counts are those of the snapshot, so paging through it is stable while connections are made;
-    what changed since is applied as you read: members you have connected to since, members hidden by a
-    block either way and erased members are left out. A cursor outlives one recomputation of your
-    network; after two it is `cursor_expired`.
+    It is counted as you ask, from the graph as it is now (`computed_at` is the time of the answer), and
+    a page goes on from the cursor's position (mutual connections, id): a member whose count changed
+    since the previous page may be met again or passed over. While the service's graph read model is
+    catching up, the list is read from a snapshot of your network instead, at most
+    `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old (`computed_at` says when), whose order and counts
+    hold while you page through it; what changed since is applied as you read (members you have
+    connected to since are left out too). A snapshot's cursor outlives one recomputation of your
+    network; after two it is `cursor_expired`. A page may hold fewer than `limit` members while
+    `next_cursor` is not null.
 
     Args:
         limit (int | Unset): Items per page, 1 to 100. Default: 20.

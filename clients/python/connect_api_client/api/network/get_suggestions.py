@@ -104,14 +104,15 @@ def sync_detailed(
 
      Members you may want to invite, best first, with why: the connections you have in common (a count
     and up to three of them) and the groups you share. They are ranked by a score, 2 per mutual
-    connection plus 1 per shared group (ties: more mutual connections, then id), computed in a snapshot
-    of your network at most `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old; the reasons are counted now.
+    connection plus 1 per shared group (ties: more mutual connections, then id), counted as you ask
+    (while the service's graph read model is catching up: in a snapshot of your network at most
+    `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old; `computed_at` says when); the preview is found now.
 
-    Never suggested, whatever the snapshot says (checked as you read, by the rule the invitation
-    endpoint applies): yourself, your connections, members with a pending invitation either way, a block
-    either way, a cooldown after a decline or a withdrawal, a `dont_know` or `spam` decline, erased
-    members, members at the connection cap, and those you dismissed. Your own throttles and restriction
-    do not hide anyone: they pass.
+    Never suggested, whatever the ranking says (checked as you read, by the rule the invitation endpoint
+    applies): yourself, your connections, members with a pending invitation either way, a block either
+    way, a cooldown after a decline or a withdrawal, a `dont_know` or `spam` decline, erased members,
+    members at the connection cap, and those you dismissed. Your own throttles and restriction do not
+    hide anyone: they pass.
 
     Args:
         limit (int | Unset): How many, 1 to 100. Default: 20.
@@ -144,14 +145,15 @@ def sync(
 
      Members you may want to invite, best first, with why: the connections you have in common (a count
     and up to three of them) and the groups you share. They are ranked by a score, 2 per mutual
-    connection plus 1 per shared group (ties: more mutual connections, then id), computed in a snapshot
-    of your network at most `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old; the reasons are counted now.
+    connection plus 1 per shared group (ties: more mutual connections, then id), counted as you ask
+    (while the service's graph read model is catching up: in a snapshot of your network at most
+    `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old; `computed_at` says when); the preview is found now.
 
-    Never suggested, whatever the snapshot says (checked as you read, by the rule the invitation
-    endpoint applies): yourself, your connections, members with a pending invitation either way, a block
-    either way, a cooldown after a decline or a withdrawal, a `dont_know` or `spam` decline, erased
-    members, members at the connection cap, and those you dismissed. Your own throttles and restriction
-    do not hide anyone: they pass.
+    Never suggested, whatever the ranking says (checked as you read, by the rule the invitation endpoint
+    applies): yourself, your connections, members with a pending invitation either way, a block either
+    way, a cooldown after a decline or a withdrawal, a `dont_know` or `spam` decline, erased members,
+    members at the connection cap, and those you dismissed. Your own throttles and restriction do not
+    hide anyone: they pass.
 
     Args:
         limit (int | Unset): How many, 1 to 100. Default: 20.
@@ -179,14 +181,15 @@ async def asyncio_detailed(
 
      Members you may want to invite, best first, with why: the connections you have in common (a count
     and up to three of them) and the groups you share. They are ranked by a score, 2 per mutual
-    connection plus 1 per shared group (ties: more mutual connections, then id), computed in a snapshot
-    of your network at most `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old; the reasons are counted now.
+    connection plus 1 per shared group (ties: more mutual connections, then id), counted as you ask
+    (while the service's graph read model is catching up: in a snapshot of your network at most
+    `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old; `computed_at` says when); the preview is found now.
 
-    Never suggested, whatever the snapshot says (checked as you read, by the rule the invitation
-    endpoint applies): yourself, your connections, members with a pending invitation either way, a block
-    either way, a cooldown after a decline or a withdrawal, a `dont_know` or `spam` decline, erased
-    members, members at the connection cap, and those you dismissed. Your own throttles and restriction
-    do not hide anyone: they pass.
+    Never suggested, whatever the ranking says (checked as you read, by the rule the invitation endpoint
+    applies): yourself, your connections, members with a pending invitation either way, a block either
+    way, a cooldown after a decline or a withdrawal, a `dont_know` or `spam` decline, erased members,
+    members at the connection cap, and those you dismissed. Your own throttles and restriction do not
+    hide anyone: they pass.
 
     Args:
         limit (int | Unset): How many, 1 to 100. Default: 20.
@@ -217,14 +220,15 @@ async def asyncio(
 
      Members you may want to invite, best first, with why: the connections you have in common (a count
     and up to three of them) and the groups you share. They are ranked by a score, 2 per mutual
-    connection plus 1 per shared group (ties: more mutual connections, then id), computed in a snapshot
-    of your network at most `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old; the reasons are counted now.
+    connection plus 1 per shared group (ties: more mutual connections, then id), counted as you ask
+    (while the service's graph read model is catching up: in a snapshot of your network at most
+    `CONNECT_API_NETWORK_SNAPSHOT_TTL_SECONDS` old; `computed_at` says when); the preview is found now.
 
-    Never suggested, whatever the snapshot says (checked as you read, by the rule the invitation
-    endpoint applies): yourself, your connections, members with a pending invitation either way, a block
-    either way, a cooldown after a decline or a withdrawal, a `dont_know` or `spam` decline, erased
-    members, members at the connection cap, and those you dismissed. Your own throttles and restriction
-    do not hide anyone: they pass.
+    Never suggested, whatever the ranking says (checked as you read, by the rule the invitation endpoint
+    applies): yourself, your connections, members with a pending invitation either way, a block either
+    way, a cooldown after a decline or a withdrawal, a `dont_know` or `spam` decline, erased members,
+    members at the connection cap, and those you dismissed. Your own throttles and restriction do not
+    hide anyone: they pass.
 
     Args:
         limit (int | Unset): How many, 1 to 100. Default: 20.
