@@ -167,3 +167,73 @@ def test_floor_mutual_pages_are_the_intersection_in_name_order() -> None:
         for t in range(40, 80):
             both = sorted(adjacency[v] & adjacency[t], key=lambda m: (names[m], m))
             assert floor_mutual_page(graph, place, v, t, 5) == (len(both), both[:5])
+
+
+def test_the_graph_model_answers_like_the_floor() -> None:
+    """The harness's in-process answer from connect_api.graph.model (degree and mutual count)
+    equals the floor's on every pair, every degree and none included."""
+    from bench.scale.readmodel import model_answer
+
+    from connect_api.graph.model import Graph as ModelGraph
+
+    rng = random.Random(5)
+    n = 250
+    edges = {(1, b) for b in range(2, 80)}
+    while len(edges) < 500:
+        a, b = rng.randrange(1, n - 5), rng.randrange(1, n - 5)
+        if a != b:
+            edges.add((min(a, b), max(a, b)))
+    edges.add((n - 2, n - 1))  # an island
+    both = [*edges, *((b, a) for a, b in edges)]
+    floor = Graph.from_pairs(
+        np.array([a for a, _ in both], dtype=np.int64),
+        np.array([b for _, b in both], dtype=np.int64),
+        max_id=n,
+    )
+    none = np.zeros(0, dtype=np.int64)
+    model = ModelGraph(np.array(sorted(edges), dtype=np.int64).ravel(), none, none)
+    seen = set()
+    for v in range(1, n, 11):
+        for t in range(1, n + 1):
+            if t != v:
+                expected = floor.answer(v, t)
+                assert model_answer(model, v, t) == expected, (v, t)
+                seen.add(expected[0])
+    assert seen == {1, 2, 3, None}
+
+
+def test_the_server_side_of_a_connection_is_found_in_the_tcp_table() -> None:
+    from bench.scale.readmodel import socket_inode
+
+    table = (
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+        "timeout inode\n"
+        "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0"
+        "        0 1111 1 0000000000000000 100 0 0 10 0\n"
+        "   1: 0100007F:D431 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0"
+        "        0 2222 1 0000000000000000 20 4 30 10 -1\n"
+        "   2: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0"
+        "        0 3333 1 0000000000000000 20 4 30 10 -1\n"
+    )
+    assert socket_inode(table, 8080, 0xD431) == "3333"  # not the client's own side (2222)
+    assert socket_inode(table, 8080, 0xD432) is None
+
+
+def test_graph_answers_are_read_from_the_metrics_and_counted_per_worker() -> None:
+    from bench.scale.readmodel import answered, graph_answers
+
+    text = (
+        "# HELP connect_api_graph_answers_total Graph answers\n"
+        "# TYPE connect_api_graph_answers_total counter\n"
+        'connect_api_graph_answers_total{source="memory"} 120.0\n'
+        'connect_api_graph_answers_total{source="sql"} 3.0\n'
+        'connect_api_graph_answers_created{source="memory"} 1.7e9\n'
+    )
+    assert graph_answers(text) == {"memory": 120.0, "sql": 3.0}
+    before = {1: {"memory": 100.0, "sql": 3.0}, 2: {"memory": 5.0, "sql": 0.0}}
+    after = {
+        1: {"memory": 120.0, "sql": 3.0},
+        2: {"memory": 9.0, "sql": 2.0},
+        3: {"memory": 1.0, "sql": 0.0},
+    }
+    assert answered(before, after) == (24.0, 2.0, 2)  # a worker not seen before is left out

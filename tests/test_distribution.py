@@ -36,6 +36,8 @@ NOT_MEMBER_OWNED: dict[str, str] = {
     "webhooks": "registered by admins for the whole service; a reference table",
     "webhook_deliveries": "follows webhooks/events: delivery state of the control plane",
     "events": "the outbox: one per shard when distributed, merged by the delivery side",
+    "graph_changes": "the graph's outbox: one per shard when distributed, each shard's read "
+    "by the graph read model partitions (docs/scale-out.md)",
 }
 
 # Unique indexes (primary keys included) of member-owned tables whose leading column is not

@@ -76,9 +76,10 @@ def test_the_core_holds_no_database_session() -> None:
 
 
 def test_seed_without_its_extra_says_how_to_install_it(tmp_path: Path) -> None:
-    """The service runs without numpy; `connect-api seed` then says which extra it needs."""
+    """The service runs without the seed extra (tqdm); `connect-api seed` then says which
+    extra it needs."""
     code = (
-        "import sys; sys.modules['numpy'] = None\n"
+        "import sys; sys.modules['tqdm'] = None\n"
         "from connect_api.cli import main\n"
         "sys.exit(main(['seed', '--members', '5']))\n"
     )
@@ -92,5 +93,5 @@ def test_seed_without_its_extra_says_how_to_install_it(tmp_path: Path) -> None:
     assert "pip install 'connect-api[seed]'" in found.stderr
     assert "Traceback" not in found.stderr
     # And the service itself imports without it.
-    code = "import sys; sys.modules['numpy'] = None\nimport connect_api.app\n"
+    code = "import sys; sys.modules['tqdm'] = None\nimport connect_api.app\n"
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0

@@ -286,9 +286,7 @@ async def suggested(api: Api, member: int) -> list[int]:
     return [s["member"]["id"] for s in r.json()["items"]]
 
 
-async def test_suggestions_leave_out_whom_the_setting_refuses(
-    api: Api, graph_source: str
-) -> None:
+async def test_suggestions_leave_out_whom_the_setting_refuses(api: Api, graph_source: str) -> None:
     me, m, second, grouped = await api.members(4)
     await api.connect(me, m)
     await api.connect(m, second)  # 2nd degree to me

@@ -296,7 +296,7 @@ async def test_many_members_read_their_own_writes_in_another_process(
 async def test_the_look_up_suite_through_the_replica(one: Process, api: Api) -> None:
     """The relationships suite (degrees, mutuals, follows, groups) with its reads on the
     replica: one client, whose cookie carries its writes' position."""
-    await relationships.test_degrees_mutuals_follows_and_groups(api)
+    await relationships.test_degrees_mutuals_follows_and_groups(api, "sql")
     assert one.replicas.reads["replica"] > 0
 
 

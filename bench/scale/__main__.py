@@ -64,6 +64,14 @@ def parse(argv: list[str] | None = None) -> Config:
         help="only the read-replica rows: the reads with and without a streaming replica of "
         "the seeded database, and writers reading their own writes (README not written)",
     )
+    p.add_argument(
+        "--graph",
+        action="store_true",
+        help="only the graph read model's rows: its load and memory in this process, degree and "
+        "mutual count against the floor in process, the relationships look-up, the second "
+        "degree and suggestions (cold, and at the cap), the lag after a burst of 1,000 "
+        "connections, and the look-up without the model (README not written)",
+    )
     a = p.parse_args(argv)
     quick = a.quick or _env("QUICK", "") not in ("", "0", "false")
     base = Path(a.dir or _env("DIR", str(PROJECT / ".bench-scale")))
@@ -85,12 +93,15 @@ def parse(argv: list[str] | None = None) -> Config:
         params=params,
         workers=a.workers or int(_env("WORKERS", "2")),
         phase=phase,
-        readme=(not quick and not a.replica and not a.profile) if a.readme is None else a.readme,
+        readme=(not quick and not a.replica and not a.profile and not a.graph)
+        if a.readme is None
+        else a.readme,
         bench_dir=PROJECT / "bench",
         overhead_only=a.client_overhead,
         seed_only=a.seed_only,
         replica_only=a.replica,
         profile_only=a.profile,
+        graph_only=a.graph,
     )
 
 

@@ -22,7 +22,7 @@ from urllib.parse import quote
 import asyncpg
 import numpy as np
 
-from bench.scale import replica, wrk
+from bench.scale import readmodel, replica, wrk
 from bench.scale.client import Client, Result, closed_loop, open_loop, percentile
 from bench.scale.network import Graph, SeedParams, ensure_network, load_graph
 from bench.scale.overhead import compare, render
@@ -60,10 +60,12 @@ class Config:
     seed_only: bool = False
     replica_only: bool = False  # only the rows of bench/scale/replica.py
     profile_only: bool = False  # only the profile rows (and the statement's EXPLAIN)
+    graph_only: bool = False  # only the rows of the graph read model (bench/scale/readmodel.py)
     timeout: float = 5.0  # a request unanswered this long after its intended time is an error
     usual_timeout: float = 10.0  # statement_timeout of the usual approach
     connections: int = 32  # wrk's open connections
     clients: int = 32  # send + accept clients
+    model_timeout: float = 900.0  # how long every worker's graph read model may take to load
 
     @property
     def rel1_rates(self) -> list[float]:
@@ -146,6 +148,12 @@ class Harness:
         self.healthz: float | None = None
         self.loads: dict[str, float] = {}
         self._tokens: dict[int, str] = {}
+        # The graph read model's: one connection to each worker, and its facts (load, memory,
+        # lag), printed as a table of their own.
+        self.workers: readmodel.Workers | None = None
+        self.facts: list[tuple[str, str]] = []
+        # The 100-id look-ups of typical viewers saturated by wrk, for the run without the model.
+        self.rel100_wrk: tuple[str, list[tuple[str, str]], Row] | None = None
         settings = settings_for(cfg.data_dir)
         self.token_service = TokenService(settings, jwt_secret(settings))
         self.now = SystemClock().now()
@@ -422,6 +430,12 @@ async def run(cfg: Config) -> int:
         a, b, d = choices.hub_pair
         print(f"  members at the cap, {DEGREE_NAMES[d]} degree to each other: {a} and {b}")
     tags = await hub_tags(conn, choices.hubs)
+    compute_table = ""
+    if not (cfg.replica_only or cfg.profile_only):
+        # The graph read model in this process, on a quiet machine: before the service starts.
+        model = await readmodel.load_here(h, url)
+        compute_table = readmodel.compute_per_pair(h, graph, model, choices)
+        del model
 
     print(
         "service: connect-api serve --workers "
@@ -429,8 +443,11 @@ async def run(cfg: Config) -> int:
         "(the per-caller rate limits are off: the load comes from a few callers)",
         flush=True,
     )
-    await refresh_networks(h)
+    if not cfg.graph_only:
+        await refresh_networks(h)
     await refresh_checked(h, graph, choices)
+    if cfg.graph_only:
+        return await graph_only(h, url, conn, graph, choices, compute_table, started)
     if cfg.replica_only:
         await replica.compare(h, url, graph, choices, replica.viewers_of(choices, graph))
         await conn.close()
@@ -462,18 +479,26 @@ async def run(cfg: Config) -> int:
     log = cfg.data_dir / "serve.log"
     with serving(cfg.data_dir, cfg.workers, log, cfg.params.env) as svc:
         client = Client("127.0.0.1", svc.port)
+        before = await start_graph(h, svc)
         await reads(h, svc, client, graph, choices, tags)
-        await mutual_reads(h, svc, client, graph, choices, conn)
-        await ours_per_pair(h, client, choices, cells, answers)
+        await readmodel.cold_second_degree(h, svc, client, conn, graph, choices)
+        async with readmodel.counted(h, "the mutual connections rows"):
+            await mutual_reads(h, svc, client, graph, choices, conn)
+        async with readmodel.counted(h, "degree and mutual count, ours"):
+            await ours_per_pair(h, client, choices, cells, answers)
         await cross_check_many(h, client, graph, choices)
         # The floor and the usual approach read the graph the service answered from: before
         # the writes change it.
         floor_per_pair(h, graph, choices, cells)
         await usual_per_pair(h, url, choices, cells, answers, graph)
         await writes(h, client, conn, graph, choices)
+        await readmodel.burst_lag(h, client, conn, graph, choices)
+        await stop_graph(h, before)
         await client.close()
         error_lines = svc.error_lines()
     print("  service stopped", flush=True)
+    if h.rel100_wrk is not None:
+        await readmodel.sql_baseline(h, *h.rel100_wrk)
     if error_lines:
         h.notes.append(f"the service logged {error_lines:,} error lines (see {log})")
 
@@ -488,12 +513,17 @@ async def run(cfg: Config) -> int:
     print(f"      {len(violations)} violations (load {load:.2f})")
 
     comparison = comparison_table(h, cells)
+    model_table = readmodel.facts_table(h)
     elapsed = time.perf_counter() - started
     main_table = table(h.rows, cfg.timeout)
     print()
     print(main_table)
     print()
     print(comparison)
+    print()
+    print(compute_table)
+    print()
+    print(model_table)
     for note in h.notes:
         print(f"note: {note}")
     png = (cfg.bench_dir if cfg.readme else cfg.data_dir) / "scale-latency.png"
@@ -508,7 +538,15 @@ async def run(cfg: Config) -> int:
     if cfg.readme:
         notes = h.notes + [f"FAILED: {f}" for f in h.failures]
         section = readme_section(
-            cfg, stamp, machine, main_table, comparison, notes, elapsed, drawn, png
+            cfg,
+            stamp,
+            machine,
+            main_table,
+            "\n\n".join([comparison, compute_table, model_table]),
+            notes,
+            elapsed,
+            drawn,
+            png,
         )
         update_readme(cfg.bench_dir / "README.md", section)
         print(f"wrote the table into {cfg.bench_dir / 'README.md'}")
@@ -518,6 +556,83 @@ async def run(cfg: Config) -> int:
             print(f"  {f}", file=sys.stderr)
         return 1
     return 0
+
+
+async def start_graph(h: Harness, svc: Service) -> dict[int, dict[str, float]]:
+    """A connection to each worker; until every worker's graph read model is loaded; the graph
+    answers so far (the run's are counted from here)."""
+    h.workers = readmodel.Workers(svc, h.cfg.workers)
+    await readmodel.wait_loaded(h, h.cfg.model_timeout)
+    return await readmodel.answers(h.workers)
+
+
+async def stop_graph(h: Harness, before: dict[int, dict[str, float]]) -> None:
+    await readmodel.run_answers(h, before)
+    if h.workers is not None:
+        h.workers.close()
+        h.workers = None
+
+
+def rel1_requests(h: Harness, choices: Choices) -> list[tuple[str, str]]:
+    """The 1-id look-ups: each random viewer about a random member."""
+    members = choices.member_ids
+    return [
+        (f"/v1/relationships?ids={int(members[h.rng.randrange(len(members))])}", h.token(v))
+        for v in choices.random_viewers
+    ]
+
+
+async def graph_only(
+    h: Harness,
+    url: str,
+    conn: asyncpg.Connection,
+    graph: Graph,
+    choices: Choices,
+    compute_table: str,
+    started: float,
+) -> int:
+    """``--graph``: the rows the graph read model answers (the relationships look-up, the
+    second degree and suggestions, cold and at the cap), its lag after a burst, and the
+    look-up without it. The README is not written."""
+    cfg = h.cfg
+    with serving(cfg.data_dir, cfg.workers, cfg.data_dir / "serve.log", cfg.params.env) as svc:
+        client = Client("127.0.0.1", svc.port)
+        before = await start_graph(h, svc)
+        rel1 = rel1_requests(h, choices)
+        for path, tok in rel1[:100]:
+            r = await client.request("GET", path, tok)
+            if r.status != 200:
+                h.failures.append(f"warm-up: GET {path} answered {r.status}: {r.body[:300]!r}")
+        healthz = await h.saturate(svc, "GET /healthz (ceiling)", [("/healthz", "")], None)
+        h.healthz = healthz.achieved
+        healthz.share = 1.0
+        async with readmodel.counted(h, "the relationships rows"):
+            await relationship_reads(h, svc, client, graph, choices, rel1)
+        async with readmodel.counted(h, "the second degree and suggestions rows"):
+            await network_reads(h, client, graph, choices)
+        await readmodel.cold_second_degree(h, svc, client, conn, graph, choices)
+        await readmodel.burst_lag(h, client, conn, graph, choices)
+        await stop_graph(h, before)
+        await client.close()
+        error_lines = svc.error_lines()
+    print("  service stopped", flush=True)
+    if error_lines:
+        h.notes.append(f"the service logged {error_lines:,} error lines (see its serve.log)")
+    if h.rel100_wrk is not None:
+        await readmodel.sql_baseline(h, *h.rel100_wrk)
+    await conn.close()
+    print()
+    print(table(h.rows, h.cfg.timeout))
+    print()
+    print(compute_table)
+    print()
+    print(readmodel.facts_table(h))
+    for note in h.notes:
+        print(f"note: {note}")
+    print(f"whole run: {(time.perf_counter() - started) / 60:.1f} min")
+    for f in h.failures:
+        print(f"FAILED: {f}", file=sys.stderr)
+    return 1 if h.failures else 0
 
 
 def machine_text(cfg: Config, facts: dict[str, object], how: str, seed_seconds: float) -> str:
@@ -583,7 +698,7 @@ async def reads(
     def any_member() -> int:
         return int(members[rng.randrange(len(members))])
 
-    rel1 = [(f"/v1/relationships?ids={any_member()}", h.token(v)) for v in choices.random_viewers]
+    rel1 = rel1_requests(h, choices)
     me = [("/v1/me", h.token(v)) for v in choices.random_viewers]
     profile = [(f"/v1/members/{any_member()}", h.token(v)) for v in choices.random_viewers]
     lists: dict[str, list[tuple[str, str]]] = {"recent": [], "name": []}
@@ -616,50 +731,8 @@ async def reads(
     for rate in cfg.rel1_rates:
         await h.open(client, "GET /healthz", [client.raw("GET", "/healthz")], rate)
 
-    await h.saturate(svc, "relationships, 1 id", rel1, share_at_least(0.40))
-    for rate in cfg.rel1_rates:
-        await h.open(
-            client,
-            "relationships, 1 id",
-            raws(rel1),
-            rate,
-            target=p99_at_most(25) if rate == 250 else None,
-        )
-
-    for name, viewers, limit in (
-        ("typical", typical_pool(choices, graph), 60),
-        ("cap", choices.hubs, 150),
-    ):
-        page = []
-        for v in viewers:
-            dist = _distances(choices.distances, graph, v)
-            ids = mixed_ids(graph, dist, v, members, rng)
-            page.append((f"/v1/relationships?ids={','.join(map(str, ids))}", h.token(v)))
-        # The same look-ups without the preview of mutual connections, to price it.
-        bare = [(f"{path}&mutual_preview=false", tok) for path, tok in page]
-        label = f"relationships, 100 ids, {name} viewers ({_degrees(graph, viewers)})"
-        for rate in cfg.rel100_rates:
-            seconds = min(2 * cfg.phase, max(cfg.phase, 200 / rate))
-            target = p99_at_most(limit) if rate == 10 else None
-            await h.open(
-                client, f"{label}, mutual_preview=false", raws(bare), rate, seconds=seconds
-            )
-            await h.open(client, label, raws(page), rate, seconds=seconds, target=target)
-            if rate == 10:
-                op = f"relationships, 100 ids, {name} viewers"
-                h.add(await preview_cost(h, client, op, raws(page), raws(bare)))
-
-    if choices.hub_pair:
-        a, b, d = choices.hub_pair
-        pair = [
-            (f"/v1/relationships?ids={b}", h.token(a)),
-            (f"/v1/relationships?ids={a}", h.token(b)),
-        ]
-        label = f"relationships, 1 id, two at the cap ({DEGREE_NAMES[d]} degree)"
-        for rate in (10, 50):
-            await h.open(
-                client, label, raws(pair), rate, target=p99_at_most(50) if rate == 10 else None
-            )
+    async with readmodel.counted(h, "the relationships rows"):
+        await relationship_reads(h, svc, client, graph, choices, rel1)
 
     await h.saturate(svc, "GET /v1/me", me, share_at_least(0.50))
     for rate in cfg.me_rates:
@@ -681,7 +754,77 @@ async def reads(
     else:
         h.notes.append("no member at the cap has tags: the ?tag= list was not measured")
 
-    await network_reads(h, client, graph, choices)
+    async with readmodel.counted(h, "the second degree and suggestions rows"):
+        await network_reads(h, client, graph, choices)
+
+
+async def relationship_reads(
+    h: Harness,
+    svc: Service,
+    client: Client,
+    graph: Graph,
+    choices: Choices,
+    rel1: list[tuple[str, str]],
+) -> None:
+    """The relationships look-up: 1 id (``rel1``: random viewers about random members), 100
+    ids of typical viewers and of viewers at the cap, and two members at the cap about each
+    other."""
+    cfg, rng = h.cfg, h.rng
+    members = choices.member_ids
+
+    def raws(pairs: Sequence[tuple[str, str]]) -> list[bytes]:
+        return [client.raw("GET", p, t) for p, t in pairs]
+
+    await h.saturate(svc, "relationships, 1 id", rel1, share_at_least(0.35))
+    for rate in cfg.rel1_rates:
+        await h.open(
+            client,
+            "relationships, 1 id",
+            raws(rel1),
+            rate,
+            target=p99_at_most(25) if rate == 250 else None,
+        )
+
+    for name, viewers, limit in (
+        ("typical", typical_pool(choices, graph), 30),
+        ("cap", choices.hubs, 60),
+    ):
+        page = []
+        for v in viewers:
+            dist = _distances(choices.distances, graph, v)
+            ids = mixed_ids(graph, dist, v, members, rng)
+            page.append((f"/v1/relationships?ids={','.join(map(str, ids))}", h.token(v)))
+        for path, tok in page[:5]:  # warm, unmeasured
+            await client.request("GET", path, tok)
+        # The same look-ups without the preview of mutual connections, to price it.
+        bare = [(f"{path}&mutual_preview=false", tok) for path, tok in page]
+        label = f"relationships, 100 ids, {name} viewers ({_degrees(graph, viewers)})"
+        for rate in cfg.rel100_rates:
+            seconds = min(2 * cfg.phase, max(cfg.phase, 200 / rate))
+            target = p99_at_most(limit) if rate == 10 else None
+            await h.open(
+                client, f"{label}, mutual_preview=false", raws(bare), rate, seconds=seconds
+            )
+            await h.open(client, label, raws(page), rate, seconds=seconds, target=target)
+            if rate == 10:
+                op = f"relationships, 100 ids, {name} viewers"
+                h.add(await preview_cost(h, client, op, raws(page), raws(bare)))
+        if name == "typical":
+            # Saturated: the graph model's rate against the service without it (the run's end).
+            row = await h.saturate(svc, label, page, None)
+            h.rel100_wrk = (label, page, row)
+
+    if choices.hub_pair:
+        a, b, d = choices.hub_pair
+        pair = [
+            (f"/v1/relationships?ids={b}", h.token(a)),
+            (f"/v1/relationships?ids={a}", h.token(b)),
+        ]
+        label = f"relationships, 1 id, two at the cap ({DEGREE_NAMES[d]} degree)"
+        for rate in (10, 50):
+            await h.open(
+                client, label, raws(pair), rate, target=p99_at_most(50) if rate == 10 else None
+            )
 
 
 # --- the network around a member: second degree and suggestions --------------------------------
@@ -853,11 +996,14 @@ async def network_reads(h: Harness, client: Client, graph: Graph, choices: Choic
                     )
     print(f"      cross-check: {checked} second-degree first pages against the floor", flush=True)
 
+    # The typical members' rows are asked about again and again (the cold ones are in
+    # readmodel.cold_second_degree); those at the cap are ranked anew on each request by the
+    # graph read model.
     rows = (
         ("second degree, first page", "/v1/network/second-degree?limit=20", typical, 20, 25),
-        ("second degree, first page", "/v1/network/second-degree?limit=20", hubs, 10, 100),
+        ("second degree, first page", "/v1/network/second-degree?limit=20", hubs, 10, 150),
         ("suggestions, top 20", "/v1/suggestions?limit=20", [*typical, *thousand], 20, 50),
-        ("suggestions, top 20", "/v1/suggestions?limit=20", hubs, 10, 100),
+        ("suggestions, top 20", "/v1/suggestions?limit=20", hubs, 10, 150),
     )
     for name, path, viewers, rate, limit in rows:
         if not viewers:
@@ -865,13 +1011,13 @@ async def network_reads(h: Harness, client: Client, graph: Graph, choices: Choic
         label = f"{name}, {_degrees(graph, viewers)}"
         raws = [client.raw("GET", path, h.token(v)) for v in viewers]
         row = await h.open(client, label, raws, rate, target=p99_at_most(limit))
-        floor = []
+        floor_times: list[float] = []
         for v in viewers:
             for _ in range(5):
                 t0 = time.perf_counter()
                 floor_second_degree(graph, v)
-                floor.append(time.perf_counter() - t0)
-        floor_p50 = statistics.median(floor)
+                floor_times.append(time.perf_counter() - t0)
+        floor_p50 = statistics.median(floor_times)
         ratio = (row.p50 / floor_p50) if row.p50 and floor_p50 else float("nan")
         note = (
             f"{label}: p50 {ms(row.p50)} ms, floor (numpy CSR: count, rank, top 20) p50 "

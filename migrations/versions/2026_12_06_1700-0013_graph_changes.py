@@ -68,7 +68,7 @@ def upgrade() -> None:
                     PERFORM pg_notify('connect_api_graph', '');
                     RETURN NULL;
                 END $$
-            """)
+            """)  # noqa: S608 - the names are this module's constants
             op.execute(f"""
                 CREATE TRIGGER {name} AFTER {op_name} ON {table}
                 REFERENCING {rows} TABLE AS changed

@@ -325,7 +325,7 @@ def _cmd_suggestions(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     from connect_api.kit.embedded import start_embedded
 
-    try:  # its own package, with numpy and tqdm: never imported by the service
+    try:  # its own package, with tqdm: never imported by the service
         from connect_api_seeding import command
     except ImportError as exc:
         raise StartupError(
