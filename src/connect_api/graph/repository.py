@@ -4,6 +4,8 @@ changed since a snapshot (the graph's outbox, migration 0013), and the outbox's 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -132,7 +134,17 @@ async def load(conn: asyncpg.Connection) -> Loaded:
         return Graph.from_relations(*(sinks[name].adjacency() for name in _RELATIONS))
 
     graph = await asyncio.to_thread(build)
+    _give_back_freed_memory()
     return Loaded(graph, snapshot, lsn, time.perf_counter() - started)
+
+
+def _give_back_freed_memory() -> None:
+    """Return the load's freed chunks to the system. They are many small arrays, which the C
+    allocator keeps in its heap once freed: at 1,000,000 members the process held 468 MB more
+    after a load for 234 MB of arrays, and 229 MB more once trimmed (glibc's
+    ``malloc_trim``; elsewhere nothing is done)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def apply(graph: Graph, rows: Iterable[Any]) -> None:
