@@ -352,6 +352,20 @@ async def second_degree_members(
     return [Reached(r[0], r[1], r[2], r[3], r[4]) for r in rows if r[0] is not None]
 
 
+def _preview_names(candidate: str, candidate_count: str) -> str:
+    """The first :data:`PREVIEW` mutual connections of ``$1`` and ``candidate`` in the name
+    order of `GET /v1/members/{id}/mutual-connections`, as rows (id, handle, display name,
+    headline): the list's own walk, which stops at the third (``me`` is the caller's row)."""
+    first = mutual_walk("$1", candidate, "me.connection_count", candidate_count, str(PREVIEW))
+    return f"""ARRAY(
+            SELECT ROW(p.id, p.handle, p.display_name, p.headline)
+            FROM ({first}) w
+            JOIN members p ON p.id = w.other_id
+            ORDER BY w.other_name_key, w.other_id
+            LIMIT {PREVIEW}
+        )"""  # noqa: S608 - constants of this module
+
+
 # --- suggestions ------------------------------------------------------------------------------
 
 # A batch of the best-scored candidates the cheap checks leave (connected, blocked, dismissed),
@@ -399,13 +413,7 @@ LEFT JOIN LATERAL (
     SELECT
         c.mutuals AS mutual,
         {shared_groups} AS shared_groups,
-        ARRAY(
-            SELECT ROW(p.id, p.handle, p.display_name, p.headline)
-            FROM ({first}) w
-            JOIN members p ON p.id = w.other_id
-            ORDER BY w.other_name_key, w.other_id
-            LIMIT {preview}
-        ) AS preview,
+        {preview} AS preview,
         {history} AS history,
         EXISTS (SELECT 1 FROM follows x WHERE x.follower_id = t.id AND x.followee_id = $1)
             AS followed_by
@@ -413,8 +421,7 @@ LEFT JOIN LATERAL (
 ) f ON true
 ORDER BY c.score DESC, c.mutuals DESC, c.candidate_id
 """.format(  # noqa: S608 - every piece is a constant; values are parameters
-    first=mutual_walk("$1", "t.id", "me.connection_count", "t.connection_count", str(PREVIEW)),
-    preview=PREVIEW,
+    preview=_preview_names("t.id", "t.connection_count"),
     shared_groups=SHARED_GROUPS.format(a="$1", b="t.id"),
     history=PAIR_HISTORY.format(a="$1", b="t.id"),
 )
@@ -532,13 +539,7 @@ FROM me
 LEFT JOIN cand c ON true
 LEFT JOIN LATERAL (
     SELECT
-        ARRAY(
-            SELECT ROW(p.id, p.handle, p.display_name, p.headline)
-            FROM ({first}) w
-            JOIN members p ON p.id = w.other_id
-            ORDER BY w.other_name_key, w.other_id
-            LIMIT {preview}
-        ) AS preview,
+        {preview} AS preview,
         {history} AS history,
         EXISTS (SELECT 1 FROM follows x WHERE x.follower_id = c.id AND x.followee_id = $1)
             AS followed_by
@@ -546,8 +547,7 @@ LEFT JOIN LATERAL (
 ) f ON true
 ORDER BY c.ord
 """.format(  # noqa: S608 - every piece is a constant; values are parameters
-    first=mutual_walk("$1", "c.id", "me.connection_count", "c.connection_count", str(PREVIEW)),
-    preview=PREVIEW,
+    preview=_preview_names("c.id", "c.connection_count"),
     history=PAIR_HISTORY.format(a="$1", b="c.id"),
 )
 
