@@ -7,6 +7,7 @@ Nothing here touches the database, so each rule is unit-tested on its own.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -290,10 +291,22 @@ def rate_windows(
     recent_sends: Sequence[datetime], now: datetime, rules: PolicySettings
 ) -> tuple[RateWindow, ...]:
     """The rolling hourly and weekly windows, as seen at ``now``."""
+    return _windows(
+        tuple(recent_sends), now, rules.invitations_per_hour, rules.invitations_per_week
+    )
+
+
+# One look-up asks for the caller's windows once per id, with the same sends and `now`: 100
+# times for 100 ids, 1.3 ms of a 100-id look-up's 15 ms of service time (cProfile, the
+# 100,000-member network). They are computed once and the answer reused.
+@functools.lru_cache(maxsize=1024)
+def _windows(
+    recent_sends: tuple[datetime, ...], now: datetime, per_hour: int, per_week: int
+) -> tuple[RateWindow, ...]:
     out = []
     for name, limit, span in (
-        ("hour", rules.invitations_per_hour, HOUR),
-        ("week", rules.invitations_per_week, WEEK),
+        ("hour", per_hour, HOUR),
+        ("week", per_week, WEEK),
     ):
         inside = sorted(t for t in recent_sends if t > now - span)
         used = len(inside)
