@@ -300,7 +300,7 @@ class Settings(BaseSettings):
         "must see (its member's write, `Connect-Read-After`) before answering from SQL.",
     )
     graph_changes_keep_hours: float = Field(
-        24,
+        1,
         gt=0,
         description="How long the graph's outbox keeps a change; a process that was away "
         "longer loads the whole graph again.",
