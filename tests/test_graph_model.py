@@ -357,3 +357,30 @@ async def test_a_copy_cut_anywhere_builds_the_same_rows(seed: int) -> None:
     adjacency = sink.adjacency()
     for m in range(45):
         assert adjacency.neighbours(m).tolist() == [b for a, b in rows if a == m]
+
+
+async def test_the_outbox_forgets_old_changes_and_a_model_away_longer_loads_again(
+    api: Api, app_ctx: AppContext, feed: GraphFeed
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from connect_api.graph import repository
+
+    a, b, c = await api.members(3)
+    await api.connect(a, b)
+    await api.sql("UPDATE graph_changes SET noted_at = now() - interval '2 hours'")
+    await api.connect(a, c)
+    forgotten = await app_ctx.db.run(
+        repository.prune,
+        datetime.now(UTC) - timedelta(hours=app_ctx.settings.graph_changes_keep_hours),
+    )
+    assert forgotten >= 1
+    left = await api.sql("SELECT a, b FROM graph_changes WHERE kind = 'c'")
+    assert [tuple(r) for r in left] == [(min(a, c), max(a, c))]
+    # A model whose last catch-up is older than half the keeping time may have missed a
+    # forgotten change: it loads the whole graph again instead of reading the outbox.
+    loads = feed.loads
+    feed.caught_up_at -= feed.settings.graph_changes_keep_hours * 3600
+    await feed.catch_up()
+    assert feed.loads == loads + 1
+    assert feed.graph is not None and feed.graph.connected(a, b) and feed.graph.connected(a, c)
