@@ -384,3 +384,24 @@ async def test_the_outbox_forgets_old_changes_and_a_model_away_longer_loads_agai
     await feed.catch_up()
     assert feed.loads == loads + 1
     assert feed.graph is not None and feed.graph.connected(a, b) and feed.graph.connected(a, c)
+
+
+async def test_a_new_base_is_built_beside_the_serving_one_and_swapped_in(
+    api: Api, app_ctx: AppContext, feed: GraphFeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past a share of the base in the overlay, a new base is loaded on a connection of its
+    own, brought to the model's point, and put in place: the overlay is empty again and the
+    model goes on from there and holds what the rows hold."""
+    monkeypatch.setattr(graph_feed, "REBUILD_SHARE", 0.0)
+    a, b, c = await api.members(3)
+    await api.connect(a, b)
+    loads = feed.loads
+    await feed.catch_up()  # the overlay holds a and b now: a rebuild starts
+    rebuild = feed._rebuild
+    assert rebuild is not None
+    await api.connect(a, c)  # while it loads, or just after
+    await rebuild
+    assert feed.loads == loads + 1
+    await feed.catch_up()  # this model follows only when told: from the new base's point
+    assert feed.graph is not None and feed.graph.connected(a, b) and feed.graph.connected(a, c)
+    assert await graph_disagreements(app_ctx) == []

@@ -237,16 +237,16 @@ class GraphFeed:
         following; then bring the new one to the same point and put it in place."""
         conn = await self._connect()
         try:
-            written = self._written
-            started = time.monotonic()
             loaded = await repository.load(conn)
             async with self._lock:
-                snapshot, rows = await repository.changes(conn, loaded.snapshot)
+                # Brought to now as a catch-up would be: what was written here so far, the
+                # position and the time read before the snapshot of the changes since the load.
+                written = self._written
+                started = time.monotonic()
                 lsn = await repository.read_lsn(conn)
+                snapshot, rows = await repository.changes(conn, loaded.snapshot)
                 repository.apply(loaded.graph, rows)
-                # The position is the older of the two readings: nothing claimed is missing.
-                position = min(lsn, loaded.lsn)
-                caught = repository.Loaded(loaded.graph, snapshot, position, loaded.seconds)
+                caught = repository.Loaded(loaded.graph, snapshot, lsn, loaded.seconds)
                 self._install(caught, written, started)
         except repository.NeedsLoad:
             pass  # the main loop reloads
