@@ -128,13 +128,18 @@ class GraphFeed:
             self._conn = None
 
     async def _connect(self) -> asyncpg.Connection:
+        if self.settings.db_pooler == "transaction":
+            # Behind a transaction pooler: no statement kept prepared on a server connection
+            # (the next transaction may run on another), no session setting, and no LISTEN
+            # (a notification would reach whichever client held the server connection): the
+            # model follows by polling alone.
+            return await asyncpg.connect(self.dsn, statement_cache_size=0, timeout=10)
         conn = await asyncpg.connect(
             self.dsn,
             server_settings={"application_name": "connect-api graph"},
             timeout=10,
         )
-        if self.settings.db_pooler != "transaction":  # a transaction pooler has no LISTEN
-            await conn.add_listener(CHANNEL, lambda *_: self._wake.set())
+        await conn.add_listener(CHANNEL, lambda *_: self._wake.set())
         return conn
 
     async def _run(self) -> None:
