@@ -218,7 +218,7 @@ async def test_a_lost_connection_loses_nothing(
     members = await api.members(12)
     own.start()
     try:
-        for _ in range(100):
+        for _ in range(600):
             if own.graph is not None:
                 break
             await asyncio.sleep(0.05)
@@ -234,7 +234,7 @@ async def test_a_lost_connection_loses_nothing(
                     assert killed >= 1
         finally:
             await killer.close()
-        for _ in range(200):  # it connects again (backing off) and catches up
+        for _ in range(600):  # it connects again (backing off) and catches up
             if own.graph is not None and all(
                 own.graph.connected(members[i], members[i + 6]) for i in range(6)
             ):
@@ -267,15 +267,19 @@ async def test_a_truncate_makes_every_model_load_again(
 
 
 @contextlib.asynccontextmanager
-async def _process(settings: Settings, clock: ManualClock) -> AsyncIterator[FastAPI]:
+async def _process(
+    settings: Settings, clock: ManualClock, *, wait_ms: int = 30_000
+) -> AsyncIterator[FastAPI]:
     """Another app on the same database, as another process would be: a graph read model of
     its own that follows nothing by itself once loaded (its loop is stopped), so that only
-    what read-your-writes asks for reaches it."""
-    app = create_app(settings.model_copy(update={"graph_sync": "notify"}), clock=clock)
+    what read-your-writes asks for reaches it. It waits for a catch-up as long as it takes
+    (``wait_ms``): what is tested is what it answers, not how fast a loaded machine is."""
+    changes = {"graph_sync": "notify", "graph_wait_ms": wait_ms}
+    app = create_app(settings.model_copy(update=changes), clock=clock)
     async with app.router.lifespan_context(app):
         feed = graph_feed.of(app.state.ctx)
         assert feed is not None
-        for _ in range(200):
+        for _ in range(600):
             if feed.graph is not None:
                 break
             await asyncio.sleep(0.05)
@@ -405,3 +409,24 @@ async def test_a_new_base_is_built_beside_the_serving_one_and_swapped_in(
     await feed.catch_up()  # this model follows only when told: from the new base's point
     assert feed.graph is not None and feed.graph.connected(a, b) and feed.graph.connected(a, c)
     assert await graph_disagreements(app_ctx) == []
+
+
+async def test_a_model_that_cannot_catch_up_in_time_leaves_the_answer_to_sql(
+    api: Api, settings: Settings, clock: ManualClock
+) -> None:
+    """Given no time to apply the author's own write, the process answers from SQL (right,
+    and counted as such), never from the model as it stood."""
+    inviter, invitee = await api.members(2)
+    invitation = await api.invited(inviter, invitee)
+    async with _process(settings, clock, wait_ms=0) as one:
+        feed = graph_feed.of(one.state.ctx)
+        assert feed is not None
+        async with AsyncClient(transport=ASGITransport(app=one), base_url="http://t") as http:
+            r = await http.post(
+                f"/v1/invitations/{invitation}/accept",
+                headers={"Authorization": f"Bearer {api.token(invitee)}"},
+            )
+        assert r.status_code == 200, r.text
+        before = dict(feed.answered)
+        assert await _degree(one, api.token(invitee), inviter) == 1
+        assert feed.answered == {"memory": before["memory"], "sql": before["sql"] + 1}

@@ -55,7 +55,7 @@ async def _graph_answers(http: httpx.AsyncClient, url: str) -> dict[str, float]:
 
 
 async def _loaded(http: httpx.AsyncClient, url: str) -> None:
-    for _ in range(200):
+    for _ in range(600):
         body = (await http.get(url + "/readyz")).json()
         if body.get("graph", {}).get("state") == "ok":
             return
@@ -123,7 +123,9 @@ async def test_every_process_model_agrees_with_the_rows_after_random_batches(
         assert r.status_code == 201, r.text
         groups.append(int(r.json()["id"]))
     erased: set[int] = set()
-    env = serve_env(database_url)
+    # Each check waits for its model as long as it takes: what is tested is what the models
+    # answer, not how fast a loaded machine catches up (the bound has a test of its own).
+    env = serve_env(database_url, graph_wait_ms="30000")
     counts: dict[str, int] = {}
     with _serving(env, tmp_path) as urls:
         async with httpx.AsyncClient(timeout=30) as http:
