@@ -79,8 +79,6 @@ class GraphFeed:
         self.caught_up_at = -float("inf")  # monotonic: when the last good catch-up began
         self.loads = 0
         self.load_seconds: float | None = None
-        self.catch_ups = 0
-        self.applied = 0  # changed pairs applied since start
         self.answered = {"memory": 0, "sql": 0}  # graph answers, by where they came from
         self._conn: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
@@ -230,8 +228,6 @@ class GraphFeed:
             repository.apply(self.graph, rows)
             self.snapshot, self.lsn, self.caught_up_at = snapshot, lsn, started
             self._written_applied = max(self._written_applied, written)
-            self.catch_ups += 1
-            self.applied += len(rows)
         if self.graph.overlay_share > REBUILD_SHARE and (
             self._rebuild is None or self._rebuild.done()
         ):
@@ -380,14 +376,6 @@ async def wrote(ctx: AppContext, members: Iterable[int]) -> None:
     state = read_after.current()
     if state is None or ctx.db.replicas is not None:  # with replicas, the commit noted it
         return
-    try:
-        conn = await ctx.db.reads.acquire(timeout=ctx.db.acquire_timeout)
-        try:
-            lsn = read_after.parse_lsn(await conn.fetchval("SELECT pg_current_wal_lsn()::text"))
-        finally:
-            await ctx.db.reads.release(conn)
-    except Exception as exc:  # the write has committed: it is not to fail for this
-        log.warning("commit position not read: %s", type(exc).__name__)
-        return
+    lsn = await ctx.db.wal_position()
     if lsn is not None:
         state.committed = max(state.committed, lsn)

@@ -27,6 +27,12 @@ _EMPTY: Ids = np.zeros(0, dtype=np.int64)
 _EMPTY.setflags(write=False)
 
 
+def contains(sorted_ids: Ids, x: int) -> bool:
+    """Whether ``x`` is in ``sorted_ids`` (ascending): one binary search."""
+    i = int(np.searchsorted(sorted_ids, x))
+    return i < len(sorted_ids) and int(sorted_ids[i]) == x
+
+
 class Adjacency:
     """A directed relation ``m -> neighbours(m)``, sorted, no repeats."""
 
@@ -79,9 +85,7 @@ class Adjacency:
         return 0
 
     def has(self, a: int, b: int) -> bool:
-        row = self.neighbours(a)
-        i = int(np.searchsorted(row, b))
-        return i < len(row) and int(row[i]) == b
+        return contains(self.neighbours(a), b)
 
     def gather(self, members: Ids) -> Ids:
         """The neighbours of every member of ``members``, one after another (with repeats):
@@ -249,11 +253,6 @@ class Graph:
 
     def mutual_count(self, a: int, b: int) -> int:
         return len(self.mutual_ids(a, b))
-
-    def mask(self, ids: Ids, size: int) -> npt.NDArray[np.bool_]:
-        m = np.zeros(size, dtype=bool)
-        m[ids[ids < size]] = True
-        return m
 
     def size_for(self, *arrays: Ids) -> int:
         """An id bound above every id in ``arrays`` and every member the relations know."""

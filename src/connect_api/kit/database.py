@@ -270,20 +270,25 @@ class Database:
         """Where the primary's WAL stands now, past the commit just made: what this request,
         and its member's next ones, must see. If the primary does not say, this request reads
         from the primary for the rest of it."""
+        lsn = await self.wal_position()
+        if lsn is None:
+            state.on_primary = True
+        else:
+            replicas.committed(state, lsn)
+
+    async def wal_position(self) -> int | None:
+        """The primary's WAL position now (read after a commit: at or past it); ``None`` if it
+        could not be read (the write has committed: it is not to fail for this)."""
         try:
             conn = await self.reads.acquire(timeout=self.acquire_timeout)
             try:
                 text_lsn = await conn.fetchval("SELECT pg_current_wal_lsn()::text")
             finally:
                 await self.reads.release(conn)
-        except Exception as exc:  # the write has committed: it is not to fail for this
+        except Exception as exc:
             log.warning("commit position not read: %s", type(exc).__name__)
-            text_lsn = ""
-        lsn = read_after.parse_lsn(text_lsn)
-        if lsn is None:
-            state.on_primary = True
-        else:
-            replicas.committed(state, lsn)
+            return None
+        return read_after.parse_lsn(text_lsn)
 
     async def read(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
         """Like :meth:`run`, for reads: one consistent snapshot, nothing written; on a replica

@@ -485,26 +485,30 @@ async def suggestions(
     if not rows:
         return None
     first = rows[0]
-    out = [
-        Candidate(
-            id=r[2],
-            handle=r[3],
-            display_name=r[4],
-            headline=r[5],
-            connection_count=r[6],
-            score=r[7],
-            ranked_mutuals=r[8],
-            mutual_connections=int(r[9]),
-            shared_groups=int(r[10]),
-            preview=tuple(_preview(p) for p in r[11]),
-            history=tuple(pair_invitation(h) for h in r[12]),
-            invite_policy=InvitePolicy(r[13]),
-            followed_by=r[14],
-        )
-        for r in rows
-        if r[2] is not None
-    ]
+    out = [_candidate(r, 2) for r in rows if r[2] is not None]
     return Ranking(first[0], first[1], out)
+
+
+def _candidate(r: Sequence[Any], at: int) -> Candidate:
+    """A candidate from a row of :data:`SUGGESTIONS` or :data:`SUGGESTED_MEMBERS`, whose
+    columns from ``at`` on are the same: id, handle, display name, headline, connection
+    count, score, ranked mutuals, mutuals, shared groups, preview, history, invite policy,
+    followed by."""
+    return Candidate(
+        id=r[at],
+        handle=r[at + 1],
+        display_name=r[at + 2],
+        headline=r[at + 3],
+        connection_count=r[at + 4],
+        score=r[at + 5],
+        ranked_mutuals=r[at + 6],
+        mutual_connections=int(r[at + 7]),
+        shared_groups=int(r[at + 8]),
+        preview=tuple(_preview(p) for p in r[at + 9]),
+        history=tuple(pair_invitation(h) for h in r[at + 10]),
+        invite_policy=InvitePolicy(r[at + 11]),
+        followed_by=r[at + 12],
+    )
 
 
 # The facts of a batch of the live ranking's candidates (the graph read model's): the ids ``$3``
@@ -534,7 +538,8 @@ cand AS MATERIALIZED (
            WHERE d.member_id = $1 AND d.dismissed_id = u.id AND d.until > $2) IS NULL
 )
 SELECT c.id, c.handle, c.display_name, c.headline, c.connection_count,
-       c.score, c.mutuals, c.shared, f.preview, f.history, c.invite_policy, f.followed_by
+       c.score, c.mutuals AS ranked_mutuals, c.mutuals, c.shared, f.preview, f.history,
+       c.invite_policy, f.followed_by
 FROM me
 LEFT JOIN cand c ON true
 LEFT JOIN LATERAL (
@@ -570,22 +575,4 @@ async def suggested_members(
     )
     if not rows:
         return None
-    return [
-        Candidate(
-            id=r[0],
-            handle=r[1],
-            display_name=r[2],
-            headline=r[3],
-            connection_count=r[4],
-            score=r[5],
-            ranked_mutuals=r[6],
-            mutual_connections=r[6],
-            shared_groups=r[7],
-            preview=tuple(_preview(p) for p in r[8]),
-            history=tuple(pair_invitation(h) for h in r[9]),
-            invite_policy=InvitePolicy(r[10]),
-            followed_by=r[11],
-        )
-        for r in rows
-        if r[0] is not None
-    ]
+    return [_candidate(r, 0) for r in rows if r[0] is not None]

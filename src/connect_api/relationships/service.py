@@ -30,7 +30,7 @@ from connect_api.core import policy, visibility
 from connect_api.core.models import InvitationStatus
 from connect_api.core.policy import effective_status
 from connect_api.graph import feed as graph_feed
-from connect_api.graph.model import Adjacency, Graph, Ids
+from connect_api.graph.model import Adjacency, Graph, Ids, contains
 from connect_api.kit.context import AppContext
 from connect_api.kit.errors import BadRequest, member_gone
 from connect_api.relationships import mutuals
@@ -98,7 +98,7 @@ class _Mine:
         self._mask: npt.NDArray[np.bool_] | None = None
 
     def has(self, them: int) -> bool:
-        return _member_of(self.ids, them)
+        return contains(self.ids, them)
 
     def common(self, theirs: Ids) -> Ids:
         """Who of ``theirs`` is connected to the caller (ascending when ``theirs`` is)."""
@@ -175,7 +175,7 @@ def model_pairs(graph: Graph, me: int, ids: Sequence[int]) -> dict[int, relation
     found: dict[int, tuple[bool, Ids, int]] = {}
     for them in ids:
         theirs = graph.connections.neighbours(them)
-        if them != me and len(theirs) and not _member_of(hidden, them):
+        if them != me and len(theirs) and not contains(hidden, them):
             found[them] = (mine.has(them), mine.common(theirs), len(theirs))
     third = mine.third_degree([t for t, (c, m, _) in found.items() if not c and not len(m)])
     nothing = relationships.ModelPair(False, 0, (), False)
@@ -196,11 +196,6 @@ def model_pairs(graph: Graph, me: int, ids: Sequence[int]) -> dict[int, relation
             connected, len(common), common.tolist() if probed else None, them in third
         )
     return out
-
-
-def _member_of(sorted_ids: Ids, x: int) -> bool:
-    i = int(np.searchsorted(sorted_ids, x))
-    return i < len(sorted_ids) and int(sorted_ids[i]) == x
 
 
 # --- the look-up -------------------------------------------------------------------------------
