@@ -26,7 +26,7 @@ from connect_api.kit.clock import ManualClock
 from connect_api.kit.config import PolicySettings, Settings
 from connect_api.kit.context import AppContext
 from connect_api.kit.embedded import start_embedded
-from tests.helpers import JWT_SECRET, Api, Receiver, empty_tables, receiving
+from tests.helpers import JWT_SECRET, Api, Receiver, empty_tables, graph_loaded, receiving
 
 
 def _server_url() -> str | None:
@@ -131,10 +131,7 @@ async def graph_source(request: pytest.FixtureRequest, app_ctx: AppContext) -> A
         finally:
             app_ctx.graph = feed
         return
-    for _ in range(300):  # loaded beside the first requests
-        if feed.graph is not None:
-            break
-        await asyncio.sleep(0.05)
+    await graph_loaded(feed)
     before = feed.answered["memory"]
     yield "memory"
     assert feed.answered["memory"] > before, "no answer came from the graph read model"

@@ -323,10 +323,7 @@ async def graph_disagreements(ctx: AppContext, *, wait: float = 30) -> list[str]
 
     feed = graph_feed.of(ctx)
     assert feed is not None, "the app runs no graph read model"
-    deadline = asyncio.get_running_loop().time() + wait
-    while feed.graph is None:
-        assert asyncio.get_running_loop().time() < deadline, "the graph was never loaded"
-        await asyncio.sleep(0.05)
+    await graph_loaded(feed, wait)
     await feed.catch_up()
     graph = feed.graph
     assert graph is not None
@@ -370,3 +367,12 @@ async def graph_disagreements(ctx: AppContext, *, wait: float = 30) -> list[str]
             if held != want:
                 wrong.append(f"{name} of {m}: model {sorted(held)}, rows {sorted(want)}")
     return wrong
+
+
+async def graph_loaded(feed: Any, seconds: float = 30) -> None:
+    """Wait until the graph read model ``feed`` has loaded (it loads beside the first
+    requests); fail after ``seconds``."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while feed.graph is None:
+        assert asyncio.get_running_loop().time() < deadline, "the graph was never loaded"
+        await asyncio.sleep(0.05)
