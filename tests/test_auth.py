@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from httpx import AsyncClient
 
 from connect_api.kit.auth import TokenService
+from connect_api.kit.clock import ManualClock
 from connect_api.kit.config import Settings
 from connect_api.kit.errors import InvalidToken
 from tests.conftest import JWT_SECRET
@@ -51,6 +52,34 @@ def test_hs256_round_trip_and_admin_scope() -> None:
     token = tokens.mint(7, admin=True, ttl=timedelta(hours=1), now=datetime.now(UTC))
     principal = tokens.decode(token)
     assert principal.member_id == 7 and principal.is_admin
+
+
+def test_a_token_checked_before_is_still_held_to_its_times() -> None:
+    """The signature of a token is verified once per process; its expiry and not-before are
+    checked on every request, at the service clock's now."""
+    clock = ManualClock(NOW)
+    tokens = TokenService(Settings(database_url="postgresql://x/y"), JWT_SECRET, clock)
+    soon = tokens.mint(7, ttl=timedelta(minutes=5), now=NOW)
+    later = jwt.encode(
+        {
+            "sub": "8",
+            "exp": int((NOW + timedelta(hours=2)).timestamp()),
+            "nbf": int((NOW + timedelta(hours=1)).timestamp()),
+        },
+        JWT_SECRET,
+        algorithm="HS256",
+    )
+    assert tokens.decode(soon).member_id == 7
+    with pytest.raises(InvalidToken):
+        tokens.decode(later)  # not valid yet
+    clock.advance(timedelta(minutes=30))
+    with pytest.raises(InvalidToken, match="expired"):
+        tokens.decode(soon)
+    clock.advance(timedelta(minutes=31))
+    assert tokens.decode(later).member_id == 8
+    forged = soon[: soon.rindex(".") + 1] + ("A" * len(soon.rsplit(".", 1)[1]))
+    with pytest.raises(InvalidToken):
+        tokens.decode(forged)
 
 
 @pytest.mark.parametrize(

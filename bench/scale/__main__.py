@@ -72,6 +72,13 @@ def parse(argv: list[str] | None = None) -> Config:
         "degree and suggestions (cold, and at the cap), the lag after a burst of 1,000 "
         "connections, and the look-up without the model (README not written)",
     )
+    p.add_argument(
+        "--writes",
+        action="store_true",
+        help="only the door and the writes: /healthz, /v1/me and a profile saturated, pgbench -N "
+        "on the same server, send + accept, decline and withdraw, the rules after (README not "
+        "written)",
+    )
     a = p.parse_args(argv)
     quick = a.quick or _env("QUICK", "") not in ("", "0", "false")
     base = Path(a.dir or _env("DIR", str(PROJECT / ".bench-scale")))
@@ -93,7 +100,7 @@ def parse(argv: list[str] | None = None) -> Config:
         params=params,
         workers=a.workers or int(_env("WORKERS", "2")),
         phase=phase,
-        readme=(not quick and not a.replica and not a.profile and not a.graph)
+        readme=(not quick and not a.replica and not a.profile and not a.graph and not a.writes)
         if a.readme is None
         else a.readme,
         bench_dir=PROJECT / "bench",
@@ -102,6 +109,7 @@ def parse(argv: list[str] | None = None) -> Config:
         replica_only=a.replica,
         profile_only=a.profile,
         graph_only=a.graph,
+        writes_only=a.writes,
     )
 
 

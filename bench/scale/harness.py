@@ -22,7 +22,7 @@ from urllib.parse import quote
 import asyncpg
 import numpy as np
 
-from bench.scale import readmodel, replica, wrk
+from bench.scale import baseline, readmodel, replica, wrk
 from bench.scale.client import Client, Result, closed_loop, open_loop, percentile
 from bench.scale.network import Graph, SeedParams, ensure_network, load_graph
 from bench.scale.overhead import compare, render
@@ -61,6 +61,7 @@ class Config:
     replica_only: bool = False  # only the rows of bench/scale/replica.py
     profile_only: bool = False  # only the profile rows (and the statement's EXPLAIN)
     graph_only: bool = False  # only the rows of the graph read model (bench/scale/readmodel.py)
+    writes_only: bool = False  # only the door and the writes (and pgbench -N beside them)
     timeout: float = 5.0  # a request unanswered this long after its intended time is an error
     usual_timeout: float = 10.0  # statement_timeout of the usual approach
     connections: int = 32  # wrk's open connections
@@ -146,6 +147,7 @@ class Harness:
         self.failures: list[str] = []
         self.notes: list[str] = []
         self.healthz: float | None = None
+        self.pgbench: float | None = None  # pgbench -N transactions/s, when it ran
         self.loads: dict[str, float] = {}
         self._tokens: dict[int, str] = {}
         # The graph read model's: one connection to each worker, and its facts (load, memory,
@@ -431,6 +433,8 @@ async def run(cfg: Config) -> int:
         print(f"  members at the cap, {DEGREE_NAMES[d]} degree to each other: {a} and {b}")
     tags = await hub_tags(conn, choices.hubs)
     compute_table = ""
+    if cfg.writes_only:
+        return await writes_only(h, url, conn, graph, choices, started)
     if not (cfg.replica_only or cfg.profile_only):
         # The graph read model in this process, on a quiet machine: before the service starts.
         model = await readmodel.load_here(h, url)
@@ -556,6 +560,72 @@ async def run(cfg: Config) -> int:
             print(f"  {f}", file=sys.stderr)
         return 1
     return 0
+
+
+async def writes_only(
+    h: Harness,
+    url: str,
+    conn: asyncpg.Connection,
+    graph: Graph,
+    choices: Choices,
+    started: float,
+) -> int:
+    """The door (``/healthz``, ``/v1/me``, a profile), ``pgbench -N`` on the same server, and
+    the writes with the rules checked after them."""
+    cfg = h.cfg
+    with serving(cfg.data_dir, cfg.workers, cfg.data_dir / "serve.log", cfg.params.env) as svc:
+        client = Client("127.0.0.1", svc.port)
+        me = [("/v1/me", h.token(v)) for v in choices.random_viewers]
+        for path, tok in me[:50]:
+            await client.request("GET", path, tok)
+        healthz = await h.saturate(svc, "GET /healthz (ceiling)", [("/healthz", "")], None)
+        h.healthz = healthz.achieved
+        healthz.share = 1.0
+        await h.saturate(svc, "GET /v1/me", me, share_at_least(0.50))
+        await profile_rows(h, svc, client, graph, choices)
+        await pgbench_row(h, url)
+        await writes(h, client, conn, graph, choices)
+        await client.close()
+        error_lines = svc.error_lines()
+    if error_lines:
+        h.notes.append(f"the service logged {error_lines:,} error lines")
+    violations = await rule_violations(conn, cfg.params.cap)
+    await conn.close()
+    for v in violations:
+        h.failures.append(f"rule violated after the writes: {v}")
+    print()
+    print(table(h.rows, cfg.timeout))
+    for note in h.notes:
+        print(f"note: {note}")
+    minutes = (time.perf_counter() - started) / 60
+    print(f"{len(violations)} rule violations; whole run: {minutes:.1f} min")
+    for f in h.failures:
+        print(f"FAILED: {f}", file=sys.stderr)
+    return 1 if h.failures else 0
+
+
+async def pgbench_row(h: Harness, url: str) -> None:
+    """``pgbench -N`` at the writes' clients on the harness's server, for the writes' share."""
+    cfg = h.cfg
+    load = h.phase(f"pgbench -N: {cfg.clients} clients, {cfg.phase * 2:g} s")
+    result = await baseline.run(url, cfg.clients, cfg.phase * 2)
+    if result is None:
+        h.notes.append("pgbench not found: the writes' share of it was not measured")
+        return
+    print(f"      {result.tps:,.0f} transactions/s, latency {result.latency_ms} ms", flush=True)
+    h.pgbench = result.tps
+    h.add(
+        Row(
+            "pgbench -N (simple update; PostgreSQL alone)",
+            f"{cfg.clients} clients",
+            result.tps,
+            (result.latency_ms or 0) / 1e3 or None,
+            None,
+            {},
+            int(result.tps * result.seconds),
+            load=load,
+        )
+    )
 
 
 async def start_graph(h: Harness, svc: Service) -> dict[int, dict[str, float]]:
@@ -1557,6 +1627,9 @@ async def writes(
         ),
         Target("≥ 400/s, no rule broken", lambda r: (r.achieved or 0) >= 400),
     )
+    if h.pgbench:
+        h.rows[-1].share = (result.achieved or 0) / h.pgbench
+        print(f"      {h.rows[-1].share:.1%} of pgbench -N's {h.pgbench:,.0f}/s", flush=True)
     for name, samples in (
         ("  of which POST /v1/invitations", sends),
         ("  of which accept", accepts),

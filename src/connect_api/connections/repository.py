@@ -13,7 +13,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.core import visibility
@@ -24,22 +23,6 @@ from connect_api.kit.database import Database
 async def are_connected(session: AsyncSession, a: int, b: int) -> bool:
     stmt = select(exists().where(Connection.member_id == a, Connection.other_id == b))
     return bool(await session.scalar(stmt))
-
-
-async def insert_pair(session: AsyncSession, a: int, b: int, now: datetime) -> bool:
-    """Connect ``a`` and ``b``; ``False`` when they already were."""
-    result = await session.execute(
-        insert(Connection)
-        .values(
-            [
-                {"member_id": a, "other_id": b, "created_at": now},
-                {"member_id": b, "other_id": a, "created_at": now},
-            ]
-        )
-        .on_conflict_do_nothing()
-        .returning(Connection.member_id)
-    )
-    return len(result.all()) == 2
 
 
 async def delete_pair(session: AsyncSession, a: int, b: int) -> bool:

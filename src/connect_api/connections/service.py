@@ -60,19 +60,6 @@ async def list_connections(
     return rows[:limit], nxt
 
 
-async def connect(
-    session: AsyncSession, locked: Mapping[int, Member], a: int, b: int, now: datetime
-) -> None:
-    """Connect two members whose rows are locked and whose caps were checked (an accepted
-    invitation): both rows of the connection, both counters, and a follow each way (2.8)."""
-    made = await connections.insert_pair(session, a, b, now)
-    assert made, "a pending invitation between connected members"
-    graph.changed(session, a, b)
-    locked[a].connection_count += 1
-    locked[b].connection_count += 1
-    await follow_service.follow_each_other(session, locked, a, b, now)
-
-
 async def disconnect(session: AsyncSession, locked: Mapping[int, Member], a: int, b: int) -> bool:
     """Remove the connection between two locked members, counters fixed (the notes and tags
     each kept on the other go with its rows); ``False`` when they were not connected."""

@@ -9,6 +9,7 @@ one a reader could already have seen.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from connect_api.core.models import (
     Webhook,
     WebhookDelivery,
 )
+from connect_api.kit.database import driver
 
 _PUBLISHER_LOCK = 0x636F6E6E656374  # any constant shared by every process
 
@@ -45,6 +47,9 @@ async def record(
     await record_many(session, type_, [(audience, data)], now=now)
 
 
+_RECORD = "INSERT INTO events (type, occurred_at, audience, data) VALUES ($1, $2, $3, $4)"
+
+
 async def record_many(
     session: AsyncSession,
     type_: str,
@@ -52,17 +57,14 @@ async def record_many(
     *,
     now: datetime,
 ) -> None:
-    """Record events of one type, each ``(audience, data)``, a thousand to a statement (a
-    statement's parameters are limited in number)."""
-    for start in range(0, len(events), 1000):
-        await session.execute(
-            insert(Event).values(
-                [
-                    {"type": type_, "occurred_at": now, "audience": sorted(set(a)), "data": d}
-                    for a, d in events[start : start + 1000]
-                ]
-            )
-        )
+    """Record events of one type, each ``(audience, data)``: one prepared statement on the
+    session's connection (many events: asyncpg sends them in one pipeline)."""
+    rows = [(type_, now, sorted(set(a)), json.dumps(d)) for a, d in events]
+    conn = await driver(session)
+    if len(rows) == 1:
+        await conn.execute(_RECORD, *rows[0])
+    elif rows:
+        await conn.executemany(_RECORD, rows)
 
 
 async def publish(session: AsyncSession, now: datetime) -> int | None:

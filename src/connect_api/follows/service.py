@@ -45,13 +45,6 @@ async def drop(
     return gone
 
 
-async def follow_each_other(
-    session: AsyncSession, locked: Mapping[int, Member], a: int, b: int, now: datetime
-) -> None:
-    """Connecting makes each of two (locked) members follow the other (spec 2.8)."""
-    await add(session, locked, follows.either_way(a, b), now)
-
-
 async def unfollow_each_other(
     session: AsyncSession, locked: Mapping[int, Member], a: int, b: int
 ) -> list[Pair]:

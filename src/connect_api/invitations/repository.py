@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +20,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     tuple_,
     update,
 )
@@ -29,6 +30,7 @@ from sqlalchemy.sql.elements import CollectionAggregate
 
 from connect_api.core.models import DeclineReason, Invitation, InvitationStatus, Member
 from connect_api.core.policy import InviterRecord, PairInvitation
+from connect_api.kit.database import driver
 from connect_api.members.repository import hides
 
 S = InvitationStatus
@@ -48,6 +50,156 @@ async def get(
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(stmt)).one_or_none()
+
+
+# The hot writes' statements (send, accept, decline, withdraw): prepared once per connection
+# on the session's transaction (kit.database.driver), rows made into detached invitations.
+_COLUMNS = (
+    "i.id, i.inviter_id, i.invitee_id, i.message, i.status::text, i.decline_reason::text, "
+    "i.created_at, i.expires_at, i.responded_at"
+)
+_BLOCK_BETWEEN = """EXISTS (SELECT 1 FROM blocks k
+    WHERE (k.blocker_id = i.inviter_id AND k.blocked_id = i.invitee_id)
+       OR (k.blocker_id = i.invitee_id AND k.blocked_id = i.inviter_id))"""
+_VISIBLE_ROW = f"""SELECT {_COLUMNS} FROM invitations i
+WHERE i.id = $1 AND $2 IN (i.inviter_id, i.invitee_id) AND NOT {_BLOCK_BETWEEN}"""  # noqa: S608
+_LOCK_ROW = (
+    f"SELECT {_COLUMNS}, {_BLOCK_BETWEEN} FROM invitations i WHERE i.id = $1 FOR UPDATE OF i"  # noqa: S608
+)
+_ANSWER_ROW = """UPDATE invitations
+SET status = $2::text::invitation_status, responded_at = $3,
+    decline_reason = coalesce($4::text::decline_reason, decline_reason)
+WHERE id = $1"""
+# A send: the invitation and its ``invitation.created`` event (to both members) in one
+# statement.
+_INSERT_ROW = (
+    """WITH i AS (
+    INSERT INTO invitations (inviter_id, invitee_id, message, status, created_at, expires_at)
+    VALUES ($1, $2, $3, 'pending', $4, $5)
+    RETURNING *
+), e AS (
+    INSERT INTO events (type, occurred_at, audience, data)
+    SELECT 'invitation.created', $4, ARRAY[least($1, $2), greatest($1, $2)]::bigint[],
+           jsonb_build_object('invitation_id', i.id, 'inviter_id', i.inviter_id,
+                              'invitee_id', i.invitee_id)
+    FROM i
+)
+SELECT """  # noqa: S608 - constants of this module; values are parameters
+    + _COLUMNS
+    + " FROM i"
+)
+# An accept: both connection rows, a follow each way (spec 2.8; those not there already), the
+# three counters of both members from what was inserted, the invitation answered and its
+# ``invitation.accepted`` event ($5: audience, $6: data), in one statement. $1 and $2 are the
+# inviter and the invitee (locked by the caller), $3 the time, $4 the (locked) invitation.
+# Were they connected already, no connection or follow would be inserted: ``made`` says so.
+_ACCEPT_ROW = """
+WITH c AS (
+    INSERT INTO connections (member_id, other_id, created_at)
+    VALUES ($1, $2, $3), ($2, $1, $3)
+    ON CONFLICT DO NOTHING
+    RETURNING member_id
+), f AS (
+    INSERT INTO follows (follower_id, followee_id, created_at)
+    SELECT x.a, x.b, $3 FROM (VALUES ($1::bigint, $2::bigint), ($2, $1)) x (a, b)
+    WHERE (SELECT count(*) FROM c) = 2
+    ON CONFLICT DO NOTHING
+    RETURNING follower_id, followee_id
+), answered AS (
+    UPDATE invitations SET status = 'accepted', responded_at = $3 WHERE id = $4
+), e AS (
+    INSERT INTO events (type, occurred_at, audience, data)
+    VALUES ('invitation.accepted', $3, $5, $6)
+)
+UPDATE members m
+SET connection_count = m.connection_count + (SELECT count(*) FROM c WHERE c.member_id = m.id),
+    following_count = m.following_count + (SELECT count(*) FROM f WHERE f.follower_id = m.id),
+    follower_count = m.follower_count + (SELECT count(*) FROM f WHERE f.followee_id = m.id)
+WHERE m.id IN ($1, $2)
+RETURNING m.id, (SELECT count(*) FROM c) = 2 AS made, m.connection_count, m.follower_count,
+          m.following_count
+"""
+
+
+def _detached(r: Sequence[Any]) -> Invitation:
+    return Invitation(
+        id=r[0],
+        inviter_id=r[1],
+        invitee_id=r[2],
+        message=r[3],
+        status=S(r[4]),
+        decline_reason=DeclineReason(r[5]) if r[5] is not None else None,
+        created_at=r[6],
+        expires_at=r[7],
+        responded_at=r[8],
+    )
+
+
+async def visible_row(
+    session: AsyncSession, invitation_id: int, caller_id: int
+) -> Invitation | None:
+    """:func:`get_visible` for the hot writes (a detached invitation)."""
+    row = await (await driver(session)).fetchrow(_VISIBLE_ROW, invitation_id, caller_id)
+    return _detached(row) if row is not None else None
+
+
+async def lock_row(session: AsyncSession, invitation_id: int) -> tuple[Invitation, bool] | None:
+    """Lock the invitation and read it again: it (detached), and whether a block stands
+    between its two members now."""
+    row = await (await driver(session)).fetchrow(_LOCK_ROW, invitation_id)
+    return (_detached(row), bool(row[9])) if row is not None else None
+
+
+async def answer_row(
+    session: AsyncSession,
+    inv: Invitation,
+    status: InvitationStatus,
+    now: datetime,
+    reason: DeclineReason | None = None,
+) -> None:
+    """Write an answer on a locked invitation (and on ``inv``)."""
+    await (await driver(session)).execute(
+        _ANSWER_ROW, inv.id, status.value, now, reason.value if reason is not None else None
+    )
+    inv.status, inv.responded_at = status, now
+    if reason is not None:
+        inv.decline_reason = reason
+
+
+async def accept_row(
+    session: AsyncSession, inv: Invitation, now: datetime, event: dict[str, Any]
+) -> tuple[bool, dict[int, tuple[int, int, int]]]:
+    """Accept a locked invitation between two locked members (:data:`_ACCEPT_ROW`): whether
+    they were not connected before, and each member's connection, follower and following
+    counts after."""
+    rows = await (await driver(session)).fetch(
+        _ACCEPT_ROW,
+        inv.inviter_id,
+        inv.invitee_id,
+        now,
+        inv.id,
+        sorted({inv.inviter_id, inv.invitee_id}),
+        json.dumps(event),
+    )
+    inv.status, inv.responded_at = S.accepted, now
+    made = bool(rows) and all(r[1] for r in rows)
+    return made, {r[0]: (r[2], r[3], r[4]) for r in rows}
+
+
+async def insert_row(
+    session: AsyncSession,
+    *,
+    inviter_id: int,
+    invitee_id: int,
+    message: str | None,
+    now: datetime,
+    expires_at: datetime,
+) -> Invitation:
+    """A new pending invitation and its ``invitation.created`` event (a detached invitation)."""
+    row = await (await driver(session)).fetchrow(
+        _INSERT_ROW, inviter_id, invitee_id, message, now, expires_at
+    )
+    return _detached(row)
 
 
 async def get_visible(
@@ -193,8 +345,7 @@ _WITHIN_THREE = """CASE WHEN NOT CAST(:with_degree AS boolean) THEN NULL
     ba=_SMALL_LARGE.format(s=":b", l=":a", nl="CAST(:na AS integer)"),
 )
 
-_SEND_FACTS = text(
-    f"""
+_SEND_FACTS_NAMED = f"""
 SELECT
     ARRAY(
         SELECT ROW(i.id, i.inviter_id, i.status::text, i.decline_reason::text,
@@ -222,6 +373,12 @@ FROM (SELECT count(*) AS pending, min(i.expires_at) AS oldest_expiry
       FROM invitations i
       WHERE i.inviter_id = :a AND i.status = 'pending' AND i.expires_at > :now) p
 """  # noqa: S608 - constants of this module; values are parameters
+_SEND_FACTS_PARAMETERS = ("a", "b", "now", "since", "sends_limit", "na", "nb", "with_degree")
+# The same statement with asyncpg's numbered parameters, in the order above.
+_SEND_FACTS = re.sub(
+    r"(?<!:):(" + "|".join(_SEND_FACTS_PARAMETERS) + r")\b",
+    lambda m: f"${_SEND_FACTS_PARAMETERS.index(m.group(1)) + 1}",
+    _SEND_FACTS_NAMED,
 )
 
 
@@ -241,31 +398,27 @@ async def send_facts(
 
     ``with_degree``: also whether the two are within 3 degrees, walked from the side with fewer
     connections (``connection_counts``: the inviter's and the invitee's)."""
-    row = (
-        await session.execute(
-            _SEND_FACTS,
-            {
-                "a": inviter_id,
-                "b": invitee_id,
-                "now": now,
-                "since": sends_since,
-                "sends_limit": sends_limit,
-                "na": connection_counts[0],
-                "nb": connection_counts[1],
-                "with_degree": with_degree,
-            },
-        )
-    ).one()
+    row = await (await driver(session)).fetchrow(
+        _SEND_FACTS,
+        inviter_id,
+        invitee_id,
+        now,
+        sends_since,
+        sends_limit,
+        connection_counts[0],
+        connection_counts[1],
+        with_degree,
+    )
     return SendFacts(
-        history=[pair_invitation(h) for h in row.history],
-        connected=row.connected,
-        blocked=row.blocked,
-        pending_outgoing=int(row.pending),
-        oldest_pending_expires_at=row.oldest_expiry,
-        recent_sends=tuple(row.recent_sends),
-        follows_inviter=row.follows_inviter,
-        shares_group=row.shares_group,
-        in_network=bool(row.in_network),
+        history=[pair_invitation(h) for h in row["history"]],
+        connected=row["connected"],
+        blocked=row["blocked"],
+        pending_outgoing=int(row["pending"]),
+        oldest_pending_expires_at=row["oldest_expiry"],
+        recent_sends=tuple(row["recent_sends"]),
+        follows_inviter=row["follows_inviter"],
+        shares_group=row["shares_group"],
+        in_network=bool(row["in_network"]),
     )
 
 

@@ -14,7 +14,6 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.connections import service as connection_service
 from connect_api.core import policy
 from connect_api.core.models import (
     DeclineReason,
@@ -24,6 +23,7 @@ from connect_api.core.models import (
     Member,
 )
 from connect_api.events import repository as events
+from connect_api.graph import feed as graph
 from connect_api.invitations import repository as invitations
 from connect_api.invitations.schemas import NotDeclinedCode
 from connect_api.kit.config import PolicySettings
@@ -71,7 +71,7 @@ async def send(
     if caller_id == invitee_id:
         raise policy.CannotInviteSelf("You can't invite yourself.")
 
-    locked = await members.lock(session, caller_id, invitee_id)
+    locked = await members.lock_rows(session, caller_id, invitee_id)
     me = caller_from(locked, caller_id)
     them = locked.get(invitee_id)
     if them is None:
@@ -126,25 +126,19 @@ async def send(
     )
 
     if decision.accept_invitation_id is not None:
-        theirs = await invitations.get(session, decision.accept_invitation_id, lock=True)
-        assert theirs is not None  # read under both members' locks a moment ago
+        found = await invitations.lock_row(session, decision.accept_invitation_id)
+        assert found is not None  # read under both members' locks a moment ago
+        theirs = found[0]
         await _connect(session, theirs, inviter=them, invitee=me, now=now)
         return SendOutcome(InvitationView(theirs, them, me, caller_id, now), False, {})
 
-    inv = await invitations.insert(
+    inv = await invitations.insert_row(
         session,
         inviter_id=caller_id,
         invitee_id=invitee_id,
         message=message,
         now=now,
         expires_at=now + rules.invitation_expiry,
-    )
-    await events.record(
-        session,
-        "invitation.created",
-        audience=(caller_id, invitee_id),
-        data=_event_data(inv),
-        now=now,
     )
     headers = rate_limit_headers(policy.after_send(decision.windows, now))
     return SendOutcome(InvitationView(inv, me, them, caller_id, now), True, headers)
@@ -155,24 +149,22 @@ async def _connect(
 ) -> None:
     """Accept ``inv``: both members are locked and the caps were checked.
 
-    Connecting makes each follow the other (spec 2.8), in the same transaction."""
+    Connecting makes each follow the other (spec 2.8), in the same transaction (and the same
+    statement: see ``invitations.accept_row``)."""
+    event = _event_data(inv) | {"connected_at": now.isoformat()}
+    made, counts = await invitations.accept_row(session, inv, now, event)
+    assert made, "a pending invitation between connected members"
+    graph.changed(session, inviter.id, invitee.id)
     locked = {inviter.id: inviter, invitee.id: invitee}
-    await connection_service.connect(session, locked, inviter.id, invitee.id, now)
-    inv.status = InvitationStatus.accepted
-    inv.responded_at = now
-    await session.flush()
-    await events.record(
-        session,
-        "invitation.accepted",
-        audience=(inviter.id, invitee.id),
-        data=_event_data(inv) | {"connected_at": now.isoformat()},
-        now=now,
-    )
+    for member_id, (n_connections, n_followers, n_following) in counts.items():
+        member = locked[member_id]
+        member.connection_count, member.follower_count = n_connections, n_followers
+        member.following_count = n_following
 
 
 async def _visible(session: AsyncSession, invitation_id: int, caller_id: int) -> Invitation:
     # Across a block, past invitations are gone too.
-    inv = await invitations.get_visible(session, invitation_id, caller_id)
+    inv = await invitations.visible_row(session, invitation_id, caller_id)
     if inv is None:
         await require_member(session, caller_id)  # a token whose member is gone: 401
         raise NotFound("No such invitation.")
@@ -195,16 +187,17 @@ async def _open_for_answer(
         raise policy.NotInvitee(f"Only the invitee can {verb} an invitation.")
     if not as_invitee and caller_id != inv.inviter_id:
         raise policy.NotInviter(f"Only the inviter can {verb} an invitation.")
-    locked = await members.lock(session, inv.inviter_id, inv.invitee_id)
-    current = await invitations.get(session, inv.id, lock=True)
+    locked = await members.lock_rows(session, inv.inviter_id, inv.invitee_id)
+    found = await invitations.lock_row(session, inv.id)
     if (
-        current is None
+        found is None
         or inv.inviter_id not in locked
         or inv.invitee_id not in locked
         # A block placed meanwhile (it withdraws the blocker's invitation): not found.
-        or await members.between(session, inv.inviter_id, inv.invitee_id)
+        or found[1]
     ):
         raise NotFound("No such invitation.")
+    current = found[0]
     policy.check_can_respond(status=current.status, expires_at=current.expires_at, now=now)
     return current, locked[inv.inviter_id], locked[inv.invitee_id]
 
@@ -217,9 +210,7 @@ async def _close(
     *,
     audience: tuple[int, ...],
 ) -> None:
-    inv.status = status
-    inv.responded_at = now
-    await session.flush()
+    await invitations.answer_row(session, inv, status, now)
     await events.record(
         session,
         f"invitation.{status.value}",
@@ -253,7 +244,8 @@ async def decline(
     inv, inviter, invitee = await _open_for_answer(
         session, caller_id, invitation_id, now, as_invitee=True, verb="decline"
     )
-    await _mark_declined(session, [inv], reason, now)
+    await invitations.answer_row(session, inv, InvitationStatus.declined, now, reason)
+    await _record_declined(session, [inv], reason, now)
     await _restrict_after_declines(session, [inviter], now, rules)
     return InvitationView(inv, inviter, invitee, caller_id, now)
 
@@ -267,6 +259,12 @@ async def _mark_declined(
         inv.responded_at = now
         inv.decline_reason = reason
     await session.flush()
+    await _record_declined(session, declined, reason, now)
+
+
+async def _record_declined(
+    session: AsyncSession, declined: Sequence[Invitation], reason: DeclineReason, now: datetime
+) -> None:
     # Only the invitee hears of a decline: the inviter is never told, whatever the reason.
     await events.record_many(
         session,
@@ -289,7 +287,7 @@ async def _restrict_after_declines(
         )
         if until is not None:
             inviter.restricted_until = until
-    await session.flush()
+            await members.restrict(session, inviter.id, until)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,8 @@ from connect_api.kit.errors import (
 ADMIN_SCOPE = tokens.ADMIN_SCOPE
 # A member id as `sub`: ASCII digits only (`str.isdigit` also takes "٢" and "²"), a BIGINT.
 _MEMBER_ID = re.compile(r"[0-9]{1,19}")
+# Verified tokens kept per process (see TokenService._verified).
+TOKEN_CACHE = 4096
 
 
 @dataclass(frozen=True)
@@ -61,24 +64,34 @@ class TokenService:
             self._verify_key = settings.jwt_public_key
             self._sign_key = settings.jwt_private_key
 
+        # A client sends the same token with every request: its signature is checked once
+        # and the claims kept (the time claims are still checked on every request, at the
+        # service clock's now). Bounded: at most TOKEN_CACHE tokens, each under the edge's
+        # header limit; a token that fails is not kept.
+        self._verified = functools.lru_cache(maxsize=TOKEN_CACHE)(self._verify)
+
+    def _verify(self, token: str) -> dict[str, Any]:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            self._verify_key,
+            algorithms=[self.algorithm],
+            audience=self.audience,
+            issuer=self.issuer,
+            leeway=self.leeway,
+            options={
+                "require": ["exp", "sub"],
+                "verify_aud": self.audience is not None,
+                "verify_iss": self.issuer is not None,
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
+        )
+        return claims
+
     def decode(self, token: str) -> Principal:
         try:
-            claims = jwt.decode(
-                token,
-                self._verify_key,
-                algorithms=[self.algorithm],
-                audience=self.audience,
-                issuer=self.issuer,
-                leeway=self.leeway,
-                options={
-                    "require": ["exp", "sub"],
-                    "verify_aud": self.audience is not None,
-                    "verify_iss": self.issuer is not None,
-                    "verify_exp": False,
-                    "verify_iat": False,
-                    "verify_nbf": False,
-                },
-            )
+            claims = self._verified(token)
             self._check_times(claims)
         except jwt.ExpiredSignatureError:
             raise InvalidToken(

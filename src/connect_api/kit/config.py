@@ -77,7 +77,12 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(8000, ge=0, le=65535, description="Port `serve` listens on.")
-    db_pool_size: int = Field(10, ge=1, description="Database connections kept per process.")
+    db_pool_size: int = Field(
+        20,
+        ge=1,
+        description="Database connections kept per process (a connection opened beyond them is "
+        "closed when it comes back: each new one costs a connect and asyncpg's type look-ups).",
+    )
     db_max_overflow: int = Field(10, ge=0, description="Extra connections allowed under load.")
     db_pool_timeout: float = Field(
         2, gt=0, description="Seconds to wait for a free connection; then 503, `Retry-After`."

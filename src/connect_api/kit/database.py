@@ -12,6 +12,7 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
+    AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
@@ -160,12 +161,31 @@ class ReadPoolExhausted(RuntimeError):
     """Every hot-read connection stayed busy for the whole pool timeout."""
 
 
-def _is_retryable(exc: DBAPIError) -> bool:
+def _is_retryable(exc: DBAPIError | asyncpg.PostgresError) -> bool:
+    if isinstance(exc, asyncpg.PostgresError):  # from a statement sent through driver()
+        return exc.sqlstate in _RETRYABLE_SQLSTATES
     orig = getattr(exc, "orig", None)
     code = getattr(orig, "sqlstate", None) or getattr(
         getattr(orig, "__cause__", None), "sqlstate", None
     )
     return code in _RETRYABLE_SQLSTATES
+
+
+async def driver(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under ``session``, in the session's transaction (begun here if no
+    statement has begun it yet): the hot writes send their statements on it, prepared once per
+    connection by asyncpg's statement cache, with no ORM and no SQL compilation on the way,
+    and they commit or roll back with everything else the session does.
+
+    SQLAlchemy's asyncpg adapter begins its transaction at its first statement; a statement
+    sent around it before then would run outside any transaction, so the transaction is begun
+    here the way the adapter begins it (tests/test_write_statements.py holds it to that)."""
+    conn = await session.connection()
+    adapted: Any = (await conn.get_raw_connection()).dbapi_connection
+    if adapted._transaction is None:
+        await adapted._start_transaction()
+    raw: asyncpg.Connection = adapted.driver_connection
+    return raw
 
 
 class Database:
@@ -252,10 +272,12 @@ class Database:
                     result = await fn(session, *args, **kwargs)
                 noted = session.info
                 break
-            except DBAPIError as exc:
+            except (DBAPIError, asyncpg.PostgresError) as exc:
                 if attempt == self.attempts or not _is_retryable(exc):
                     raise
-                log.info("retrying transaction after %s (attempt %d)", exc.orig, attempt)
+                log.info(
+                    "retrying transaction after %s (attempt %d)", getattr(exc, "orig", exc), attempt
+                )
                 await asyncio.sleep(0.005 * attempt)
         else:
             raise AssertionError("unreachable")

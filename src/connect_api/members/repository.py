@@ -36,7 +36,7 @@ from connect_api.core.models import (
     Member,
     NetworkVisibility,
 )
-from connect_api.kit.database import Database
+from connect_api.kit.database import Database, driver
 
 # `GET /v1/me`: the member and their invitation standing, in one statement on the hot-read pool
 # (each count is a range of its own partial index of pending invitations).
@@ -220,6 +220,31 @@ async def lock(session: AsyncSession, *member_ids: int) -> dict[int, Member]:
     """Lock members' rows in id order (one order everywhere, so no deadlock) and return them."""
     rows = await session.scalars(_LOCK, {"ids": sorted(set(member_ids))})
     return {m.id: m for m in rows}
+
+
+_MEMBER_COLUMNS = (
+    "id, handle, display_name, headline, created_at, connection_count, follower_count, "
+    "following_count, restricted_until, invite_policy, follow_first, network_visibility"
+)
+_LOCK_ROWS = (
+    f"SELECT {_MEMBER_COLUMNS} FROM members WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"  # noqa: S608
+)
+
+
+async def lock_rows(session: AsyncSession, *member_ids: int) -> dict[int, Member]:
+    """:func:`lock` as one prepared statement on the session's connection, for the hot writes:
+    the members come back detached (nothing the caller changes on them is written; the hot
+    writes say what they write in their own statements)."""
+    conn = await driver(session)
+    rows = await conn.fetch(_LOCK_ROWS, sorted(set(member_ids)))
+    return {r[0]: Member(**dict(r.items())) for r in rows}
+
+
+async def restrict(session: AsyncSession, member_id: int, until: datetime) -> None:
+    """Restrict a (locked) member from sending invitations until ``until``."""
+    await (await driver(session)).execute(
+        "UPDATE members SET restricted_until = $2 WHERE id = $1", member_id, until
+    )
 
 
 async def update_settings(
