@@ -4,12 +4,23 @@ begun it, and a deadlock they meet is retried like any other."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connect_api.kit.database import driver
+from connect_api.kit.config import Settings
+from connect_api.kit.database import (
+    Database,
+    _connection_failed,
+    driver,
+    make_engine,
+    make_read_pool,
+)
+from connect_api.kit.overload import unavailable
 from tests.helpers import Api
 
 MARK = "test.driver_statement"
@@ -71,3 +82,57 @@ async def test_a_deadlock_met_through_the_driver_is_retried_whole(api: Api) -> N
     await api.ctx.db.run(deadlocks_once)
     assert attempts == 2
     assert await _count(api) == before + 1  # the first attempt's write rolled back
+
+
+@pytest.mark.parametrize("how", ["cancelled mid-statement", "closed under it"])
+async def test_a_connection_a_statement_left_broken_never_goes_back_to_the_pool(
+    database_url: str, settings: Settings, how: str
+) -> None:
+    """A statement sent through the driver that fails with its connection (the server gone, a
+    statement abandoned mid-flight) must not leave that connection in the pool: the next
+    transaction on a pool of one would otherwise meet it (an `InternalClientError`, a 500)."""
+    one = settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0})
+    engine = make_engine(database_url, one)
+    reads = await make_read_pool(database_url, one)
+    db = Database(engine, reads)
+    try:
+
+        async def break_it(session: AsyncSession) -> None:
+            raw = await driver(session)
+            if how == "closed under it":
+                raw.terminate()
+                await raw.fetchval("SELECT 1")
+            task = asyncio.ensure_future(raw.fetchval("SELECT pg_sleep(2)"))
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await raw.fetchval("SELECT 1")  # the protocol is still busy with the one above
+
+        with pytest.raises(Exception):  # noqa: B017 - whichever the driver raises
+            await db.run(break_it)
+
+        async def read(session: AsyncSession) -> int:
+            return int(await (await driver(session)).fetchval("SELECT 41 + 1"))
+
+        assert await db.run(read) == 42
+    finally:
+        await db.dispose()
+
+
+def test_a_driver_left_mid_operation_is_the_database_being_unavailable() -> None:
+    """What a restarted database leaves on a pooled connection (asyncpg's protocol waiting for
+    an end the dead server never sent) is answered 503 `database_unavailable`, and the
+    connection is not lent out again."""
+    stuck = asyncpg.exceptions.InternalClientError(
+        "cannot switch to state 15; another operation (2) is in progress"
+    )
+    wrapped = RuntimeError("translated by the adapter")
+    wrapped.__cause__ = stuck
+    for exc in (stuck, wrapped):
+        found = unavailable(exc)
+        assert found is not None and found.code == "database_unavailable"
+        assert _connection_failed(exc)
+    refused = asyncpg.exceptions.UniqueViolationError("duplicate key")
+    assert unavailable(refused) is None and not _connection_failed(refused)
+    assert _connection_failed(asyncpg.exceptions.AdminShutdownError("terminating connection"))

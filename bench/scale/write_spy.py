@@ -1,7 +1,7 @@
-"""Where the serving process spends its CPU under send + accept: ``connect-api serve`` (one
-worker) on a seeded network of the harness's, driven over real HTTP by ``--clients`` closed-loop
-clients on fresh random pairs, sampled by py-spy; prints the share of samples per function,
-inclusive, for the service's and its libraries' frames.
+"""Where the serving process spends its CPU under send + accept (or ``--get PATH``):
+``connect-api serve`` (one worker) on a seeded network of the harness's, driven over real HTTP
+by ``--clients`` closed-loop clients on fresh random pairs, sampled by py-spy; prints the share
+of samples per function, inclusive, for the service's and its libraries' frames.
 
     python -m bench.scale.write_spy --dir .bench-scale/full
 
@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -81,7 +82,9 @@ def summarise(raw: Path, top: int) -> str:
     return "\n".join(out)
 
 
-async def drive(data_dir: Path, clients: int, seconds: float, members: int, top: int) -> None:
+async def drive(
+    data_dir: Path, clients: int, seconds: float, members: int, top: int, path: str | None
+) -> None:
     spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if spy is None:
         raise SystemExit("py-spy not found: pip install py-spy")
@@ -110,7 +113,18 @@ async def drive(data_dir: Path, clients: int, seconds: float, members: int, top:
 
             return job
 
-        jobs = [flow(a, b) for a, b in pairs]
+        def read(a: int) -> Callable[[], Awaitable[bool]]:
+            async def job() -> bool:
+                r = await client.request("GET", path or "/v1/me", minted[a])
+                statuses[f"GET {r.status}"] += 1
+                return r.status == 200
+
+            return job
+
+        if path is None:
+            jobs = [flow(a, b) for a, b in pairs]
+        else:
+            jobs = [read(people[i % 500]) for i in range(int(clients * seconds * 2000))]
         await closed_loop(clients, jobs[:200])  # warm
         worker = _worker(svc.proc.pid)
         with tempfile.TemporaryDirectory() as tmp:
@@ -139,7 +153,8 @@ async def drive(data_dir: Path, clients: int, seconds: float, members: int, top:
             took = time.perf_counter() - started
             await asyncio.to_thread(spying.wait)
             print(
-                f"{result.ok:,} connections in {took:.1f} s = {result.ok / took:,.1f}/s "
+                f"{result.ok:,} {'connections' if path is None else path} in {took:.1f} s = "
+                f"{result.ok / took:,.1f}/s "
                 f"(one worker, {clients} clients); {dict(statuses)}"
             )
             print(summarise(raw, top))
@@ -153,8 +168,9 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=15)
     p.add_argument("--members", type=int, default=100_000)
     p.add_argument("--top", type=int, default=45)
+    p.add_argument("--get", help="a path to GET instead of send + accept (e.g. /v1/me)")
     a = p.parse_args()
-    asyncio.run(drive(a.dir, a.clients, a.seconds, a.members, a.top))
+    asyncio.run(drive(a.dir, a.clients, a.seconds, a.members, a.top, a.get))
 
 
 if __name__ == "__main__":

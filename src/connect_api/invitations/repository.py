@@ -16,7 +16,6 @@ from sqlalchemy import (
     any_,
     case,
     delete,
-    func,
     literal,
     or_,
     select,
@@ -31,7 +30,7 @@ from sqlalchemy.sql.elements import CollectionAggregate
 from connect_api.core.models import DeclineReason, Invitation, InvitationStatus, Member
 from connect_api.core.policy import InviterRecord, PairInvitation
 from connect_api.kit.database import driver
-from connect_api.members.repository import hides
+from connect_api.members.repository import MEMBER_COLUMNS, hides
 
 S = InvitationStatus
 
@@ -66,10 +65,29 @@ WHERE i.id = $1 AND $2 IN (i.inviter_id, i.invitee_id) AND NOT {_BLOCK_BETWEEN}"
 _LOCK_ROW = (
     f"SELECT {_COLUMNS}, {_BLOCK_BETWEEN} FROM invitations i WHERE i.id = $1 FOR UPDATE OF i"  # noqa: S608
 )
-_ANSWER_ROW = """UPDATE invitations
-SET status = $2::text::invitation_status, responded_at = $3,
-    decline_reason = coalesce($4::text::decline_reason, decline_reason)
-WHERE id = $1"""
+# An answer (decline, withdrawal) and its event ($5 type, $6 audience, $7 data) in one
+# statement.
+_ANSWER_ROW = """WITH a AS (
+    UPDATE invitations
+    SET status = $2::text::invitation_status, responded_at = $3,
+        decline_reason = coalesce($4::text::decline_reason, decline_reason)
+    WHERE id = $1
+)
+INSERT INTO events (type, occurred_at, audience, data) VALUES ($5, $3, $6, $7)"""
+# The two members of an invitation the caller ($2) is one of, locked in id order, when no
+# block stands between them: the first lock an answer takes (no rows: not the caller's to see).
+_LOCK_MEMBERS = f"""SELECT {MEMBER_COLUMNS} FROM members
+WHERE id IN (SELECT v.id FROM invitations i, LATERAL (VALUES (i.inviter_id), (i.invitee_id)) v (id)
+             WHERE i.id = $1 AND $2 IN (i.inviter_id, i.invitee_id) AND NOT {_BLOCK_BETWEEN})
+ORDER BY id FOR UPDATE"""  # noqa: S608
+_INVITER_RECORDS = """SELECT inviter_id,
+       count(*) FILTER (WHERE status = 'declined' AND decline_reason::text = ANY($3::text[])),
+       count(*) FILTER (WHERE status = 'declined'),
+       count(*) FILTER (WHERE status IN ('accepted', 'declined'))
+FROM invitations
+WHERE inviter_id = ANY($1::bigint[]) AND responded_at > $2
+GROUP BY inviter_id"""
+_REPORTS = [DeclineReason.dont_know.value, DeclineReason.spam.value]
 # A send: the invitation and its ``invitation.created`` event (to both members) in one
 # statement.
 _INSERT_ROW = (
@@ -150,16 +168,35 @@ async def lock_row(session: AsyncSession, invitation_id: int) -> tuple[Invitatio
     return (_detached(row), bool(row[9])) if row is not None else None
 
 
+async def lock_members(
+    session: AsyncSession, invitation_id: int, caller_id: int
+) -> dict[int, Member]:
+    """Lock the two members of an invitation the caller may see (:data:`_LOCK_MEMBERS`) and
+    return them, detached; empty when the caller may not see it (or it does not exist)."""
+    rows = await (await driver(session)).fetch(_LOCK_MEMBERS, invitation_id, caller_id)
+    return {r[0]: Member(**dict(r.items())) for r in rows}
+
+
 async def answer_row(
     session: AsyncSession,
     inv: Invitation,
     status: InvitationStatus,
     now: datetime,
+    event: tuple[str, Collection[int], dict[str, Any]],
     reason: DeclineReason | None = None,
 ) -> None:
-    """Write an answer on a locked invitation (and on ``inv``)."""
+    """Write an answer on a locked invitation (and on ``inv``) and its event: ``(type,
+    audience, data)``."""
+    kind, audience, data = event
     await (await driver(session)).execute(
-        _ANSWER_ROW, inv.id, status.value, now, reason.value if reason is not None else None
+        _ANSWER_ROW,
+        inv.id,
+        status.value,
+        now,
+        reason.value if reason is not None else None,
+        kind,
+        sorted(set(audience)),
+        json.dumps(data),
     )
     inv.status, inv.responded_at = status, now
     if reason is not None:
@@ -444,22 +481,11 @@ async def inviter_records(
     Every id asked about is in the answer; one with nothing answered has an empty record."""
     if not inviter_ids:
         return {}
-    declined = Invitation.status == S.declined
-    reports = and_(
-        declined, Invitation.decline_reason.in_([DeclineReason.dont_know, DeclineReason.spam])
-    )
-    rows = await session.execute(
-        select(
-            Invitation.inviter_id,
-            func.count().filter(reports),
-            func.count().filter(declined),
-            func.count().filter(Invitation.status.in_([S.accepted, S.declined])),
-        )
-        .where(Invitation.inviter_id == _any(inviter_ids), Invitation.responded_at > since)
-        .group_by(Invitation.inviter_id)
+    rows = await (await driver(session)).fetch(
+        _INVITER_RECORDS, sorted(set(inviter_ids)), since, _REPORTS
     )
     records = {i: InviterRecord(reports=0, declined=0, decided=0) for i in inviter_ids}
-    for inviter_id, n_reports, n_declined, n_decided in rows.all():
+    for inviter_id, n_reports, n_declined, n_decided in rows:
         records[inviter_id] = InviterRecord(
             reports=int(n_reports), declined=int(n_declined), decided=int(n_decided)
         )

@@ -180,26 +180,28 @@ async def _open_for_answer(
     as_invitee: bool,
     verb: str,
 ) -> tuple[Invitation, Member, Member]:
-    """Find the invitation, check the caller's side, lock both members then the invitation,
-    and check that it is still pending in its current (re-read) state."""
-    inv = await _visible(session, invitation_id, caller_id)
-    if as_invitee and caller_id != inv.invitee_id:
-        raise policy.NotInvitee(f"Only the invitee can {verb} an invitation.")
-    if not as_invitee and caller_id != inv.inviter_id:
-        raise policy.NotInviter(f"Only the inviter can {verb} an invitation.")
-    locked = await members.lock_rows(session, inv.inviter_id, inv.invitee_id)
-    found = await invitations.lock_row(session, inv.id)
+    """Lock the invitation's two members (if the caller may see it) then the invitation, check
+    the caller's side, and that it is still pending in its current (re-read) state."""
+    locked = await invitations.lock_members(session, invitation_id, caller_id)
+    if not locked:  # no such invitation, not the caller's, or across a block
+        await require_member(session, caller_id)  # a token whose member is gone: 401
+        raise NotFound("No such invitation.")
+    found = await invitations.lock_row(session, invitation_id)
     if (
         found is None
-        or inv.inviter_id not in locked
-        or inv.invitee_id not in locked
+        or found[0].inviter_id not in locked
+        or found[0].invitee_id not in locked
         # A block placed meanwhile (it withdraws the blocker's invitation): not found.
         or found[1]
     ):
         raise NotFound("No such invitation.")
     current = found[0]
+    if as_invitee and caller_id != current.invitee_id:
+        raise policy.NotInvitee(f"Only the invitee can {verb} an invitation.")
+    if not as_invitee and caller_id != current.inviter_id:
+        raise policy.NotInviter(f"Only the inviter can {verb} an invitation.")
     policy.check_can_respond(status=current.status, expires_at=current.expires_at, now=now)
-    return current, locked[inv.inviter_id], locked[inv.invitee_id]
+    return current, locked[current.inviter_id], locked[current.invitee_id]
 
 
 async def _close(
@@ -210,14 +212,8 @@ async def _close(
     *,
     audience: tuple[int, ...],
 ) -> None:
-    await invitations.answer_row(session, inv, status, now)
-    await events.record(
-        session,
-        f"invitation.{status.value}",
-        audience=audience,
-        data=_event_data(inv),
-        now=now,
-    )
+    event = (f"invitation.{status.value}", audience, _event_data(inv))
+    await invitations.answer_row(session, inv, status, now, event)
 
 
 async def accept(
@@ -244,8 +240,9 @@ async def decline(
     inv, inviter, invitee = await _open_for_answer(
         session, caller_id, invitation_id, now, as_invitee=True, verb="decline"
     )
-    await invitations.answer_row(session, inv, InvitationStatus.declined, now, reason)
-    await _record_declined(session, [inv], reason, now)
+    # Only the invitee hears of a decline (see _record_declined).
+    event = ("invitation.declined", (inv.invitee_id,), _event_data(inv) | {"reason": reason.value})
+    await invitations.answer_row(session, inv, InvitationStatus.declined, now, event, reason)
     await _restrict_after_declines(session, [inviter], now, rules)
     return InvitationView(inv, inviter, invitee, caller_id, now)
 

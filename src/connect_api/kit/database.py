@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
@@ -171,6 +172,40 @@ def _is_retryable(exc: DBAPIError | asyncpg.PostgresError) -> bool:
     return code in _RETRYABLE_SQLSTATES
 
 
+def _connection_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` leaves its connection unfit to go back to the pool: the server gone or
+    going (class 08, 57P), the connection closed, or the driver's protocol left mid-operation
+    (a statement abandoned, an error whose end never came). A statement the server refused in
+    a healthy session (a constraint, a deadlock) does not."""
+    seen: set[int] = set()
+    item: BaseException | None = exc
+    while item is not None and id(item) not in seen:
+        seen.add(id(item))
+        if isinstance(item, asyncpg.PostgresError):
+            state = item.sqlstate or ""
+            if state.startswith(("08", "57P")) or isinstance(item, asyncpg.PostgresConnectionError):
+                return True
+        elif isinstance(
+            item,
+            asyncpg.InterfaceError
+            | asyncpg.exceptions.InternalClientError
+            | OSError
+            | asyncio.CancelledError,
+        ):
+            return True
+        item = item.__cause__ or getattr(item, "orig", None)
+    return False
+
+
+async def _discard_connection(session: AsyncSession) -> None:
+    """Invalidate the session's connection, so the pool closes it instead of lending it out
+    again (SQLAlchemy does so for a failure it sees; a statement sent through :func:`driver`
+    fails where it cannot see)."""
+    with contextlib.suppress(Exception):
+        if session.in_transaction():
+            await (await session.connection()).invalidate()
+
+
 async def driver(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under ``session``, in the session's transaction (begun here if no
     statement has begun it yet): the hot writes send their statements on it, prepared once per
@@ -269,7 +304,12 @@ class Database:
         for attempt in range(1, self.attempts + 1):
             try:
                 async with self.sessions() as session, session.begin():
-                    result = await fn(session, *args, **kwargs)
+                    try:
+                        result = await fn(session, *args, **kwargs)
+                    except BaseException as failed:
+                        if _connection_failed(failed):
+                            await _discard_connection(session)
+                        raise
                 noted = session.info
                 break
             except (DBAPIError, asyncpg.PostgresError) as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from asyncpg.exceptions import InterfaceError, PostgresConnectionError
+from asyncpg.exceptions import InterfaceError, InternalClientError, PostgresConnectionError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -66,6 +66,10 @@ def unavailable(exc: BaseException) -> Unavailable | None:
         if isinstance(item, PostgresConnectionError | OSError):
             return DATABASE_UNAVAILABLE
         if isinstance(item, InterfaceError) and "connection" in str(item).lower():
+            return DATABASE_UNAVAILABLE
+        if isinstance(item, InternalClientError):
+            # The driver's protocol was left mid-operation on a connection the server dropped
+            # (a restart, a failover): the connection is discarded, and a retry gets another.
             return DATABASE_UNAVAILABLE
         if isinstance(item, DBAPIError) and item.connection_invalidated:
             return DATABASE_UNAVAILABLE

@@ -222,12 +222,13 @@ async def lock(session: AsyncSession, *member_ids: int) -> dict[int, Member]:
     return {m.id: m for m in rows}
 
 
-_MEMBER_COLUMNS = (
+# A member row as the hot writes read it (the columns of core.models.Member).
+MEMBER_COLUMNS = (
     "id, handle, display_name, headline, created_at, connection_count, follower_count, "
     "following_count, restricted_until, invite_policy, follow_first, network_visibility"
 )
 _LOCK_ROWS = (
-    f"SELECT {_MEMBER_COLUMNS} FROM members WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"  # noqa: S608
+    f"SELECT {MEMBER_COLUMNS} FROM members WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"  # noqa: S608
 )
 
 
