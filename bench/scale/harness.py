@@ -22,7 +22,7 @@ from urllib.parse import quote
 import asyncpg
 import numpy as np
 
-from bench.scale import baseline, readmodel, replica, wrk
+from bench.scale import baseline, readmodel, replay, replica, wrk
 from bench.scale.client import Client, Result, closed_loop, open_loop, percentile
 from bench.scale.network import Graph, SeedParams, ensure_network, load_graph
 from bench.scale.overhead import compare, render
@@ -148,6 +148,7 @@ class Harness:
         self.notes: list[str] = []
         self.healthz: float | None = None
         self.pgbench: float | None = None  # pgbench -N transactions/s, when it ran
+        self.url = ""  # the harness's database (libpq URL), once started
         self.loads: dict[str, float] = {}
         self._tokens: dict[int, str] = {}
         # The graph read model's: one connection to each worker, and its facts (load, memory,
@@ -409,6 +410,7 @@ async def run(cfg: Config) -> int:
     mode = "quick" if cfg.quick else "full"
     print(f"bench.scale ({mode}), {stamp}; data in {cfg.data_dir}", flush=True)
     url = start_database(cfg.data_dir)
+    h.url = url
     how, seed_seconds = await ensure_network(cfg.data_dir, cfg.params, url)
     print(f"network {how} (seed took {seed_seconds:,.0f} s)", flush=True)
     if cfg.seed_only:
@@ -583,6 +585,7 @@ async def writes_only(
         healthz.share = 1.0
         await h.saturate(svc, "GET /v1/me", me, share_at_least(0.50))
         await profile_rows(h, svc, client, graph, choices)
+        await mutual_reads(h, svc, client, graph, choices, conn)
         await pgbench_row(h, url)
         await writes(h, client, conn, graph, choices)
         await client.close()
@@ -1218,11 +1221,46 @@ async def mutual_reads(
         if not requests:
             h.notes.append(f"no pairs for {op}: not measured")
             continue
-        await h.saturate(svc, op, requests, None)
+        ours = await h.saturate(svc, op, requests, None)
+        if pairs is typical:
+            await replayed(h, op, requests, ours)
         for rate in (10, 50):
             target = p99_at_most(limit) if rate == judged_at else None
             raws = [client.raw("GET", p, tok) for p, tok in requests]
             await h.open(client, op, raws, rate, target=target)
+
+
+async def replayed(h: Harness, op: str, requests: list[tuple[str, str]], ours: Row) -> None:
+    """The statements the same requests make, captured through the service in this process
+    and replayed straight to PostgreSQL at wrk's concurrency (bench/scale/replay.py): the
+    service's saturated rate as a share of that."""
+    load = h.phase(f"{op}: its statements replayed, {h.cfg.connections} connections")
+    captured = await replay.capture(h.cfg.data_dir, requests)
+    if not captured:
+        h.notes.append(f"{op}: no statement captured; the replay was not measured")
+        return
+    result = await replay.replay(h.url, captured, h.cfg.connections, h.cfg.phase)
+    share = (ours.achieved or 0) / result.rate if result.rate else None
+    per = result.statements / result.requests if result.requests else 0
+    print(
+        f"      replay: {result.rate:,.0f} requests/s ({per:.1f} statements each); the service "
+        f"{share:.0%} of it",
+        flush=True,
+    )
+    h.add(
+        Row(
+            f"{op}: its statements straight to PostgreSQL (replay)",
+            f"{h.cfg.connections} conn",
+            result.rate,
+            None,
+            None,
+            {},
+            result.requests,
+            load=load,
+            target=f"service ≥ 40% of it (is {share:.0%})" if share is not None else "",
+            met=share is not None and share >= 0.40,
+        )
+    )
 
 
 def _degrees(graph: Graph, members: Sequence[int]) -> str:

@@ -68,7 +68,8 @@ def _running(argv: list[str], env: dict[str, str], port: int, log: Path) -> Iter
         time.sleep(2)  # the graph read model loads beside the first requests
         yield base
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(20)
         except subprocess.TimeoutExpired:
@@ -88,6 +89,7 @@ async def compare(data_dir: Path, seconds: float, connections: int, members: int
     ]
     env = clean_env(data_dir) | SERVICE_ENV
     env["CONNECT_API_DATABASE_URL"] = "postgresql+asyncpg://" + url.split("://", 1)[1]
+    env["CONNECT_API_JWT_SECRET"] = str(jwt_secret(settings))  # the data directory's own
     servers: list[tuple[str, list[str]]] = []
     port = free_port()
     servers.append(
