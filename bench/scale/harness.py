@@ -497,6 +497,7 @@ async def run(cfg: Config) -> int:
         # the writes change it.
         floor_per_pair(h, graph, choices, cells)
         await usual_per_pair(h, url, choices, cells, answers, graph)
+        await pgbench_row(h, url)
         await writes(h, client, conn, graph, choices)
         await readmodel.burst_lag(h, client, conn, graph, choices)
         await stop_graph(h, before)
