@@ -22,21 +22,14 @@ from pathlib import Path
 
 from httpx import ASGITransport, AsyncClient
 
+from bench.scale.server import in_process_settings
 from connect_api.app import create_app
-from connect_api.kit.config import Settings
 
 SHOWN = "connect_api|jwt|dependencies|encoders|pydantic"
 
 
 async def profile(data_dir: Path, ids: int, requests: int, members: int) -> None:
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=None,
-        rate_limits_enabled=False,
-        log_level="warning",
-        expiry_sweep_seconds=0,
-        webhook_dispatch_seconds=0,
-    )
+    settings = in_process_settings(data_dir)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         ctx = app.state.ctx

@@ -25,8 +25,8 @@ import asyncpg
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import event
 
+from bench.scale.server import in_process_settings
 from connect_api.app import create_app
-from connect_api.kit.config import Settings
 
 
 @dataclass
@@ -49,15 +49,7 @@ class Replayed:
 
 async def capture(data_dir: Path, requests: Sequence[tuple[str, str]]) -> list[Captured]:
     """Each ``(path, token)`` GET once through the service in this process; its statements."""
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=None,
-        rate_limits_enabled=False,
-        log_level="warning",
-        expiry_sweep_seconds=0,
-        webhook_dispatch_seconds=0,
-        network_refresh_seconds=0,
-    )
+    settings = in_process_settings(data_dir)
     app = create_app(settings)
     out: list[Captured] = []
     current = Captured()

@@ -34,6 +34,21 @@ def settings_for(data_dir: Path) -> Settings:
     return Settings(database_url=None, data_dir=data_dir)
 
 
+def in_process_settings(data_dir: Path) -> Settings:
+    """The service's settings for an app built in the harness's own process (the profiles, the
+    statement capture): the embedded database of ``data_dir``, no per-caller limits, no
+    background work."""
+    return Settings(
+        data_dir=data_dir,
+        database_url=None,
+        rate_limits_enabled=False,
+        log_level="warning",
+        expiry_sweep_seconds=0,
+        webhook_dispatch_seconds=0,
+        network_refresh_seconds=0,
+    )
+
+
 def clean_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
     env = {k: v for k, v in env.items() if not k.startswith("CONNECT_API_")}

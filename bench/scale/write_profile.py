@@ -26,8 +26,8 @@ from pathlib import Path
 import asyncpg
 from httpx import ASGITransport, AsyncClient
 
+from bench.scale.server import in_process_settings
 from connect_api.app import create_app
-from connect_api.kit.config import Settings
 
 SHOWN = "connect_api|jwt|dependencies|encoders|pydantic|sqlalchemy|asyncpg"
 
@@ -54,14 +54,7 @@ async def _sample(url: str, stop: asyncio.Event, seen: Counter[str]) -> None:
 
 
 async def profile(data_dir: Path, flows: int, concurrency: int, members: int) -> None:
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=None,
-        rate_limits_enabled=False,
-        log_level="warning",
-        expiry_sweep_seconds=0,
-        webhook_dispatch_seconds=0,
-    )
+    settings = in_process_settings(data_dir)
     app = create_app(settings)
     rng = random.Random()
     people = rng.sample(range(1000, members), 4 * flows + 400)

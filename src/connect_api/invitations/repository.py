@@ -14,7 +14,6 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     any_,
-    case,
     delete,
     literal,
     or_,
@@ -40,15 +39,6 @@ def _pair(a: int, b: int) -> ColumnElement[bool]:
         and_(Invitation.inviter_id == a, Invitation.invitee_id == b),
         and_(Invitation.inviter_id == b, Invitation.invitee_id == a),
     )
-
-
-async def get(
-    session: AsyncSession, invitation_id: int, *, lock: bool = False
-) -> Invitation | None:
-    stmt = select(Invitation).where(Invitation.id == invitation_id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    return (await session.scalars(stmt)).one_or_none()
 
 
 # The hot writes' statements (send, accept, decline, withdraw): prepared once per connection
@@ -156,7 +146,8 @@ def _detached(r: Sequence[Any]) -> Invitation:
 async def visible_row(
     session: AsyncSession, invitation_id: int, caller_id: int
 ) -> Invitation | None:
-    """:func:`get_visible` for the hot writes (a detached invitation)."""
+    """The invitation (detached), if the caller is one of its two members and no block stands
+    between them (either way)."""
     row = await (await driver(session)).fetchrow(_VISIBLE_ROW, invitation_id, caller_id)
     return _detached(row) if row is not None else None
 
@@ -237,44 +228,6 @@ async def insert_row(
         _INSERT_ROW, inviter_id, invitee_id, message, now, expires_at
     )
     return _detached(row)
-
-
-async def get_visible(
-    session: AsyncSession, invitation_id: int, caller_id: int
-) -> Invitation | None:
-    """The invitation, if the caller is one of its two members and no block stands between
-    them (either way)."""
-    other = case(
-        (Invitation.inviter_id == caller_id, Invitation.invitee_id), else_=Invitation.inviter_id
-    )
-    stmt = select(Invitation).where(
-        Invitation.id == invitation_id,
-        or_(Invitation.inviter_id == caller_id, Invitation.invitee_id == caller_id),
-        ~hides(caller_id, other),
-    )
-    return (await session.scalars(stmt)).one_or_none()
-
-
-async def insert(
-    session: AsyncSession,
-    *,
-    inviter_id: int,
-    invitee_id: int,
-    message: str | None,
-    now: datetime,
-    expires_at: datetime,
-) -> Invitation:
-    invitation = Invitation(
-        inviter_id=inviter_id,
-        invitee_id=invitee_id,
-        message=message,
-        status=S.pending,
-        created_at=now,
-        expires_at=expires_at,
-    )
-    session.add(invitation)
-    await session.flush()
-    return invitation
 
 
 async def end_pending_pair(
