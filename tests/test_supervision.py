@@ -25,6 +25,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import psutil
 import pytest
 from fastapi import FastAPI
 
@@ -33,7 +34,12 @@ from connect_api.kit.clock import SystemClock
 from connect_api.kit.config import Settings
 from connect_api.kit.embedded import start_embedded
 from connect_api.kit.startup import open_context
-from connect_api.kit.supervisor import Supervisor, postmaster_alive, postmaster_pid
+from connect_api.kit.supervisor import (
+    Supervisor,
+    postmaster_alive,
+    postmaster_pid,
+    postmaster_ready,
+)
 from tests.conftest import JWT_SECRET
 from tests.helpers import serve_env
 from tests.test_processes import _free_port
@@ -523,6 +529,46 @@ def test_serve_with_workers_exits_1_when_the_embedded_postgres_cannot_come_back(
             _kill_postmaster(pgdata)
             assert proc.wait(timeout=40) == 1, log.read_text()
     finally:
+        _stop_leftover(pgdata)
+    assert "could not be restarted" in log.read_text()
+
+
+def test_serve_with_workers_exits_1_when_the_database_dies_under_starting_workers(
+    tmp_path: Path,
+) -> None:
+    """The embedded PostgreSQL killed (for good) while the workers are still starting: uvicorn
+    stops `serve` as soon as a worker cannot start, before any supervisor has given up and
+    written its marker; `serve` still exits 1 and says why."""
+    env = _env(tmp_path, embedded_restart_attempts="2")
+    pgdata = tmp_path / "data" / "pgdata"
+    log = tmp_path / "serve.log"
+    cmd = [sys.executable, "-m", "connect_api", "serve", "--port", str(_free_port())]
+    proc = subprocess.Popen(
+        [*cmd, "--workers", "2"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 60
+
+        def workers() -> int:
+            found = 0
+            for child in psutil.Process(proc.pid).children():
+                with contextlib.suppress(psutil.Error):  # pg_ctl, exited: a zombie for now
+                    found += child.status() != psutil.STATUS_ZOMBIE and "python" in child.name()
+            return found
+
+        # The server is up and the workers are spawned, still importing and starting.
+        while not (postmaster_alive(pgdata) and postmaster_ready(pgdata) and workers() >= 2):
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.01)
+        with (pgdata / "postgresql.conf").open("a") as conf:
+            conf.write("\nthis is not a setting\n")
+        _kill_postmaster(pgdata)
+        assert proc.wait(timeout=60) == 1, log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
         _stop_leftover(pgdata)
     assert "could not be restarted" in log.read_text()
 

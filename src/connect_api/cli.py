@@ -24,7 +24,7 @@ class StartupError(Exception):
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from connect_api.kit.embedded import start_embedded
     from connect_api.kit.schema import SchemaNotAtHead
-    from connect_api.kit.supervisor import failed_marker, refresh_handle
+    from connect_api.kit.supervisor import failed_marker, postmaster_alive, refresh_handle
     from connect_api.kit.tokens import jwt_secret
 
     _check_keys(settings)
@@ -82,6 +82,16 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if embedded:
             refresh_handle(settings.pgdata)  # a worker may have restarted it
+    if embedded and not postmaster_alive(settings.pgdata):
+        # The server stopped by itself (no signal: those exit through _exit_quietly) with its
+        # database down: with --workers, uvicorn stops when a worker cannot start, which a
+        # database killed under a starting worker does, before any supervisor has given up.
+        print(
+            "connect-api: the embedded PostgreSQL is down and could not be restarted before "
+            "the service stopped",
+            file=sys.stderr,
+        )
+        return 1
     return _embedded_status(settings.data_dir) if embedded else 0
 
 
