@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from connect_api.kit.config import Settings
 from connect_api.kit.database import (
     Database,
-    _connection_failed,
     driver,
     make_engine,
     make_read_pool,
 )
 from connect_api.kit.overload import unavailable
+from connect_api.kit.replicas import unreachable
 from tests.helpers import Api
 
 MARK = "test.driver_statement"
@@ -132,7 +132,7 @@ def test_a_driver_left_mid_operation_is_the_database_being_unavailable() -> None
     for exc in (stuck, wrapped):
         found = unavailable(exc)
         assert found is not None and found.code == "database_unavailable"
-        assert _connection_failed(exc)
+        assert unreachable(exc)
     refused = asyncpg.exceptions.UniqueViolationError("duplicate key")
-    assert unavailable(refused) is None and not _connection_failed(refused)
-    assert _connection_failed(asyncpg.exceptions.AdminShutdownError("terminating connection"))
+    assert unavailable(refused) is None and not unreachable(refused)
+    assert unreachable(asyncpg.exceptions.AdminShutdownError("terminating connection"))

@@ -29,7 +29,7 @@ from sqlalchemy.sql.elements import CollectionAggregate
 from connect_api.core.models import DeclineReason, Invitation, InvitationStatus, Member
 from connect_api.core.policy import InviterRecord, PairInvitation
 from connect_api.kit.database import driver
-from connect_api.members.repository import MEMBER_COLUMNS, hides
+from connect_api.members.repository import MEMBER_COLUMNS, detached_members, hides
 
 S = InvitationStatus
 
@@ -165,7 +165,7 @@ async def lock_members(
     """Lock the two members of an invitation the caller may see (:data:`_LOCK_MEMBERS`) and
     return them, detached; empty when the caller may not see it (or it does not exist)."""
     rows = await (await driver(session)).fetch(_LOCK_MEMBERS, invitation_id, caller_id)
-    return {r[0]: Member(**dict(r.items())) for r in rows}
+    return detached_members(rows)
 
 
 async def answer_row(

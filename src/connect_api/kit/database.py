@@ -172,31 +172,6 @@ def _is_retryable(exc: DBAPIError | asyncpg.PostgresError) -> bool:
     return code in _RETRYABLE_SQLSTATES
 
 
-def _connection_failed(exc: BaseException) -> bool:
-    """Whether ``exc`` leaves its connection unfit to go back to the pool: the server gone or
-    going (class 08, 57P), the connection closed, or the driver's protocol left mid-operation
-    (a statement abandoned, an error whose end never came). A statement the server refused in
-    a healthy session (a constraint, a deadlock) does not."""
-    seen: set[int] = set()
-    item: BaseException | None = exc
-    while item is not None and id(item) not in seen:
-        seen.add(id(item))
-        if isinstance(item, asyncpg.PostgresError):
-            state = item.sqlstate or ""
-            if state.startswith(("08", "57P")) or isinstance(item, asyncpg.PostgresConnectionError):
-                return True
-        elif isinstance(
-            item,
-            asyncpg.InterfaceError
-            | asyncpg.exceptions.InternalClientError
-            | OSError
-            | asyncio.CancelledError,
-        ):
-            return True
-        item = item.__cause__ or getattr(item, "orig", None)
-    return False
-
-
 async def _discard_connection(session: AsyncSession) -> None:
     """Invalidate the session's connection, so the pool closes it instead of lending it out
     again (SQLAlchemy does so for a failure it sees; a statement sent through :func:`driver`
@@ -307,7 +282,11 @@ class Database:
                     try:
                         result = await fn(session, *args, **kwargs)
                     except BaseException as failed:
-                        if _connection_failed(failed):
+                        # A connection the failure left of no use is not lent out again
+                        # (nor is one a cancelled statement left mid-operation).
+                        if read_after.unreachable(failed) or isinstance(
+                            failed, asyncio.CancelledError
+                        ):
                             await _discard_connection(session)
                         raise
                 noted = session.info

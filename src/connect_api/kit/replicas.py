@@ -127,15 +127,20 @@ def sqlstate(exc: BaseException) -> str | None:
 
 
 def unreachable(exc: BaseException) -> bool:
-    """Whether a failure says the server could not be reached or used at all."""
-    for cause in (
-        exc,
-        getattr(exc, "orig", None),
-        getattr(getattr(exc, "orig", None), "__cause__", None),
-    ):
-        if isinstance(cause, (OSError, TimeoutError, asyncpg.InterfaceError)):
-            return True
-        if isinstance(cause, asyncpg.PostgresConnectionError):
+    """Whether a failure says the server could not be reached or used at all: its connection
+    is of no further use (closed, refused, or asyncpg's protocol left mid-operation by a server
+    that went away). Looked for in ``exc``, what SQLAlchemy wraps, and what either was raised
+    from (SQLAlchemy's asyncpg adapter raises its own errors from asyncpg's)."""
+    orig = getattr(exc, "orig", None)
+    for cause in (exc, exc.__cause__, orig, getattr(orig, "__cause__", None)):
+        if isinstance(
+            cause,
+            OSError
+            | TimeoutError
+            | asyncpg.InterfaceError
+            | asyncpg.exceptions.InternalClientError
+            | asyncpg.PostgresConnectionError,
+        ):
             return True
     return sqlstate(exc) in ("57P01", "57P02", "57P03")
 

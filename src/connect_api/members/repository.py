@@ -238,6 +238,11 @@ async def lock_rows(session: AsyncSession, *member_ids: int) -> dict[int, Member
     writes say what they write in their own statements)."""
     conn = await driver(session)
     rows = await conn.fetch(_LOCK_ROWS, sorted(set(member_ids)))
+    return detached_members(rows)
+
+
+def detached_members(rows: Sequence[asyncpg.Record]) -> dict[int, Member]:
+    """Rows of :data:`MEMBER_COLUMNS` as members by id, detached from any session."""
     return {r[0]: Member(**dict(r.items())) for r in rows}
 
 
