@@ -240,8 +240,7 @@ async def decline(
     inv, inviter, invitee = await _open_for_answer(
         session, caller_id, invitation_id, now, as_invitee=True, verb="decline"
     )
-    # Only the invitee hears of a decline (see _record_declined).
-    event = ("invitation.declined", (inv.invitee_id,), _event_data(inv) | {"reason": reason.value})
+    event = ("invitation.declined", *_declined_event(inv, reason))
     await invitations.answer_row(session, inv, InvitationStatus.declined, now, event, reason)
     await _restrict_after_declines(session, [inviter], now, rules)
     return InvitationView(inv, inviter, invitee, caller_id, now)
@@ -256,19 +255,15 @@ async def _mark_declined(
         inv.responded_at = now
         inv.decline_reason = reason
     await session.flush()
-    await _record_declined(session, declined, reason, now)
-
-
-async def _record_declined(
-    session: AsyncSession, declined: Sequence[Invitation], reason: DeclineReason, now: datetime
-) -> None:
-    # Only the invitee hears of a decline: the inviter is never told, whatever the reason.
     await events.record_many(
-        session,
-        "invitation.declined",
-        [((inv.invitee_id,), _event_data(inv) | {"reason": reason.value}) for inv in declined],
-        now=now,
+        session, "invitation.declined", [_declined_event(inv, reason) for inv in declined], now=now
     )
+
+
+def _declined_event(inv: Invitation, reason: DeclineReason) -> tuple[tuple[int], dict[str, object]]:
+    """A decline's event, as (audience, data). Only the invitee hears of a decline: the inviter
+    is never told, whatever the reason."""
+    return (inv.invitee_id,), _event_data(inv) | {"reason": reason.value}
 
 
 async def _restrict_after_declines(
