@@ -24,7 +24,7 @@ from connect_api.invitations.router import router as invitations_router
 from connect_api.kit.clock import Clock, SystemClock
 from connect_api.kit.config import Settings
 from connect_api.kit.errors import install_error_handlers
-from connect_api.kit.http_edge import BodyLimit, ReadYourWrites, RequestIds, ServerErrors, UrlLimit
+from connect_api.kit.http_edge import Edge
 from connect_api.kit.metrics import Metrics
 from connect_api.kit.ratelimits import RateLimits
 from connect_api.kit.startup import open_context
@@ -140,7 +140,7 @@ def create_app(
             max_age=600,
         )
     metrics.install(app)
-    app.add_middleware(ServerErrors, send_timeout=settings.send_timeout_seconds)
+    read_after_seconds = None
     if settings.read_database_url or settings.graph_read_model == "memory":
         # A member's position lasts as long as a replica (or another process's graph read
         # model) may lag behind it, and a little more.
@@ -149,13 +149,17 @@ def create_app(
             if settings.read_database_url
             else settings.graph_max_lag_seconds
         )
-        app.add_middleware(ReadYourWrites, cookie_seconds=int(behind) + 60)
-    if settings.rate_limits_enabled:
-        app.add_middleware(RateLimits, settings=settings)
-    # Nothing else runs for a body or a request target that is too large.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(UrlLimit, max_bytes=settings.max_url_bytes)
-    # Outermost, so that every answer, even those refusals, carries the request's id.
-    app.add_middleware(RequestIds)
+        read_after_seconds = int(behind) + 60
+    # Outermost: ids, the limits on what a request may cost before any work, the rate limits,
+    # read-your-writes, the answer to any failure, the metrics (see Edge for the order).
+    app.add_middleware(
+        Edge,
+        max_url_bytes=settings.max_url_bytes,
+        max_body_bytes=settings.max_body_bytes,
+        send_timeout=settings.send_timeout_seconds,
+        limits=RateLimits(settings) if settings.rate_limits_enabled else None,
+        read_after_seconds=read_after_seconds,
+        metrics=metrics,
+    )
     app.openapi = lambda: openapi.document(app, settings)  # type: ignore[method-assign]
     return app

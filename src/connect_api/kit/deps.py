@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from pydantic import BeforeValidator
 
 from connect_api.kit.auth import Principal, missing_token, require_admin
@@ -13,7 +13,26 @@ from connect_api.kit.context import AppContext
 from connect_api.kit.ratelimits import PRINCIPAL
 from connect_api.kit.replicas import note_member
 
-_bearer = HTTPBearer(
+
+class _BearerPrincipal(HTTPBearer):
+    """The caller, from the ``Authorization: Bearer`` token: the security scheme of the OpenAPI
+    document and the check itself in one dependency. Every route asks for it, and FastAPI
+    solves each dependency of a route anew on every request (a profile of ``GET /v1/me``: the
+    solving cost about as much as the route's statement), so it depends on nothing else."""
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        credentials = await super().__call__(request)
+        if credentials is None:
+            raise missing_token()
+        decoded: Principal | None = request.scope.get("state", {}).get(PRINCIPAL)
+        if decoded is None:  # else the rate limiter at the door has decoded this very token
+            ctx: AppContext = request.app.state.ctx
+            decoded = ctx.tokens.decode(credentials.credentials)
+        note_member(decoded.member_id)  # with read replicas: they read their own writes
+        return decoded
+
+
+get_principal = _BearerPrincipal(
     auto_error=False,
     scheme_name="bearer",
     bearerFormat="JWT",
@@ -42,20 +61,6 @@ def ascii_digits(value: object) -> object:
 AsciiDigits = BeforeValidator(ascii_digits)
 
 MemberId = Annotated[int, Path(gt=0, le=2**63 - 1, description="A member's id."), AsciiDigits]
-
-
-async def get_principal(
-    request: Request,
-    ctx: Ctx,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise missing_token()
-    decoded: Principal | None = request.scope.get("state", {}).get(PRINCIPAL)
-    if decoded is None:  # else the rate limiter at the door has decoded this very token
-        decoded = ctx.tokens.decode(credentials.credentials)
-    note_member(decoded.member_id)  # with read replicas: they read their own writes
-    return decoded
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

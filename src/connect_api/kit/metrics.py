@@ -12,14 +12,12 @@ from __future__ import annotations
 import hmac
 import logging
 import math
-import time
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connect_api.kit.errors import Problem, Unauthorized
 from connect_api.kit.readings import SharedReading
@@ -273,7 +271,6 @@ class Metrics:
             return PlainTextResponse(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
         app.include_router(router)
-        app.add_middleware(RequestMetrics, metrics=self)
 
 
 class WebhookMetrics:
@@ -306,34 +303,3 @@ class WebhookMetrics:
             self.attempts.labels(outcome)
         for reason in self.REASONS:
             self.disabled.labels(reason)
-
-
-class RequestMetrics:
-    """Counts each answered request under its route template (``/v1/members/{member_id}``),
-    never its concrete path, so the label set stays as small as the route table."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(NOT_COUNTED):
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def counted_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, counted_send)
-        finally:
-            route = scope.get("route")
-            handler = getattr(route, "path", None) or "unmatched"
-            method = scope["method"]
-            self.metrics.requests.labels(handler, method, str(status)).inc()
-            self.metrics.latency.labels(handler, method).observe(time.perf_counter() - start)

@@ -20,7 +20,8 @@ from urllib.parse import parse_qsl
 from limits import RateLimitItem, parse
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Scope
 
 from connect_api.kit.config import Settings
 from connect_api.kit.errors import DomainError, RateLimited, problem_response
@@ -82,8 +83,7 @@ def _bearer(scope: Scope) -> str | None:
 
 
 class RateLimits:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+    def __init__(self, settings: Settings) -> None:
         self.items: dict[str, RateLimitItem] = {
             "read": parse(settings.rate_limit_read),
             "write": parse(settings.rate_limit_write),
@@ -109,14 +109,12 @@ class RateLimits:
         scope.setdefault("state", {})[PRINCIPAL] = principal
         return f"member:{principal.member_id}"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def refusal(self, scope: Scope) -> Response | None:
+        """The 429 answer to this request when its caller is over a limit (after the refusal
+        delay), ``None`` when it may go on (see :class:`~connect_api.kit.http_edge.Edge`)."""
         cost = cost_class(scope["method"], scope["path"], scope.get("query_string", b""))
         if cost is None:
-            await self.app(scope, receive, send)
-            return
+            return None
         caller = self._caller(scope)
         if caller is None:
             client = scope.get("client")
@@ -129,8 +127,7 @@ class RateLimits:
             log.warning("rate limit store unavailable; request not counted", exc_info=False)
             allowed, stats = True, None
         if allowed:
-            await self.app(scope, receive, send)
-            return
+            return None
         reset_at = stats.reset_time if stats else time.time() + 1
         if self.refusal_delay > 0:
             # A refusal costs next to nothing, so a caller that ignores it can have thousands a
@@ -154,4 +151,4 @@ class RateLimits:
             headers=headers,
             extra={"limit": item.amount, "window_seconds": int(window.total_seconds())},
         )
-        await response(scope, receive, send)
+        return response

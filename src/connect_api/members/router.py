@@ -21,7 +21,6 @@ from connect_api.kit.deps import AdminPrincipal, Ctx, CurrentPrincipal, MemberId
 from connect_api.kit.errors import NotFound, responses
 from connect_api.members import service
 from connect_api.members.schemas import (
-    InvitationAllowance,
     MemberCreate,
     MemberRead,
     MemberSettings,
@@ -45,23 +44,28 @@ async def get_me(ctx: Ctx, principal: CurrentPrincipal) -> Response:
     view = await service.me(ctx, principal.member_id)
     windows = {w.name: w for w in view.windows}
     restricted_until = view.member["restricted_until"]
-    me = MeRead(
-        **MemberRead.model_validate(view.member).model_dump(),
-        restricted_until=(
-            restricted_until if restricted_until and restricted_until > ctx.clock.now() else None
-        ),
-        pending_received=view.pending_received,
-        invitations=InvitationAllowance(
-            hour_remaining=windows["hour"].remaining,
-            week_remaining=windows["week"].remaining,
-            pending_outgoing=view.pending_sent,
-            pending_outgoing_limit=ctx.settings.policy.pending_outgoing_max,
-        ),
-        settings=MemberSettings(
-            who_may_invite=view.member["invite_policy"],
-            follow_first=view.member["follow_first"],
-            who_may_see_connections=view.member["network_visibility"],
-        ),
+    # One validation of the whole answer (the profile's columns and what only the caller sees).
+    me = MeRead.model_validate(
+        {
+            **view.member,
+            "restricted_until": (
+                restricted_until
+                if restricted_until and restricted_until > ctx.clock.now()
+                else None
+            ),
+            "pending_received": view.pending_received,
+            "invitations": {
+                "hour_remaining": windows["hour"].remaining,
+                "week_remaining": windows["week"].remaining,
+                "pending_outgoing": view.pending_sent,
+                "pending_outgoing_limit": ctx.settings.policy.pending_outgoing_max,
+            },
+            "settings": {
+                "who_may_invite": view.member["invite_policy"],
+                "follow_first": view.member["follow_first"],
+                "who_may_see_connections": view.member["network_visibility"],
+            },
+        }
     )
     return _json(me)
 
