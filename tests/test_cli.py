@@ -85,6 +85,44 @@ async def test_serve_refuses_a_schema_not_at_head_until_migrated(empty_database:
     assert version
 
 
+_SHOW_SETTINGS = """
+import asyncio, asyncpg
+from connect_api.kit.config import Settings
+from connect_api.kit.embedded import start_embedded
+
+url = start_embedded(Settings(database_url=None)).replace("postgresql+asyncpg", "postgresql")
+
+async def show():
+    conn = await asyncpg.connect(url)
+    names = ("shared_buffers", "checkpoint_timeout", "max_wal_size")
+    print(*[await conn.fetchval(f"SHOW {n}") for n in names])
+    await conn.close()
+
+asyncio.run(show())
+"""
+
+
+def test_the_embedded_server_runs_with_the_services_settings(tmp_path: Path) -> None:
+    """A new data directory's server is started again at once with the service's settings, and
+    a later start reads them afresh (the server stops with the process that started it)."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CONNECT_API_", "DATABASE"))},
+        "CONNECT_API_DATA_DIR": str(tmp_path / "data"),
+    }
+    for buffers in (160, 192):
+        out = subprocess.run(
+            [sys.executable, "-c", _SHOW_SETTINGS],
+            env=env | {"CONNECT_API_EMBEDDED_SHARED_BUFFERS_MB": str(buffers)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == [f"{buffers}MB", "15min", "4GB"]
+        assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()
+
+
 def test_serve_with_the_embedded_database_keeps_data_across_restarts(tmp_path: Path) -> None:
     env = {
         **{

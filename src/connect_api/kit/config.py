@@ -51,6 +51,18 @@ class PolicySettings(BaseSettings):
         return timedelta(days=self.invitation_expiry_days)
 
 
+def _quarter_of_memory_mb() -> int:
+    """A quarter of the machine's memory in MB, between 128 and 1024 (PostgreSQL's advice for
+    shared buffers on a machine of its own, bounded for one that runs more than the database)."""
+    import os
+
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 128
+    return max(128, min(1024, total // 4 // 2**20))
+
+
 class Settings(BaseSettings):
     """Service settings. ``DATABASE_URL`` is accepted as well as ``CONNECT_API_DATABASE_URL``."""
 
@@ -71,6 +83,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Attempts to restart a dead embedded PostgreSQL (backoff 0.5 s doubling, "
         "at most 8 s) before `/healthz` turns 503 and `serve` exits 1.",
+    )
+    embedded_shared_buffers_mb: int = Field(
+        default_factory=_quarter_of_memory_mb,
+        ge=16,
+        description="Shared buffers of the embedded PostgreSQL, in MB: a quarter of the "
+        "machine's memory, at most 1024 and at least 128, unless set. Applied when the server "
+        "starts (see `connect-api.conf` in its data directory).",
     )
     embedded_check_seconds: float = Field(
         0.5, gt=0, description="How often each `serve` process checks the embedded postmaster."
