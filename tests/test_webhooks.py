@@ -451,6 +451,9 @@ async def test_deliveries_go_out_while_requests_hold_every_connection(
     async with app.router.lifespan_context(app):
         engine = app.state.ctx.db.engine
         held = [await engine.connect() for _ in range(2)]
+        # The hot writes' pool too (the send below is one of them).
+        writes = app.state.ctx.db.writes
+        held_writes = [await writes.acquire() for _ in range(2)]
         try:
             for conn in held:
                 await conn.begin()
@@ -470,6 +473,8 @@ async def test_deliveries_go_out_while_requests_hold_every_connection(
         finally:
             for conn in held:
                 await conn.close()
+            for raw in held_writes:
+                await writes.release(raw)
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

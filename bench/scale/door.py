@@ -5,6 +5,7 @@ and ``wrk`` itself. ``/healthz`` first, as the floor every route pays; the diffe
 route and it is what the route's own work costs (the token, the statement, the answer).
 
     python -m bench.scale.door --dir .bench-scale/full
+    python -m bench.scale.door --dir .bench-scale/full --writes   # send + accept instead
 
 A saturated rate alone hides whose CPU a route spends: on two shared cores the worker, the
 database and the load generator take turns, so a statement's cost shows up in the rate of the
@@ -14,15 +15,21 @@ service although the service never ran it.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import random
 import resource
 import tempfile
+import time
+import urllib.request
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
 
 from bench.scale import wrk
+from bench.scale.client import Client, closed_loop
 from bench.scale.server import serving, settings_for
 from connect_api.kit.auth import TokenService
 from connect_api.kit.tokens import jwt_secret
@@ -57,7 +64,10 @@ def measure(data_dir: Path, paths: list[str], seconds: float, connections: int) 
     viewers = rng.sample(range(1000, 100_000), 500)
     minted = [tokens.mint(m, ttl=timedelta(hours=1), now=now) for m in viewers]
     rows: list[tuple[str, float, float, float, float]] = []
-    with serving(data_dir, 1, data_dir / "door-serve.log") as svc, tempfile.TemporaryDirectory() as tmp:
+    with (
+        serving(data_dir, 1, data_dir / "door-serve.log") as svc,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         worker = psutil.Process(svc.proc.pid)
         kids = worker.children(recursive=True)
         if kids:  # `serve --workers 1` may still run the app in a child
@@ -92,16 +102,85 @@ def measure(data_dir: Path, paths: list[str], seconds: float, connections: int) 
         )
 
 
+def _wait_loaded(base: str, timeout: float = 300) -> None:
+    """Until every worker's graph read model has loaded (its first load reads every connection:
+    measured beside the writes, it would be most of the database's work): 30 answers in a row
+    of ``/readyz`` on new connections, spread over the workers, say so."""
+    deadline = time.monotonic() + timeout
+    in_a_row = 0
+    while in_a_row < 30:
+        if time.monotonic() > deadline:
+            raise SystemExit("the graph read model did not load in time")
+        with urllib.request.urlopen(base + "/readyz", timeout=5) as r:  # noqa: S310
+            graph = json.loads(r.read()).get("graph") or {}
+        in_a_row = in_a_row + 1 if graph.get("state", "ok") == "ok" else 0
+        if not in_a_row:
+            time.sleep(0.5)
+
+
+def measure_writes(data_dir: Path, seconds: float, clients: int, workers: int) -> None:
+    """Send + accept on fresh pairs of typical members, ``clients`` at once (the harness's
+    row), with the CPU each process spent per accepted connection: every process of `serve`,
+    PostgreSQL, and this driver."""
+    settings = settings_for(data_dir)
+    tokens = TokenService(settings, jwt_secret(settings))
+    now = datetime.now(UTC)
+    people = random.Random().sample(range(1000, 100_000), int(clients * seconds * 40) + 2000)
+    pairs = [(people[2 * i], people[2 * i + 1]) for i in range(len(people) // 2)]
+    minted = {m: tokens.mint(m, ttl=timedelta(hours=1), now=now) for m in people}
+    statuses: Counter[str] = Counter()
+    with serving(data_dir, workers, data_dir / "door-serve.log") as svc:
+        client = Client("127.0.0.1", svc.port)
+
+        def flow(a: int, b: int):  # type: ignore[no-untyped-def]
+            async def job() -> bool:
+                r = await client.request("POST", "/v1/invitations", minted[a], {"invitee_id": b})
+                if r.status != 201:
+                    statuses[f"send {r.status}"] += 1
+                    return False
+                r = await client.request(
+                    "POST", f"/v1/invitations/{r.json()['id']}/accept", minted[b]
+                )
+                statuses[f"accept {r.status}"] += 1
+                return r.status == 200
+
+            return job
+
+        jobs = [flow(a, b) for a, b in pairs]
+        _wait_loaded(svc.base)
+        asyncio.run(closed_loop(clients, jobs[:300]))  # warm: plans, pools
+        service = [psutil.Process(svc.proc.pid), *psutil.Process(svc.proc.pid).children(True)]
+        pg = _postgres(data_dir)
+        before = (_cpu(service), _cpu(pg), time.process_time())
+        result = asyncio.run(closed_loop(clients, jobs[300:], deadline=seconds))
+        after = (_cpu(service), _cpu(pg + [p for p in _postgres(data_dir) if p not in pg]))
+        driver = time.process_time() - before[2]
+    n = result.ok
+    rate = n / result.duration
+    print(f"\nsend + accept, {clients} clients, `serve --workers {workers}`: {n:,} accepted")
+    print(f"{rate:,.1f} connections/s; {dict(statuses)}")
+    print(f"CPU per accepted connection: service {(after[0] - before[0]) / n * 1e3:.2f} ms, ")
+    print(
+        f"  PostgreSQL {(after[1] - before[1]) / n * 1e3:.2f} ms, driver {driver / n * 1e3:.2f} ms"
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--dir", type=Path, required=True, help="a harness data directory")
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--writes", action="store_true", help="send + accept instead of GETs")
+    p.add_argument("--clients", type=int, default=32, help="with --writes")
+    p.add_argument("--workers", type=int, default=2, help="with --writes")
     p.add_argument(
         "paths", nargs="*", default=["/healthz", "/v1/me", "/v1/members/{id}"], metavar="PATH"
     )
     a = p.parse_args()
-    measure(a.dir, a.paths, a.seconds, a.connections)
+    if a.writes:
+        measure_writes(a.dir, a.seconds, a.clients, a.workers)
+    else:
+        measure(a.dir, a.paths, a.seconds, a.connections)
 
 
 if __name__ == "__main__":

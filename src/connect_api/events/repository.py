@@ -25,7 +25,7 @@ from connect_api.core.models import (
     Webhook,
     WebhookDelivery,
 )
-from connect_api.kit.database import driver
+from connect_api.kit.database import Work, driver
 
 _PUBLISHER_LOCK = 0x636F6E6E656374  # any constant shared by every process
 
@@ -51,7 +51,7 @@ _RECORD = "INSERT INTO events (type, occurred_at, audience, data) VALUES ($1, $2
 
 
 async def record_many(
-    session: AsyncSession,
+    session: Work,
     type_: str,
     events: Sequence[tuple[Iterable[int], dict[str, Any]]],
     *,

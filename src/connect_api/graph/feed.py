@@ -36,13 +36,13 @@ from typing import Any, Literal
 
 import asyncpg
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.graph import repository
 from connect_api.graph.model import Graph
 from connect_api.kit import replicas as read_after
 from connect_api.kit.config import Settings
 from connect_api.kit.context import AppContext
+from connect_api.kit.database import Work
 
 log = logging.getLogger("connect_api.graph")
 
@@ -346,7 +346,7 @@ def disagreed() -> None:
 _CHANGED = "connect_api.graph.changed"
 
 
-def changed(session: AsyncSession, *members: int) -> None:
+def changed(session: Work, *members: int) -> None:
     """Note, in the transaction that makes it, a change of the graph (a connection, a block, a
     group membership) for ``members``: once it commits, their next answers wait for it (see
     :func:`wrote`)."""

@@ -13,6 +13,7 @@ from connect_api.idempotency import service
 from connect_api.idempotency.service import IdempotencyKeyInUse, IdempotencyKeyReused, Outcome
 from connect_api.kit.auth import Principal
 from connect_api.kit.context import AppContext
+from connect_api.kit.database import Work
 
 IdempotencyKey = Annotated[
     str | None,
@@ -44,13 +45,17 @@ async def respond(
     request: Request,
     principal: Principal,
     key: str | None,
-    operation: Callable[[AsyncSession], Awaitable[Outcome]],
+    operation: Callable[[AsyncSession], Awaitable[Outcome]] | Callable[[Work], Awaitable[Outcome]],
+    *,
+    plain: bool = False,
 ) -> JSONResponse:
-    """Run ``operation`` in one transaction, honouring ``Idempotency-Key``, and answer."""
+    """Run ``operation`` in one transaction, honouring ``Idempotency-Key``, and answer. With
+    ``plain``, a plain asyncpg transaction (:meth:`~connect_api.kit.database.Database.write`):
+    for the hot writes, whose statements (and the key's) all go through ``driver``."""
     request_fingerprint = service.fingerprint(
         request.method, request.url.path, await request.body()
     )
-    outcome = await ctx.db.run(
+    outcome = await (ctx.db.write if plain else ctx.db.run)(
         service.run,
         ctx,
         member_id=principal.member_id,

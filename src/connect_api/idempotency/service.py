@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.idempotency import repository
 from connect_api.kit.context import AppContext
+from connect_api.kit.database import Work
 from connect_api.kit.errors import Conflict, Unprocessable
 
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -53,13 +54,13 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 async def run(
-    session: AsyncSession,
+    session: Work,
     ctx: AppContext,
     *,
     member_id: int,
     key: str | None,
     request_fingerprint: str,
-    operation: Callable[[AsyncSession], Awaitable[Outcome]],
+    operation: Callable[[Any], Awaitable[Outcome]],
 ) -> Outcome:
     """Run ``operation`` at most once per (member, key); replay its stored outcome after."""
     if key is None:

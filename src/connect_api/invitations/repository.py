@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import CollectionAggregate
 
 from connect_api.core.models import DeclineReason, Invitation, InvitationStatus, Member
 from connect_api.core.policy import InviterRecord, PairInvitation
-from connect_api.kit.database import driver
+from connect_api.kit.database import Work, driver
 from connect_api.members.repository import MEMBER_COLUMNS, detached_members, hides
 
 S = InvitationStatus
@@ -96,6 +96,11 @@ SELECT """  # noqa: S608 - constants of this module; values are parameters
     + _COLUMNS
     + " FROM i"
 )
+# The pair's overdue pending invitations ($1, $2 either way round) marked expired.
+_EXPIRE_PAIR = f"""UPDATE invitations i SET status = 'expired', responded_at = i.expires_at
+WHERE ((i.inviter_id = $1 AND i.invitee_id = $2) OR (i.inviter_id = $2 AND i.invitee_id = $1))
+  AND i.status = 'pending' AND i.expires_at <= $3
+RETURNING {_COLUMNS}"""  # noqa: S608
 # An accept: both connection rows, a follow each way (spec 2.8; those not there already), the
 # three counters of both members from what was inserted, the invitation answered and its
 # ``invitation.accepted`` event ($5: audience, $6: data), in one statement. $1 and $2 are the
@@ -143,25 +148,21 @@ def _detached(r: Sequence[Any]) -> Invitation:
     )
 
 
-async def visible_row(
-    session: AsyncSession, invitation_id: int, caller_id: int
-) -> Invitation | None:
+async def visible_row(session: Work, invitation_id: int, caller_id: int) -> Invitation | None:
     """The invitation (detached), if the caller is one of its two members and no block stands
     between them (either way)."""
     row = await (await driver(session)).fetchrow(_VISIBLE_ROW, invitation_id, caller_id)
     return _detached(row) if row is not None else None
 
 
-async def lock_row(session: AsyncSession, invitation_id: int) -> tuple[Invitation, bool] | None:
+async def lock_row(session: Work, invitation_id: int) -> tuple[Invitation, bool] | None:
     """Lock the invitation and read it again: it (detached), and whether a block stands
     between its two members now."""
     row = await (await driver(session)).fetchrow(_LOCK_ROW, invitation_id)
     return (_detached(row), bool(row[9])) if row is not None else None
 
 
-async def lock_members(
-    session: AsyncSession, invitation_id: int, caller_id: int
-) -> dict[int, Member]:
+async def lock_members(session: Work, invitation_id: int, caller_id: int) -> dict[int, Member]:
     """Lock the two members of an invitation the caller may see (:data:`_LOCK_MEMBERS`) and
     return them, detached; empty when the caller may not see it (or it does not exist)."""
     rows = await (await driver(session)).fetch(_LOCK_MEMBERS, invitation_id, caller_id)
@@ -169,7 +170,7 @@ async def lock_members(
 
 
 async def answer_row(
-    session: AsyncSession,
+    session: Work,
     inv: Invitation,
     status: InvitationStatus,
     now: datetime,
@@ -195,7 +196,7 @@ async def answer_row(
 
 
 async def accept_row(
-    session: AsyncSession, inv: Invitation, now: datetime, event: dict[str, Any]
+    session: Work, inv: Invitation, now: datetime, event: dict[str, Any]
 ) -> tuple[bool, dict[int, tuple[int, int, int]]]:
     """Accept a locked invitation between two locked members (:data:`_ACCEPT_ROW`): whether
     they were not connected before, and each member's connection, follower and following
@@ -215,7 +216,7 @@ async def accept_row(
 
 
 async def insert_row(
-    session: AsyncSession,
+    session: Work,
     *,
     inviter_id: int,
     invitee_id: int,
@@ -258,15 +259,11 @@ async def end_pending_pair(
     return sorted(ended + list(rows))
 
 
-async def expire_pair(session: AsyncSession, a: int, b: int, now: datetime) -> list[Invitation]:
-    """Mark the pair's overdue pending invitations expired (callers hold both members' locks)."""
-    rows = await session.scalars(
-        update(Invitation)
-        .where(_pair(a, b), Invitation.status == S.pending, Invitation.expires_at <= now)
-        .values(status=S.expired, responded_at=Invitation.expires_at)
-        .returning(Invitation)
-    )
-    return list(rows)
+async def expire_pair(session: Work, a: int, b: int, now: datetime) -> list[Invitation]:
+    """Mark the pair's overdue pending invitations expired (callers hold both members' locks);
+    them, detached."""
+    rows = await (await driver(session)).fetch(_EXPIRE_PAIR, a, b, now)
+    return [_detached(r) for r in rows]
 
 
 async def expire_due(session: AsyncSession, now: datetime, batch: int) -> list[Invitation]:
@@ -373,7 +370,7 @@ _SEND_FACTS = re.sub(
 
 
 async def send_facts(
-    session: AsyncSession,
+    session: Work,
     inviter_id: int,
     invitee_id: int,
     *,
@@ -427,7 +424,7 @@ def pair_invitation(row: Sequence[Any]) -> PairInvitation:
 
 
 async def inviter_records(
-    session: AsyncSession, inviter_ids: Collection[int], since: datetime
+    session: Work, inviter_ids: Collection[int], since: datetime
 ) -> dict[int, InviterRecord]:
     """Each inviter's invitations answered after ``since``, counted in one grouped query.
 

@@ -34,6 +34,7 @@ from connect_api.invitations.schemas import (
     NotWithdrawn,
     StatusFilter,
 )
+from connect_api.kit.database import Work
 from connect_api.kit.deps import AsciiDigits, Ctx, CurrentPrincipal
 from connect_api.kit.errors import NotFound, responses
 from connect_api.kit.pagination import (
@@ -121,14 +122,14 @@ async def send_invitation(
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    async def operation(session: AsyncSession) -> Outcome:
+    async def operation(session: Work) -> Outcome:
         sent = await service.send(session, ctx, principal.member_id, body.invitee_id, body.message)
         headers = dict(sent.headers)
         if sent.created:
             headers["Location"] = f"/v1/invitations/{sent.view.invitation.id}"
         return Outcome(201 if sent.created else 200, _json(sent.view), headers)
 
-    return await respond(ctx, request, principal, idempotency_key, operation)
+    return await respond(ctx, request, principal, idempotency_key, operation, plain=True)
 
 
 def _json(view: service.InvitationView) -> dict[str, Any]:
@@ -140,8 +141,8 @@ def _answer(
     principal: CurrentPrincipal,
     answer: Callable[..., Awaitable[service.InvitationView]],
     *args: Any,
-) -> Callable[[AsyncSession], Awaitable[Outcome]]:
-    async def operation(session: AsyncSession) -> Outcome:
+) -> Callable[[Work], Awaitable[Outcome]]:
+    async def operation(session: Work) -> Outcome:
         return Outcome(200, _json(await answer(session, ctx, principal.member_id, *args)))
 
     return operation
@@ -415,7 +416,7 @@ async def accept_invitation(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     operation = _answer(ctx, principal, service.accept, invitation_id)
-    return await respond(ctx, request, principal, idempotency_key, operation)
+    return await respond(ctx, request, principal, idempotency_key, operation, plain=True)
 
 
 @router.post(
@@ -440,7 +441,7 @@ async def decline_invitation(
 ) -> JSONResponse:
     reason = (body or DeclineBody()).reason
     operation = _answer(ctx, principal, service.decline, invitation_id, reason)
-    return await respond(ctx, request, principal, idempotency_key, operation)
+    return await respond(ctx, request, principal, idempotency_key, operation, plain=True)
 
 
 @router.post(
@@ -461,4 +462,4 @@ async def withdraw_invitation(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     operation = _answer(ctx, principal, service.withdraw, invitation_id)
-    return await respond(ctx, request, principal, idempotency_key, operation)
+    return await respond(ctx, request, principal, idempotency_key, operation, plain=True)

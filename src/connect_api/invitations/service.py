@@ -28,6 +28,7 @@ from connect_api.invitations import repository as invitations
 from connect_api.invitations.schemas import NotDeclinedCode
 from connect_api.kit.config import PolicySettings
 from connect_api.kit.context import AppContext
+from connect_api.kit.database import Work
 from connect_api.kit.errors import NotFound
 from connect_api.kit.ratelimit_headers import rate_limit_headers
 from connect_api.members import repository as members
@@ -54,7 +55,7 @@ def _event_data(inv: Invitation) -> dict[str, object]:
     return {"invitation_id": inv.id, "inviter_id": inv.inviter_id, "invitee_id": inv.invitee_id}
 
 
-async def _record_expired(session: AsyncSession, expired: list[Invitation], now: datetime) -> None:
+async def _record_expired(session: Work, expired: list[Invitation], now: datetime) -> None:
     await events.record_many(
         session,
         "invitation.expired",
@@ -64,7 +65,7 @@ async def _record_expired(session: AsyncSession, expired: list[Invitation], now:
 
 
 async def send(
-    session: AsyncSession, ctx: AppContext, caller_id: int, invitee_id: int, message: str | None
+    session: Work, ctx: AppContext, caller_id: int, invitee_id: int, message: str | None
 ) -> SendOutcome:
     rules, now = ctx.settings.policy, ctx.clock.now()
     policy.check_message(message, rules)
@@ -145,7 +146,7 @@ async def send(
 
 
 async def _connect(
-    session: AsyncSession, inv: Invitation, *, inviter: Member, invitee: Member, now: datetime
+    session: Work, inv: Invitation, *, inviter: Member, invitee: Member, now: datetime
 ) -> None:
     """Accept ``inv``: both members are locked and the caps were checked.
 
@@ -162,7 +163,7 @@ async def _connect(
         member.following_count = n_following
 
 
-async def _visible(session: AsyncSession, invitation_id: int, caller_id: int) -> Invitation:
+async def _visible(session: Work, invitation_id: int, caller_id: int) -> Invitation:
     # Across a block, past invitations are gone too.
     inv = await invitations.visible_row(session, invitation_id, caller_id)
     if inv is None:
@@ -172,7 +173,7 @@ async def _visible(session: AsyncSession, invitation_id: int, caller_id: int) ->
 
 
 async def _open_for_answer(
-    session: AsyncSession,
+    session: Work,
     caller_id: int,
     invitation_id: int,
     now: datetime,
@@ -205,7 +206,7 @@ async def _open_for_answer(
 
 
 async def _close(
-    session: AsyncSession,
+    session: Work,
     inv: Invitation,
     status: InvitationStatus,
     now: datetime,
@@ -217,7 +218,7 @@ async def _close(
 
 
 async def accept(
-    session: AsyncSession, ctx: AppContext, caller_id: int, invitation_id: int
+    session: Work, ctx: AppContext, caller_id: int, invitation_id: int
 ) -> InvitationView:
     rules, now = ctx.settings.policy, ctx.clock.now()
     inv, inviter, invitee = await _open_for_answer(
@@ -230,7 +231,7 @@ async def accept(
 
 
 async def decline(
-    session: AsyncSession,
+    session: Work,
     ctx: AppContext,
     caller_id: int,
     invitation_id: int,
@@ -267,7 +268,7 @@ def _declined_event(inv: Invitation, reason: DeclineReason) -> tuple[tuple[int],
 
 
 async def _restrict_after_declines(
-    session: AsyncSession, inviters: Sequence[Member], now: datetime, rules: PolicySettings
+    session: Work, inviters: Sequence[Member], now: datetime, rules: PolicySettings
 ) -> None:
     """Apply the restriction rule to each (locked) inviter once their declines are written."""
     records = await invitations.inviter_records(
@@ -406,7 +407,7 @@ async def withdraw_many(
 
 
 async def withdraw(
-    session: AsyncSession, ctx: AppContext, caller_id: int, invitation_id: int
+    session: Work, ctx: AppContext, caller_id: int, invitation_id: int
 ) -> InvitationView:
     now = ctx.clock.now()
     inv, inviter, invitee = await _open_for_answer(

@@ -9,7 +9,7 @@ from asyncpg.exceptions import InterfaceError, InternalClientError, PostgresConn
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from connect_api.kit.database import ReadPoolExhausted
+from connect_api.kit.database import PoolExhausted
 
 # Connection exceptions (class 08), the server shutting down or starting (57P01-57P03), too
 # many connections (53300), and a statement cancelled by the statement timeout (57014).
@@ -55,7 +55,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
 def unavailable(exc: BaseException) -> Unavailable | None:
     """What to answer for ``exc`` if it is a capacity or reachability failure, else ``None``."""
     for item in _chain(exc):
-        if isinstance(item, PoolTimeout | ReadPoolExhausted):
+        if isinstance(item, PoolTimeout | PoolExhausted):
             return POOL_EXHAUSTED
         state = getattr(item, "sqlstate", None)
         if isinstance(state, str):

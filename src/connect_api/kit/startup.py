@@ -16,7 +16,7 @@ from connect_api.kit.auth import TokenService
 from connect_api.kit.clock import Clock
 from connect_api.kit.config import Settings
 from connect_api.kit.context import AppContext
-from connect_api.kit.database import Database, make_engine, make_read_pool
+from connect_api.kit.database import Database, make_engine, make_read_pool, make_write_pool
 from connect_api.kit.embedded import start_embedded
 from connect_api.kit.metrics import Metrics
 from connect_api.kit.overload import DATABASE_UNAVAILABLE, unavailable
@@ -65,6 +65,7 @@ async def open_context(
         acquire_timeout=settings.db_pool_timeout,
         pooler=settings.db_pooler,
         replicas=replicas,
+        writes=await make_write_pool(url, settings),
     )
     watch = asyncio.create_task(supervisor.run(db)) if supervisor is not None else None
     stop = asyncio.Event()

@@ -238,6 +238,8 @@ class Supervisor:
             # Connections to the dead server are of no use: new ones from now on.
             await db.engine.dispose()
             await db.reads.expire_connections()
+            if db.writes is not None:
+                await db.writes.expire_connections()
             self.state = "up"
 
     def fail(self) -> None:

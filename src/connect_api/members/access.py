@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_api.core.models import Member
 from connect_api.core.visibility import Viewing, hidden, sight
+from connect_api.kit.database import Work
 from connect_api.kit.errors import member_gone
 from connect_api.members import repository as members
 
@@ -18,7 +19,7 @@ def caller_from(found: dict[int, Member], caller_id: int) -> Member:
     return me
 
 
-async def require_member(session: AsyncSession, caller_id: int) -> Member:
+async def require_member(session: Work, caller_id: int) -> Member:
     me = await members.get(session, caller_id)
     if me is None:
         raise member_gone()

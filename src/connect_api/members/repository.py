@@ -36,7 +36,7 @@ from connect_api.core.models import (
     Member,
     NetworkVisibility,
 )
-from connect_api.kit.database import Database, driver
+from connect_api.kit.database import Database, Work, driver
 
 # `GET /v1/me`: the member and their invitation standing, in one statement on the hot-read pool
 # (each count is a range of its own partial index of pending invitations).
@@ -200,8 +200,12 @@ async def viewing(
     return _seen(row._mapping, caller_id, member_id, admin=admin)
 
 
-async def get(session: AsyncSession, member_id: int) -> Member | None:
-    return await session.get(Member, member_id)
+async def get(session: Work, member_id: int) -> Member | None:
+    """The member, in a session's identity map; from a plain transaction, detached."""
+    if isinstance(session, AsyncSession):
+        return await session.get(Member, member_id)
+    rows = await session.conn.fetch(_GET_ROW, member_id)
+    return detached_members(rows).get(member_id)
 
 
 # Built once: constructing the statement cost more than running it (a profile of the send).
@@ -227,12 +231,13 @@ MEMBER_COLUMNS = (
     "id, handle, display_name, headline, created_at, connection_count, follower_count, "
     "following_count, restricted_until, invite_policy, follow_first, network_visibility"
 )
+_GET_ROW = f"SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1"  # noqa: S608
 _LOCK_ROWS = (
     f"SELECT {MEMBER_COLUMNS} FROM members WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"  # noqa: S608
 )
 
 
-async def lock_rows(session: AsyncSession, *member_ids: int) -> dict[int, Member]:
+async def lock_rows(session: Work, *member_ids: int) -> dict[int, Member]:
     """:func:`lock` as one prepared statement on the session's connection, for the hot writes:
     the members come back detached (nothing the caller changes on them is written; the hot
     writes say what they write in their own statements)."""
@@ -246,7 +251,7 @@ def detached_members(rows: Sequence[asyncpg.Record]) -> dict[int, Member]:
     return {r[0]: Member(**dict(r.items())) for r in rows}
 
 
-async def restrict(session: AsyncSession, member_id: int, until: datetime) -> None:
+async def restrict(session: Work, member_id: int, until: datetime) -> None:
     """Restrict a (locked) member from sending invitations until ``until``."""
     await (await driver(session)).execute(
         "UPDATE members SET restricted_until = $2 WHERE id = $1", member_id, until
