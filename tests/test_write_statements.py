@@ -74,18 +74,21 @@ async def test_a_statement_sent_first_through_the_driver_rolls_back_with_the_tra
     assert await _count(api) == before + 1
 
 
-async def test_a_deadlock_met_through_the_driver_is_retried_whole(api: Api) -> None:
+@pytest.mark.parametrize("transaction", ["session", "plain"])
+async def test_a_deadlock_met_through_the_driver_is_retried_whole(
+    api: Api, transaction: str
+) -> None:
     before = await _count(api)
     attempts = 0
 
-    async def deadlocks_once(session: AsyncSession) -> None:
+    async def deadlocks_once(session: Work) -> None:
         nonlocal attempts
         attempts += 1
         await _insert(session)
         if attempts == 1:
             raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
 
-    await api.ctx.db.run(deadlocks_once)
+    await (api.ctx.db.run if transaction == "session" else api.ctx.db.write)(deadlocks_once)
     assert attempts == 2
     assert await _count(api) == before + 1  # the first attempt's write rolled back
 
@@ -164,22 +167,6 @@ async def test_a_plain_transaction_commits_whole_or_not_at_all(api: Api) -> None
 
     assert await api.ctx.db.write(write_twice) == before + 2  # one transaction sees its own
     assert await _count(api) == before + 2
-
-
-async def test_a_deadlock_in_a_plain_transaction_is_retried_whole(api: Api) -> None:
-    before = await _count(api)
-    attempts = 0
-
-    async def deadlocks_once(tx: Tx) -> None:
-        nonlocal attempts
-        attempts += 1
-        await _insert(tx)
-        if attempts == 1:
-            raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
-
-    await api.ctx.db.write(deadlocks_once)
-    assert attempts == 2
-    assert await _count(api) == before + 1  # the first attempt's write rolled back
 
 
 async def test_what_a_plain_transaction_notes_is_handed_on_only_after_its_commit(

@@ -291,3 +291,22 @@ async def closed_loop(
     result.duration = loop.time() - start
     result.cpu = time.process_time() - cpu0
     return result
+
+
+def send_accept(
+    client: Client, tokens: dict[int, str], a: int, b: int, statuses: Counter[str]
+) -> Callable[[], Awaitable[bool]]:
+    """One send + accept between ``a`` and ``b`` (their tokens in ``tokens``), as a job of
+    :func:`closed_loop`: true once they are connected; what else came back counted in
+    ``statuses``."""
+
+    async def job() -> bool:
+        r = await client.request("POST", "/v1/invitations", tokens[a], {"invitee_id": b})
+        if r.status != 201:
+            statuses[f"send {r.status}"] += 1
+            return False
+        r = await client.request("POST", f"/v1/invitations/{r.json()['id']}/accept", tokens[b])
+        statuses[f"accept {r.status}"] += 1
+        return r.status == 200
+
+    return job

@@ -29,7 +29,7 @@ from pathlib import Path
 import psutil
 
 from bench.scale import wrk
-from bench.scale.client import Client, closed_loop
+from bench.scale.client import Client, closed_loop, send_accept
 from bench.scale.server import serving, settings_for
 from connect_api.kit.auth import TokenService
 from connect_api.kit.tokens import jwt_secret
@@ -132,21 +132,7 @@ def measure_writes(data_dir: Path, seconds: float, clients: int, workers: int) -
     with serving(data_dir, workers, data_dir / "door-serve.log") as svc:
         client = Client("127.0.0.1", svc.port)
 
-        def flow(a: int, b: int):  # type: ignore[no-untyped-def]
-            async def job() -> bool:
-                r = await client.request("POST", "/v1/invitations", minted[a], {"invitee_id": b})
-                if r.status != 201:
-                    statuses[f"send {r.status}"] += 1
-                    return False
-                r = await client.request(
-                    "POST", f"/v1/invitations/{r.json()['id']}/accept", minted[b]
-                )
-                statuses[f"accept {r.status}"] += 1
-                return r.status == 200
-
-            return job
-
-        jobs = [flow(a, b) for a, b in pairs]
+        jobs = [send_accept(client, minted, a, b, statuses) for a, b in pairs]
         _wait_loaded(svc.base)
         asyncio.run(closed_loop(clients, jobs[:300]))  # warm: plans, pools
         service = [psutil.Process(svc.proc.pid), *psutil.Process(svc.proc.pid).children(True)]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.scale.client import Client, closed_loop
+from bench.scale.client import Client, closed_loop, send_accept
 from bench.scale.server import serving, settings_for
 from connect_api.kit.auth import TokenService
 from connect_api.kit.tokens import jwt_secret
@@ -99,20 +99,6 @@ async def drive(
         client = Client("127.0.0.1", svc.port)
         statuses: Counter[str] = Counter()
 
-        def flow(a: int, b: int):  # type: ignore[no-untyped-def]
-            async def job() -> bool:
-                r = await client.request("POST", "/v1/invitations", minted[a], {"invitee_id": b})
-                if r.status != 201:
-                    statuses[f"send {r.status}"] += 1
-                    return False
-                r = await client.request(
-                    "POST", f"/v1/invitations/{r.json()['id']}/accept", minted[b]
-                )
-                statuses[f"accept {r.status}"] += 1
-                return r.status == 200
-
-            return job
-
         def read(a: int) -> Callable[[], Awaitable[bool]]:
             async def job() -> bool:
                 r = await client.request("GET", path or "/v1/me", minted[a])
@@ -122,7 +108,7 @@ async def drive(
             return job
 
         if path is None:
-            jobs = [flow(a, b) for a, b in pairs]
+            jobs = [send_accept(client, minted, a, b, statuses) for a, b in pairs]
         else:
             jobs = [read(people[i % 500]) for i in range(int(clients * seconds * 2000))]
         await closed_loop(clients, jobs[:200])  # warm
