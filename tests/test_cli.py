@@ -94,7 +94,7 @@ url = start_embedded(Settings(database_url=None)).replace("postgresql+asyncpg", 
 
 async def show():
     conn = await asyncpg.connect(url)
-    names = ("shared_buffers", "checkpoint_timeout", "max_wal_size")
+    names = ("shared_buffers", "checkpoint_timeout", "max_wal_size", "max_connections")
     print(*[await conn.fetchval(f"SHOW {n}") for n in names])
     await conn.close()
 
@@ -119,7 +119,7 @@ def test_the_embedded_server_runs_with_the_services_settings(tmp_path: Path) -> 
             check=False,
         )
         assert out.returncode == 0, out.stderr
-        assert out.stdout.split() == [f"{buffers}MB", "15min", "4GB"]
+        assert out.stdout.split() == [f"{buffers}MB", "15min", "4GB", "200"]
         assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()
 
 

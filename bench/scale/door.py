@@ -118,7 +118,9 @@ def _wait_loaded(base: str, timeout: float = 300) -> None:
             time.sleep(0.5)
 
 
-def measure_writes(data_dir: Path, seconds: float, clients: int, workers: int) -> None:
+def measure_writes(
+    data_dir: Path, seconds: float, clients: int, workers: int, per_inviter: int = 1
+) -> None:
     """Send + accept on fresh pairs of typical members, ``clients`` at once (the harness's
     row), with the CPU each process spent per accepted connection: every process of `serve`,
     PostgreSQL, and this driver."""
@@ -126,7 +128,14 @@ def measure_writes(data_dir: Path, seconds: float, clients: int, workers: int) -
     tokens = TokenService(settings, jwt_secret(settings))
     now = datetime.now(UTC)
     people = random.Random().sample(range(1000, 100_000), int(clients * seconds * 40) + 2000)
-    pairs = [(people[2 * i], people[2 * i + 1]) for i in range(len(people) // 2)]
+    # Each inviter sends ``per_inviter`` of them, one after another in the job list (the
+    # harness's own pairs: up to 5 per inviter, so that concurrent flows share an inviter).
+    step = per_inviter + 1
+    pairs = [
+        (people[step * i], people[step * i + j])
+        for i in range(len(people) // step)
+        for j in range(1, step)
+    ]
     minted = {m: tokens.mint(m, ttl=timedelta(hours=1), now=now) for m in people}
     statuses: Counter[str] = Counter()
     with serving(data_dir, workers, data_dir / "door-serve.log") as svc:
@@ -143,7 +152,10 @@ def measure_writes(data_dir: Path, seconds: float, clients: int, workers: int) -
         driver = time.process_time() - before[2]
     n = result.ok
     rate = n / result.duration
-    print(f"\nsend + accept, {clients} clients, `serve --workers {workers}`: {n:,} accepted")
+    print(
+        f"\nsend + accept, {clients} clients, `serve --workers {workers}`, {per_inviter} per "
+        f"inviter: {n:,} accepted"
+    )
     print(f"{rate:,.1f} connections/s; {dict(statuses)}")
     print(f"CPU per accepted connection: service {(after[0] - before[0]) / n * 1e3:.2f} ms, ")
     print(
@@ -159,12 +171,13 @@ def main() -> None:
     p.add_argument("--writes", action="store_true", help="send + accept instead of GETs")
     p.add_argument("--clients", type=int, default=32, help="with --writes")
     p.add_argument("--workers", type=int, default=2, help="with --writes")
+    p.add_argument("--per-inviter", type=int, default=1, help="with --writes: sends per inviter")
     p.add_argument(
         "paths", nargs="*", default=["/healthz", "/v1/me", "/v1/members/{id}"], metavar="PATH"
     )
     a = p.parse_args()
     if a.writes:
-        measure_writes(a.dir, a.seconds, a.clients, a.workers)
+        measure_writes(a.dir, a.seconds, a.clients, a.workers, a.per_inviter)
     else:
         measure(a.dir, a.paths, a.seconds, a.connections)
 

@@ -32,6 +32,10 @@ def tuning(settings: Settings) -> dict[str, str]:
         # Fewer checkpoints: fewer full page images (each page's first change after one).
         "checkpoint_timeout": "15min",
         "max_wal_size": "4GB",
+        # Each `serve` process may hold twice CONNECT_API_DB_POOL_SIZE (the use cases' pool and
+        # the hot writes') and CONNECT_API_DB_READ_POOL_SIZE connections, plus the graph read
+        # model's: two workers at the defaults may want more than PostgreSQL's 100.
+        "max_connections": "200",
         # Not wal_compression: this build has no lz4, and pglz doubled the server's CPU per
         # accepted connection (2.8 -> 5.8 ms, bench.scale.door --writes) to halve the WAL.
     }
