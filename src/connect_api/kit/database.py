@@ -115,6 +115,20 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
     )
 
 
+def _plain_pool(url: str, settings: Settings) -> tuple[str, dict[str, Any]]:
+    """The DSN and the connection options of a plain asyncpg pool, set up as the engine's
+    connections are: the same session settings; behind a transaction pooler, no statement
+    kept prepared and the statement timeout with each ``BEGIN``."""
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    options: dict[str, Any] = {"server_settings": _session_settings(settings)}
+    if settings.db_pooler == "transaction":
+        options |= {
+            "statement_cache_size": 0,
+            "connection_class": _pooled_connection_class(settings),
+        }
+    return dsn, options
+
+
 async def _keep_session(conn: asyncpg.Connection) -> None:
     """Nothing to reset: the hot reads change no session state (a transaction left open by a
     cancelled statement is still rolled back by asyncpg itself)."""
@@ -135,20 +149,9 @@ async def make_read_pool(url: str, settings: Settings, min_size: int = 1) -> asy
     kept prepared on the server, so there is no generic plan to reuse: each read is parsed
     and planned on each call, inside a transaction of its own that carries the statement
     timeout (see :meth:`Database.fetch`)."""
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    if settings.db_pooler == "transaction":
-        options: dict[str, Any] = {
-            "statement_cache_size": 0,
-            "connection_class": _pooled_connection_class(settings),
-            "server_settings": _session_settings(settings),
-        }
-    else:
-        options = {
-            "server_settings": {
-                **_session_settings(settings),
-                "plan_cache_mode": "force_generic_plan",
-            }
-        }
+    dsn, options = _plain_pool(url, settings)
+    if settings.db_pooler != "transaction":
+        options["server_settings"]["plan_cache_mode"] = "force_generic_plan"
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
@@ -170,16 +173,9 @@ async def _end_transaction(conn: asyncpg.Connection) -> None:
 async def make_write_pool(url: str, settings: Settings) -> asyncpg.Pool:
     """A plain asyncpg pool for the hot writes (send, accept, decline, withdraw): each a plain
     transaction of a few prepared statements (:meth:`Database.write`), with no session, no
-    ORM and no SQL compilation on the way. Its connections are set up as the engine's are
-    (the same session settings; behind a transaction pooler, nothing kept prepared and the
-    statement timeout with each ``BEGIN``), and opened as they are first needed."""
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    options: dict[str, Any] = {"server_settings": _session_settings(settings)}
-    if settings.db_pooler == "transaction":
-        options |= {
-            "statement_cache_size": 0,
-            "connection_class": _pooled_connection_class(settings),
-        }
+    ORM and no SQL compilation on the way. Its connections (:func:`_plain_pool`) are opened as
+    they are first needed."""
+    dsn, options = _plain_pool(url, settings)
     pool = await asyncpg.create_pool(
         dsn, min_size=0, max_size=settings.db_pool_size, reset=_end_transaction, **options
     )
@@ -217,6 +213,12 @@ def _is_retryable(exc: DBAPIError | asyncpg.PostgresError) -> bool:
         getattr(orig, "__cause__", None), "sqlstate", None
     )
     return code in _RETRYABLE_SQLSTATES
+
+
+def _leaves_connection_unfit(exc: BaseException) -> bool:
+    """Whether a failure leaves its connection of no use, so it is not lent out again: the
+    server out of reach, or a statement cancelled mid-operation."""
+    return read_after.unreachable(exc) or isinstance(exc, asyncio.CancelledError)
 
 
 async def _discard_connection(session: AsyncSession) -> None:
@@ -333,29 +335,17 @@ class Database:
                     try:
                         result = await fn(session, *args, **kwargs)
                     except BaseException as failed:
-                        # A connection the failure left of no use is not lent out again
-                        # (nor is one a cancelled statement left mid-operation).
-                        if read_after.unreachable(failed) or isinstance(
-                            failed, asyncio.CancelledError
-                        ):
+                        if _leaves_connection_unfit(failed):
                             await _discard_connection(session)
                         raise
                 noted = session.info
                 break
             except (DBAPIError, asyncpg.PostgresError) as exc:
-                if attempt == self.attempts or not _is_retryable(exc):
+                if not await self._before_retry(exc, attempt):
                     raise
-                log.info(
-                    "retrying transaction after %s (attempt %d)", getattr(exc, "orig", exc), attempt
-                )
-                await asyncio.sleep(0.005 * attempt)
         else:
             raise AssertionError("unreachable")
-        if self.replicas is not None and (state := read_after.current()) is not None:
-            await self._note_commit(self.replicas, state)
-        if noted:
-            for hook in self.commit_hooks:
-                await hook(noted)
+        await self._committed(noted)
         return result
 
     async def write(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
@@ -374,27 +364,37 @@ class Database:
                     async with conn.transaction():
                         result = await fn(tx, *args, **kwargs)
                 except BaseException as failed:
-                    # A connection the failure left of no use is not lent out again (nor is
-                    # one a cancelled statement left mid-operation).
-                    if read_after.unreachable(failed) or isinstance(failed, asyncio.CancelledError):
+                    if _leaves_connection_unfit(failed):
                         conn.terminate()
                     raise
                 finally:
                     await self.writes.release(conn)
                 break
             except asyncpg.PostgresError as exc:
-                if attempt == self.attempts or not _is_retryable(exc):
+                if not await self._before_retry(exc, attempt):
                     raise
-                log.info("retrying transaction after %s (attempt %d)", exc, attempt)
-                await asyncio.sleep(0.005 * attempt)
         else:
             raise AssertionError("unreachable")
+        await self._committed(tx.info)
+        return result
+
+    async def _before_retry(self, exc: DBAPIError | asyncpg.PostgresError, attempt: int) -> bool:
+        """Whether a transaction that failed with ``exc`` is run again (a deadlock or a
+        serialization failure, attempts left): then after a short wait."""
+        if attempt == self.attempts or not _is_retryable(exc):
+            return False
+        log.info("retrying transaction after %s (attempt %d)", getattr(exc, "orig", exc), attempt)
+        await asyncio.sleep(0.005 * attempt)
+        return True
+
+    async def _committed(self, noted: dict[Any, Any]) -> None:
+        """After a commit: where the primary's WAL stands (with replicas), and the commit hooks
+        when the transaction noted something."""
         if self.replicas is not None and (state := read_after.current()) is not None:
             await self._note_commit(self.replicas, state)
-        if tx.info:
+        if noted:
             for hook in self.commit_hooks:
-                await hook(tx.info)
-        return result
+                await hook(noted)
 
     async def _take(
         self, pool: asyncpg.Pool, exhausted: type[PoolExhausted] = PoolExhausted

@@ -250,12 +250,12 @@ class Edge:
         with scoped as entered:
             state = entered
             try:
-                await self.app(scope, limited_receive, guarded_send)
+                try:
+                    await self.app(scope, limited_receive, guarded_send)
+                finally:  # counted as the app answered (500 if it did not), cancelled or not
+                    self._count(scope, status, begun, counted)
             except Exception as exc:
-                self._count(scope, status, begun, counted)
                 await self._failed(exc, scope, receive, send_out, started=started)
-            else:
-                self._count(scope, status, begun, counted)
 
     def _count(self, scope: Scope, status: int, begun: float, counted: bool) -> None:
         if not counted or self.metrics is None:
