@@ -33,7 +33,7 @@ async def empty_tables(engine: AsyncEngine) -> None:
             text(
                 "TRUNCATE webhook_deliveries, webhooks, events, idempotency_keys, notes,"
                 " connection_tags, connections, follows, blocks, group_members, groups,"
-                " invitations, members RESTART IDENTITY CASCADE"
+                " invitations, stream_tickets, members RESTART IDENTITY CASCADE"
             )
         )
 

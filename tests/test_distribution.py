@@ -34,6 +34,8 @@ NOT_MEMBER_OWNED: dict[str, str] = {
     "alembic_version": "one row naming the schema's revision; kept on every node",
     "groups": "a group belongs to no member; small, a reference table on every node",
     "webhooks": "registered by admins for the whole service; a reference table",
+    "stream_tickets": "a minute-long credential found by its digest before its member is "
+    "known: routed by the digest, never joined with a member's rows",
     "webhook_deliveries": "follows webhooks/events: delivery state of the control plane",
     "events": "the outbox: one per shard when distributed, merged by the delivery side",
     "graph_changes": "the graph's outbox: one per shard when distributed, each shard's read "

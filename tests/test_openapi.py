@@ -38,7 +38,10 @@ def test_every_operation_is_documented(app: FastAPI) -> None:
         ok = [c for c in op["responses"] if c.startswith("2")]
         assert ok, where
         for code in ok:
-            if code != "204" and path != "/metrics":
+            if path.endswith("/stream"):  # the live streams: server-sent events, with an example
+                content = op["responses"][code]["content"]["text/event-stream"]
+                assert content["schema"] == {"type": "string"} and content["example"], where
+            elif code != "204" and path != "/metrics":
                 content = op["responses"][code]["content"]["application/json"]
                 assert "$ref" in json.dumps(content["schema"]), where
         if path.startswith("/v1/"):
@@ -166,7 +169,11 @@ async def test_cursors_are_declared_as_the_decoder_reads_them(
 ) -> None:
     from connect_api.kit.pagination import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 
-    declared = _parameters(app.openapi(), "cursor") + _parameters(app.openapi(), "after")
+    declared = _parameters(app.openapi(), "cursor") + [
+        (where, schema)
+        for where, schema in _parameters(app.openapi(), "after")
+        if not where.endswith("/stream")  # a feed position (Last-Event-ID), not a cursor
+    ]
     assert len(declared) >= 10
     for where, schema in declared:
         schema = next(s for s in schema.get("anyOf", [schema]) if s.get("type") == "string")

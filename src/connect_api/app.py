@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.engine import make_url
 from starlette.middleware.cors import CORSMiddleware
 
 from connect_api import __version__, openapi
 from connect_api.blocks.router import router as blocks_router
 from connect_api.connections.router import router as connections_router
 from connect_api.demo import demo_router, static_router
+from connect_api.events import repository as events_repository
 from connect_api.events.router import router as events_router
 from connect_api.exports.router import router as exports_router
 from connect_api.follows.router import router as follows_router
@@ -25,9 +27,12 @@ from connect_api.kit.clock import Clock, SystemClock
 from connect_api.kit.config import Settings
 from connect_api.kit.errors import install_error_handlers
 from connect_api.kit.http_edge import Edge
+from connect_api.kit.listener import Listener
 from connect_api.kit.metrics import Metrics
 from connect_api.kit.ratelimits import RateLimits
 from connect_api.kit.startup import open_context
+from connect_api.live.hub import Hub
+from connect_api.live.router import router as live_router
 from connect_api.members.router import router as members_router
 from connect_api.network.router import router as network_router
 from connect_api.notes.router import router as notes_router
@@ -37,6 +42,17 @@ from connect_api.webhooks.router import router as webhooks_router
 from connect_api.worker import background
 
 log = logging.getLogger("connect_api")
+
+
+def _listener(settings: Settings, url: str) -> Listener | None:
+    """The process's ``LISTEN`` connection: to ``CONNECT_API_LISTEN_DATABASE_URL``, else to the
+    database itself unless that is a pooler in transaction mode (then none: everything polls)."""
+    if settings.listen_database_url:
+        url = settings.listen_database_url
+    elif settings.db_pooler == "transaction":
+        return None
+    dsn = make_url(url).set(drivername="postgresql")
+    return Listener(dsn.render_as_string(hide_password=False))
 
 
 def create_app(
@@ -60,10 +76,22 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_context(settings, clock, migrate=migrate, metrics=metrics) as ctx:
             app.state.ctx = ctx
+            url = ctx.db.engine.url.render_as_string(hide_password=False)
+            # One LISTEN connection for the process: the live streams and the graph read model.
+            listener = _listener(settings, url)
+            hub = Hub(ctx)
+            ctx.live = app.state.hub = hub
+            app.state.listener = listener
+            app.state.drain_hooks = [hub.drain]
+            if listener is not None:
+                listener.subscribe(events_repository.CHANNEL, hub.notified)
             if settings.graph_read_model == "memory":  # loads beside the first requests
-                graph = GraphFeed(settings, ctx.db.engine.url.render_as_string(hide_password=False))
+                graph = GraphFeed(settings, url)
                 ctx.graph = graph
-                graph.start(ctx)
+                graph.start(ctx, listener)
+            if listener is not None:
+                listener.start()
+            hub.start()
             # What start-up made (modules, the app, the schema's models: ~187,000 objects) lives
             # as long as the process; frozen, no collection walks it again. Before, a full
             # collection took 95-105 ms every ~300 look-ups with previews at the cap; after,
@@ -75,8 +103,11 @@ def create_app(
                 async with jobs:
                     yield
             finally:
+                await hub.close()
                 if isinstance(ctx.graph, GraphFeed):
                     await ctx.graph.close()
+                if listener is not None:
+                    await listener.close()
 
     app = FastAPIOffline(
         title="connect-api",
@@ -109,6 +140,7 @@ def create_app(
         network_router,
         exports_router,
         events_router,
+        live_router,
         webhooks_router,
         static_router,
     ):
@@ -126,6 +158,7 @@ def create_app(
                 "Idempotency-Key",
                 "X-Request-ID",
                 "Connect-Read-After",
+                "Last-Event-ID",
             ],
             # What a browser client needs to read: limits, retries, new resources, replays.
             expose_headers=[

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -153,6 +154,17 @@ def _proxy_options(settings: Settings) -> dict[str, Any]:
     return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
 
 
+def _raise_file_limit() -> None:
+    """Each live stream holds a connection, so a file descriptor: the soft limit (often 1,024)
+    goes up to the hard one the system allows (the workers inherit it)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def _run_server(args: argparse.Namespace, settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
@@ -161,6 +173,7 @@ def _run_server(args: argparse.Namespace, settings: Settings, host: str, port: i
     from connect_api.kit.logs import log_config
 
     logging = log_config(settings.log_level, settings.log_format)
+    _raise_file_limit()
     if args.workers > 1:
         uvicorn.run(
             "connect_api.app:create_app",

@@ -804,6 +804,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/stream-tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A ticket to open my stream from a browser
+         * @description `EventSource` cannot send `Authorization`: this returns a single-use ticket, valid for 60 seconds (`CONNECT_API_STREAM_TICKET_SECONDS`), that opens the caller's stream as `GET /v1/me/stream?ticket=`. The stream it opens ends when the token that asked for it expires. A ticket is no bearer token: no other route takes it.
+         */
+        post: operations["create_stream_ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My live stream (server-sent events)
+         * @description Exactly the events the caller's feed (`GET /v1/events`) shows, as they commit, in feed order: `id` is the event's feed position, `event` its type, `data` the feed item's JSON. A `counts` event (`data`: `pending_received`, `unseen_received`) comes first and whenever the badge's numbers change. A `: heartbeat` comment keeps a quiet stream open (every 15 s). It ends with `event: close` and `data: {"reason": ...}`: `token_expired`, `erased`, `too_slow` (resume with `Last-Event-ID`), or `shutdown` (reconnect after `retry`). Authenticate with `Authorization: Bearer`, or with `?ticket=` from `POST /v1/me/stream-tickets` (for `EventSource`). Resume with `Last-Event-ID` (or `?after=`): what was missed is replayed first, none of it twice.
+         */
+        get: operations["member_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every event, live (server-sent events; admin)
+         * @description The whole event feed (`GET /v1/events?all=true`) as it commits, for a service that would rather hold a stream than run a webhook receiver: the same frames, resumable the same way (`Last-Event-ID`, `?after=`), without `counts` events. Needs the `admin` scope.
+         */
+        get: operations["events_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invitations/received/seen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark my inbox seen
+         * @description "I have looked at my received invitations up to now": the unseen count (`unseen_received` in `GET /v1/me`, the badge) drops to zero, and the caller's open streams get a `counts` event. Nothing else changes; calling it again changes nothing.
+         */
+        post: operations["mark_received_seen"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks": {
         parameters: {
             query?: never;
@@ -1561,6 +1641,26 @@ export interface components {
             graph?: components["schemas"]["GraphHealth"] | null;
         };
         /**
+         * InboxCounts
+         * @description The badge's numbers: also what a stream's `counts` event carries.
+         * @example {
+         *       "pending_received": 3,
+         *       "unseen_received": 0
+         *     }
+         */
+        InboxCounts: {
+            /**
+             * Pending Received
+             * @description Invitations waiting for the caller's answer.
+             */
+            pending_received: number;
+            /**
+             * Unseen Received
+             * @description Of those, the ones that arrived since the inbox was last marked seen.
+             */
+            unseen_received: number;
+        };
+        /**
          * InvitationAllowance
          * @description What is left of the caller's invitation limits right now.
          */
@@ -1679,6 +1779,7 @@ export interface components {
          *       "created_at": "2026-11-25T10:00:00Z",
          *       "restricted_until": null,
          *       "pending_received": 3,
+         *       "unseen_received": 1,
          *       "invitations": {
          *         "hour_remaining": 17,
          *         "week_remaining": 96,
@@ -1731,6 +1832,11 @@ export interface components {
              * @description Invitations waiting for the caller's answer.
              */
             pending_received: number;
+            /**
+             * Unseen Received
+             * @description Of those, the ones that arrived since the caller last marked their inbox seen (`POST /v1/invitations/received/seen`): the number on the badge.
+             */
+            unseen_received: number;
             invitations: components["schemas"]["InvitationAllowance"];
             /** @description The caller's own controls. */
             settings: components["schemas"]["MemberSettings"];
@@ -2143,6 +2249,12 @@ export interface components {
              *     - `internal_error` (500): An unexpected failure; it has been logged.
              *     - `service_unavailable` (503): At capacity, or a statement ran too long.
              *     - `database_unavailable` (503): The database cannot be reached just now.
+             *     - `invalid_ticket` (401): The stream ticket is unknown, used already or expired: ask for another.
+             *     - `ticket_not_yours` (403): The stream ticket was given to another member than the bearer token's.
+             *     - `invalid_last_event_id` (400): `Last-Event-ID` (or `after`) is not a position of this event feed.
+             *     - `stream_position_expired` (410): The stream would resume from further back than it replays: reload, then open it anew.
+             *     - `too_many_streams` (429): The member already holds the most live streams allowed (`limit`).
+             *     - `streams_at_capacity` (503): This process holds all the live streams it may, or is shutting down: retry after `Retry-After` (another process may take it).
              */
             code: components["schemas"]["ProblemCode"];
             /**
@@ -2165,7 +2277,7 @@ export interface components {
          * @description A problem document's `code`.
          * @enum {string}
          */
-        ProblemCode: "cannot_invite_self" | "cannot_follow_self" | "cannot_block_self" | "mutual_connections_self" | "bad_request" | "unauthorized" | "invalid_token" | "forbidden" | "insufficient_scope" | "member_restricted" | "invitation_not_allowed" | "not_invitee" | "not_inviter" | "not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "already_connected" | "invitation_pending" | "connection_limit_reached" | "cooldown_active" | "invitation_not_pending" | "handle_taken" | "group_name_taken" | "idempotency_key_in_use" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "validation_error" | "message_too_long" | "tag_empty" | "tag_too_long" | "too_many_tags" | "too_many_ids" | "invalid_cursor" | "cursor_expired" | "webhook_url_not_allowed" | "idempotency_key_reused" | "throttled" | "invitation_throttled" | "too_many_pending_invitations" | "too_many_exports" | "rate_limited" | "request_header_fields_too_large" | "internal_error" | "service_unavailable" | "database_unavailable";
+        ProblemCode: "cannot_invite_self" | "cannot_follow_self" | "cannot_block_self" | "mutual_connections_self" | "bad_request" | "unauthorized" | "invalid_token" | "forbidden" | "insufficient_scope" | "member_restricted" | "invitation_not_allowed" | "not_invitee" | "not_inviter" | "not_found" | "method_not_allowed" | "not_acceptable" | "conflict" | "already_connected" | "invitation_pending" | "connection_limit_reached" | "cooldown_active" | "invitation_not_pending" | "handle_taken" | "group_name_taken" | "idempotency_key_in_use" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "validation_error" | "message_too_long" | "tag_empty" | "tag_too_long" | "too_many_tags" | "too_many_ids" | "invalid_cursor" | "cursor_expired" | "webhook_url_not_allowed" | "idempotency_key_reused" | "throttled" | "invitation_throttled" | "too_many_pending_invitations" | "too_many_exports" | "rate_limited" | "request_header_fields_too_large" | "internal_error" | "service_unavailable" | "database_unavailable" | "invalid_ticket" | "ticket_not_yours" | "invalid_last_event_id" | "stream_position_expired" | "too_many_streams" | "streams_at_capacity";
         /**
          * RelationshipRead
          * @example {
@@ -2371,6 +2483,37 @@ export interface components {
          * @enum {string}
          */
         StatusFilter: "pending" | "accepted" | "declined" | "withdrawn" | "expired" | "all";
+        /**
+         * StreamTicket
+         * @example {
+         *       "ticket": "st_Yc1tq3dO8bm1Zc7gq0bYb4mQ8S3hJx2nV7kE9aWfR0s",
+         *       "expires_at": "2026-12-07T10:01:00Z",
+         *       "expires_in": 60,
+         *       "stream_url": "/v1/me/stream?ticket=st_Yc1tq3dO8bm1Zc7gq0bYb4mQ8S3hJx2nV7kE9aWfR0s"
+         *     }
+         */
+        StreamTicket: {
+            /**
+             * Ticket
+             * @description Opens the caller's stream once, as `?ticket=`; valid for `expires_in` seconds. Never a bearer token: no other route takes it.
+             */
+            ticket: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Expires In
+             * @description Seconds the ticket is valid for.
+             */
+            expires_in: number;
+            /**
+             * Stream Url
+             * @description The stream's path with the ticket, for `new EventSource(...)` (add `&after=` with the last event id seen, to resume).
+             */
+            stream_url: string;
+        };
         /** SuggestionRead */
         SuggestionRead: {
             member: components["schemas"]["MemberSummary"];
@@ -7443,6 +7586,478 @@ export interface operations {
                 };
             };
             /** @description Malformed or invalid input. Codes: `validation_error`, `invalid_cursor`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A limit was reached; retry after `Retry-After` seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large (`CONNECT_API_MAX_HEADER_BYTES`); the connection is closed. Codes: `request_header_fields_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Overloaded or the database is out of reach; retry after `Retry-After` seconds. Codes: `service_unavailable`, `database_unavailable`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_stream_ticket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamTicket"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. Codes: `unauthorized`, `invalid_token`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large (`CONNECT_API_MAX_BODY_BYTES`). Codes: `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is too long (`CONNECT_API_MAX_URL_BYTES`); the connection is closed. Codes: `uri_too_long`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not sent as JSON (`Content-Type: application/json`). Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Malformed or invalid input. Codes: `validation_error`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A limit was reached; retry after `Retry-After` seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large (`CONNECT_API_MAX_HEADER_BYTES`); the connection is closed. Codes: `request_header_fields_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Overloaded or the database is out of reach; retry after `Retry-After` seconds. Codes: `service_unavailable`, `database_unavailable`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    member_stream: {
+        parameters: {
+            query?: {
+                /** @description As `Last-Event-ID`, for a client that cannot set headers (a new `EventSource` after a ticket). The header wins when both are given. */
+                after?: string;
+                /** @description A ticket from `POST /v1/me/stream-tickets`, instead of `Authorization` (single use). */
+                ticket?: string;
+            };
+            header?: {
+                /** @description The `id` of the last event received: the stream replays what came after it, then goes live (a browser's `EventSource` sends it when it reconnects). */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream, until it closes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 1000
+                     *     : connected
+                     *
+                     *     id: 311
+                     *     event: counts
+                     *     data: {"pending_received": 3, "unseen_received": 1}
+                     *
+                     *     id: 312
+                     *     event: invitation.created
+                     *     data: {"id": 902, "type": "invitation.created", "occurred_at": "2026-12-07T10:00:00Z", "data": {"invitation_id": 1001, "inviter_id": 7, "invitee_id": 42}}
+                     *
+                     *     id: 312
+                     *     event: counts
+                     *     data: {"pending_received": 4, "unseen_received": 2}
+                     *
+                     *     : heartbeat
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The request cannot be carried out as asked. Codes: `invalid_last_event_id`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. Codes: `unauthorized`, `invalid_token`, `invalid_ticket`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller. Codes: `ticket_not_yours`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone: what was asked for is no longer kept. Codes: `stream_position_expired`. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large (`CONNECT_API_MAX_BODY_BYTES`). Codes: `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is too long (`CONNECT_API_MAX_URL_BYTES`); the connection is closed. Codes: `uri_too_long`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not sent as JSON (`Content-Type: application/json`). Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Malformed or invalid input. Codes: `validation_error`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A limit was reached; retry after `Retry-After` seconds. Codes: `too_many_streams`, `rate_limited`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large (`CONNECT_API_MAX_HEADER_BYTES`); the connection is closed. Codes: `request_header_fields_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Overloaded or the database is out of reach; retry after `Retry-After` seconds. Codes: `streams_at_capacity`, `service_unavailable`, `database_unavailable`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_stream: {
+        parameters: {
+            query?: {
+                /** @description As `Last-Event-ID`, for a client that cannot set headers (a new `EventSource` after a ticket). The header wins when both are given. */
+                after?: string;
+            };
+            header?: {
+                /** @description The `id` of the last event received: the stream replays what came after it, then goes live (a browser's `EventSource` sends it when it reconnects). */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream, until it closes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 1000
+                     *     : connected
+                     *
+                     *     id: 311
+                     *     event: counts
+                     *     data: {"pending_received": 3, "unseen_received": 1}
+                     *
+                     *     id: 312
+                     *     event: invitation.created
+                     *     data: {"id": 902, "type": "invitation.created", "occurred_at": "2026-12-07T10:00:00Z", "data": {"invitation_id": 1001, "inviter_id": 7, "invitee_id": 42}}
+                     *
+                     *     id: 312
+                     *     event: counts
+                     *     data: {"pending_received": 4, "unseen_received": 2}
+                     *
+                     *     : heartbeat
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The request cannot be carried out as asked. Codes: `invalid_last_event_id`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. Codes: `unauthorized`, `invalid_token`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller. Codes: `insufficient_scope`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone: what was asked for is no longer kept. Codes: `stream_position_expired`. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large (`CONNECT_API_MAX_BODY_BYTES`). Codes: `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is too long (`CONNECT_API_MAX_URL_BYTES`); the connection is closed. Codes: `uri_too_long`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not sent as JSON (`Content-Type: application/json`). Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Malformed or invalid input. Codes: `validation_error`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A limit was reached; retry after `Retry-After` seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large (`CONNECT_API_MAX_HEADER_BYTES`); the connection is closed. Codes: `request_header_fields_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Overloaded or the database is out of reach; retry after `Retry-After` seconds. Codes: `streams_at_capacity`, `service_unavailable`, `database_unavailable`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_received_seen: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxCounts"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. Codes: `unauthorized`, `invalid_token`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large (`CONNECT_API_MAX_BODY_BYTES`). Codes: `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is too long (`CONNECT_API_MAX_URL_BYTES`); the connection is closed. Codes: `uri_too_long`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not sent as JSON (`Content-Type: application/json`). Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Malformed or invalid input. Codes: `validation_error`. */
             422: {
                 headers: {
                     [name: string]: unknown;

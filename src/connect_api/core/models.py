@@ -17,6 +17,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Sequence,
     String,
@@ -89,6 +90,8 @@ class Member(Base):
     invite_policy: Mapped[str] = mapped_column(Text, server_default=text("'everyone'"))
     follow_first: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     network_visibility: Mapped[str] = mapped_column(Text, server_default=text("'connections'"))
+    # When the member last marked their received invitations seen (the badge counts the rest).
+    invitations_seen_at: Mapped[datetime | None] = mapped_column(TZ)
 
     __table_args__ = (
         Index("uq_members_handle_lower", func.lower(handle), unique=True),
@@ -315,6 +318,21 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(TZ)
 
     __table_args__ = (Index("ix_idempotency_keys_created_at", created_at),)
+
+
+class StreamTicket(Base):
+    """A single-use ticket that opens the member's live stream (``?ticket=``): only its digest
+    is kept, for a minute."""
+
+    __tablename__ = "stream_tickets"
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigInteger)
+    # The stream it opens closes when the token that asked for it expires.
+    token_expires_at: Mapped[datetime] = mapped_column(TZ)
+    expires_at: Mapped[datetime] = mapped_column(TZ)
+
+    __table_args__ = (Index("ix_stream_tickets_expires_at", expires_at),)
 
 
 class Webhook(Base):

@@ -43,6 +43,7 @@ from connect_api.kit import replicas as read_after
 from connect_api.kit.config import Settings
 from connect_api.kit.context import AppContext
 from connect_api.kit.database import Work
+from connect_api.kit.listener import Listener
 
 log = logging.getLogger("connect_api.graph")
 
@@ -90,12 +91,18 @@ class GraphFeed:
         self._rebuild: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self._listened = False  # notified through the process's shared listener
 
     # --- life --------------------------------------------------------------------------------
 
-    def start(self, ctx: AppContext | None = None) -> None:
+    def start(self, ctx: AppContext | None = None, listener: Listener | None = None) -> None:
         """Load and follow in the background; learn of the commits of ``ctx``'s requests that
-        change the graph."""
+        change the graph. With ``listener`` (the process's one ``LISTEN`` connection) its
+        notifications come through it; without, through a listener on the model's own
+        connection."""
+        if listener is not None:
+            self._listened = True
+            listener.subscribe(CHANNEL, lambda _payload: self._wake.set())
         if ctx is not None:
 
             async def after_commit(info: dict[Any, Any]) -> None:
@@ -137,7 +144,8 @@ class GraphFeed:
             server_settings={"application_name": "connect-api graph"},
             timeout=10,
         )
-        await conn.add_listener(CHANNEL, lambda *_: self._wake.set())
+        if not self._listened:
+            await conn.add_listener(CHANNEL, lambda *_: self._wake.set())
         return conn
 
     async def _run(self) -> None:

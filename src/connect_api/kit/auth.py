@@ -32,6 +32,8 @@ TOKEN_CACHE = 4096
 class Principal:
     member_id: int
     scopes: frozenset[str]
+    # When the token expires (seconds since the epoch): a live stream closes then.
+    expires_at: float | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -104,7 +106,7 @@ class TokenService:
             raise InvalidToken("The token's subject is not a member id.")
         scope = claims.get("scope", "")
         scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
-        return Principal(member_id=int(sub), scopes=scopes)
+        return Principal(member_id=int(sub), scopes=scopes, expires_at=float(claims["exp"]))
 
     def _check_times(self, claims: dict[str, Any]) -> None:
         """``exp``, ``nbf`` and ``iat`` as PyJWT checks them, but at the service clock's now."""

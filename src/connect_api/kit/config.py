@@ -329,6 +329,57 @@ class Settings(BaseSettings):
         description="How long the graph's outbox keeps a change; a process that was away "
         "longer loads the whole graph again.",
     )
+    listen_database_url: str | None = Field(
+        None,
+        description="A direct connection to the primary for `LISTEN` (the live streams and "
+        "the graph read model are woken by notifications on it). Unset: `DATABASE_URL`, except "
+        "behind a pooler in transaction mode (`CONNECT_API_DB_POOLER=transaction`), which cannot "
+        "carry `LISTEN`: then both poll (`CONNECT_API_STREAM_POLL_SECONDS`).",
+    )
+    stream_per_member: int = Field(
+        5, ge=1, description="Live streams one member may hold open on one process (over: 429)."
+    )
+    stream_max_per_process: int = Field(
+        20_000,
+        ge=1,
+        description="Live streams one process holds at most (over: 503 with `Retry-After`); "
+        "each costs a file descriptor, which `serve` raises its limit for.",
+    )
+    stream_heartbeat_seconds: float = Field(
+        15, gt=0, description="A comment line on every quiet live stream this often."
+    )
+    stream_stall_seconds: float = Field(
+        5,
+        gt=0,
+        description="A live stream whose client takes no write for this long (its buffer "
+        "full) is cut; it reconnects with `Last-Event-ID`.",
+    )
+    stream_buffer_events: int = Field(
+        1_000,
+        ge=10,
+        description="Events waiting for one live stream's client at most; past it the stream "
+        "is cut (the client resumes from its last event).",
+    )
+    stream_replay_hours: float = Field(
+        24,
+        gt=0,
+        description="How far back a live stream replays (`Last-Event-ID`, `after`); a position "
+        "older than this is 410 `stream_position_expired`: reload, then open the stream anew.",
+    )
+    stream_poll_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="How often the live streams look for new events without a notification.",
+    )
+    stream_retry_ms: int = Field(
+        1_000,
+        ge=0,
+        description="The `retry:` hint a live stream closed by a shutdown sends: how long a "
+        "client waits before reconnecting (to another process).",
+    )
+    stream_ticket_seconds: int = Field(
+        60, ge=1, le=600, description="How long a stream ticket is valid (single use)."
+    )
     network_snapshot_ttl_seconds: float = Field(
         3600,
         ge=0,

@@ -31,3 +31,5 @@ class AppContext:
     # The graph read model (``connect_api.graph.feed.GraphFeed``) when it is on; rooms reach it
     # through ``connect_api.graph.feed.of``. Typed loosely: the kit knows no domain.
     graph: object | None = field(default=None, kw_only=True)
+    # The live streams' hub (``connect_api.live.hub.Hub``), for the metrics to read.
+    live: object | None = field(default=None, kw_only=True)

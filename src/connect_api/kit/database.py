@@ -327,6 +327,15 @@ class Database:
         self._counted("primary")
         return rows
 
+    async def fetch_primary(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        """Like :meth:`fetch`, always on the primary: for a read that must see every commit
+        acknowledged so far (the live streams' outbox reads, which a replica's lag would leave
+        a gap in)."""
+        for hook in self.statement_hooks:
+            hook(sql)
+        rows: list[asyncpg.Record] = await self._fetch_on(self.reads, sql, args)
+        return rows
+
     async def run(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
         """Call ``fn(session, *args)`` inside one transaction: all of it commits, or none."""
         for attempt in range(1, self.attempts + 1):

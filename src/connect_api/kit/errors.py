@@ -346,6 +346,7 @@ _DESCRIPTIONS = {
     403: "Not allowed for this caller.",
     404: "Not found, or not visible to the caller.",
     409: "Conflicts with the current state.",
+    410: "Gone: what was asked for is no longer kept.",
     422: "Malformed or invalid input.",
     413: "The request body is too large (`CONNECT_API_MAX_BODY_BYTES`).",
     415: "The body is not sent as JSON (`Content-Type: application/json`).",

@@ -72,6 +72,10 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._header_bytes = self._raw_head_bytes = 0
         self._in_head = True
+        # A long response (a live stream) whose client stopped reading drops the connection
+        # with what is buffered for it, rather than leave it to be flushed some day.
+        extensions: dict[str, Any] = {"connect_api.abort": self.transport.abort}
+        self.scope["extensions"] = extensions
 
     def on_url(self, url: bytes) -> None:
         super().on_url(url)
@@ -206,6 +210,7 @@ class DrainingServer(uvicorn.Server):
         self.app.state.draining = True
         log.warning("draining for %ss: /readyz answers 503, requests are still served", self.drain)
         loop = asyncio.get_event_loop()
+        self._drain_hooks(loop)
         loop.call_soon_threadsafe(loop.call_later, self.drain, super().handle_exit, sig, None)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
@@ -214,6 +219,7 @@ class DrainingServer(uvicorn.Server):
         them, with their requests unread) and serve it like the others, then stop as uvicorn
         does: idle connections are closed, requests in flight are finished."""
         loop = asyncio.get_running_loop()
+        self._drain_hooks(loop)  # (again, when there was no drain: long responses end now)
         listeners = []
         for server in self.servers:
             for sock in server.sockets:
@@ -239,6 +245,12 @@ class DrainingServer(uvicorn.Server):
         # is read (and so finished) rather than found idle, closed, and cut with a reset.
         await asyncio.sleep(0.1)
         await super().shutdown(sockets)
+
+    def _drain_hooks(self, loop: asyncio.AbstractEventLoop) -> None:
+        """What the app asked to be told of the stop (``app.state.drain_hooks``): the live
+        streams end, with a ``retry:`` hint, so their clients reconnect elsewhere."""
+        for hook in getattr(self.app.state, "drain_hooks", ()):
+            loop.call_soon_threadsafe(hook)
 
     def _protocol(self) -> asyncio.Protocol:
         # What uvicorn's own listener makes for each connection (see uvicorn.Server.startup).

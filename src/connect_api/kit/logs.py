@@ -35,6 +35,9 @@ def new_request_id() -> str:
     return secrets.token_hex(16)
 
 
+_TICKET = re.compile(r"([?&])ticket=[^&#\s]*")
+
+
 class RequestIdFilter(logging.Filter):
     """Gives every record ``request_id`` (``-`` outside a request), and uvicorn's access lines
     ``method``, ``path`` and ``status`` of their own, for JSON logs."""
@@ -45,6 +48,12 @@ class RequestIdFilter(logging.Filter):
             record.request_id = request_id.get() or "-"
         args = record.args
         if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
+            path = args[2]
+            if isinstance(path, str) and "ticket=" in path:
+                # A stream ticket opens a stream: it is never written down.
+                path = _TICKET.sub(r"\1ticket=[redacted]", path)
+                args = (*args[:2], path, *args[3:])
+                record.args = args
             _, record.method, record.path, _, record.status = args
         return True
 

@@ -157,6 +157,24 @@ class Metrics:
             registry=self.registry,
         )
         self._disagreements_seen = 0
+        self.streams_open = Gauge(
+            "connect_api_streams_open",
+            "Live streams this process holds open, by kind (`member`, `service`).",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.stream_events = Counter(
+            "connect_api_stream_events",
+            "Events handed to live streams (one per stream an event went to).",
+            registry=self.registry,
+        )
+        self.streams_cut = Counter(
+            "connect_api_streams_cut",
+            "Live streams cut, by why: `overflow` (too far behind), `stalled` (stopped reading).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self._streams_seen: dict[str, int] = {"delivered": 0}
         # The webhook outbox, read at most once a second whatever the number of scrapes.
         self._outbox: SharedReading[tuple[int, int, Any] | None] | None = None
 
@@ -180,6 +198,9 @@ class Metrics:
         graph: Any = getattr(ctx, "graph", None)
         if graph is not None:
             self._graph(graph)
+        live: Any = getattr(ctx, "live", None)
+        if live is not None:
+            self._live(live)
         reads: Any = ctx.db.reads
         self.pool_checked_out.labels("reads").set(reads.get_size() - reads.get_idle_size())
         self.pool_open.labels("reads").set(reads.get_size())
@@ -220,6 +241,16 @@ class Metrics:
         for source, count in graph.answered.items():
             self.graph_answers.labels(source).inc(count - self._graph_seen[source])
             self._graph_seen[source] = count
+
+    def _live(self, hub: Any) -> None:
+        self.streams_open.labels("service").set(len(hub.services))
+        self.streams_open.labels("member").set(hub.count - len(hub.services))
+        seen = self._streams_seen
+        self.stream_events.inc(hub.delivered - seen["delivered"])
+        seen["delivered"] = hub.delivered
+        for reason, count in hub.cut.items():
+            self.streams_cut.labels(reason).inc(count - seen.get(reason, 0))
+            seen[reason] = count
 
     def _replicas(self, replicas: Any) -> None:
         for replica in replicas.replicas:

@@ -58,6 +58,12 @@ class ProblemCode(enum.StrEnum):
     internal_error = "internal_error"
     service_unavailable = "service_unavailable"
     database_unavailable = "database_unavailable"
+    invalid_ticket = "invalid_ticket"
+    ticket_not_yours = "ticket_not_yours"
+    invalid_last_event_id = "invalid_last_event_id"
+    stream_position_expired = "stream_position_expired"
+    too_many_streams = "too_many_streams"
+    streams_at_capacity = "streams_at_capacity"
 
 
 # The status each code is answered with, and a line on what it means.
@@ -159,6 +165,31 @@ MEANINGS: dict[ProblemCode, tuple[int, str]] = {
     ProblemCode.internal_error: (500, "An unexpected failure; it has been logged."),
     ProblemCode.service_unavailable: (503, "At capacity, or a statement ran too long."),
     ProblemCode.database_unavailable: (503, "The database cannot be reached just now."),
+    ProblemCode.invalid_ticket: (
+        401,
+        "The stream ticket is unknown, used already or expired: ask for another.",
+    ),
+    ProblemCode.ticket_not_yours: (
+        403,
+        "The stream ticket was given to another member than the bearer token's.",
+    ),
+    ProblemCode.invalid_last_event_id: (
+        400,
+        "`Last-Event-ID` (or `after`) is not a position of this event feed.",
+    ),
+    ProblemCode.stream_position_expired: (
+        410,
+        "The stream would resume from further back than it replays: reload, then open it anew.",
+    ),
+    ProblemCode.too_many_streams: (
+        429,
+        "The member already holds the most live streams allowed (`limit`).",
+    ),
+    ProblemCode.streams_at_capacity: (
+        503,
+        "This process holds all the live streams it may, or is shutting down: retry after "
+        "`Retry-After` (another process may take it).",
+    ),
 }
 
 

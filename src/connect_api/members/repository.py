@@ -38,15 +38,24 @@ from connect_api.core.models import (
 )
 from connect_api.kit.database import Database, Work, driver
 
+# A member's (``m``) badge numbers at $2: the invitations waiting for their answer, and how many
+# of them arrived since they last marked their inbox seen (one range of the partial index of
+# pending invitations each).
+_RECEIVED = """(SELECT count(*) FROM invitations i
+        WHERE i.invitee_id = m.id AND i.status = 'pending' AND i.expires_at > $2)
+           AS pending_received,
+       (SELECT count(*) FROM invitations i
+        WHERE i.invitee_id = m.id AND i.status = 'pending' AND i.expires_at > $2
+          AND i.created_at > coalesce(m.invitations_seen_at, '-infinity'))
+           AS unseen_received"""
+
 # `GET /v1/me`: the member and their invitation standing, in one statement on the hot-read pool
 # (each count is a range of its own partial index of pending invitations).
-_ME = """
+_ME = f"""
 SELECT m.id, m.handle, m.display_name, m.headline, m.connection_count, m.follower_count,
        m.following_count, m.created_at, m.restricted_until, m.invite_policy, m.follow_first,
        m.network_visibility,
-       (SELECT count(*) FROM invitations i
-        WHERE i.invitee_id = m.id AND i.status = 'pending' AND i.expires_at > $2)
-           AS pending_received,
+       {_RECEIVED},
        (SELECT count(*) FROM invitations i
         WHERE i.inviter_id = m.id AND i.status = 'pending' AND i.expires_at > $2)
            AS pending_sent,
@@ -55,7 +64,21 @@ SELECT m.id, m.handle, m.display_name, m.headline, m.connection_count, m.followe
              ORDER BY i.created_at DESC LIMIT $4) AS recent_sends
 FROM members m
 WHERE m.id = $1
-"""
+"""  # noqa: S608 - constants of this module
+
+# The badge alone (the live streams' `counts` event).
+_COUNTS = f"SELECT {_RECEIVED} FROM members m WHERE m.id = $1"  # noqa: S608 - constants
+# "I have looked at my inbox up to now": never moved back; the members' streams are told.
+_SEEN = f"""
+WITH seen AS (
+    UPDATE members m
+    SET invitations_seen_at = greatest(coalesce(m.invitations_seen_at, '-infinity'), $2)
+    WHERE m.id = $1
+    RETURNING m.id, m.invitations_seen_at
+)
+SELECT {_RECEIVED}, pg_notify('connect_api_events', 'counts:' || m.id)
+FROM seen m
+"""  # noqa: S608 - constants of this module
 
 # Whether the viewer ($1) has a block either way at all: two probes of the blocks' indexes,
 # and false for nearly everyone, who then pay nothing more for blocks below.
@@ -351,3 +374,18 @@ async def delete(session: AsyncSession, member_id: int) -> None:
     about them, and group memberships go with it (ON DELETE CASCADE)."""
     await session.execute(sa_delete(Member).where(Member.id == member_id))
     await session.execute(sa_delete(IdempotencyKey).where(IdempotencyKey.member_id == member_id))
+
+
+async def received_counts(db: Database, member_id: int, now: datetime) -> asyncpg.Record | None:
+    """The member's badge numbers (``pending_received``, ``unseen_received``) on the primary;
+    ``None``: no such member."""
+    rows = await db.fetch_primary(_COUNTS, member_id, now)
+    return rows[0] if rows else None
+
+
+async def mark_received_seen(session: Work, member_id: int, now: datetime) -> asyncpg.Record | None:
+    """Mark the member's received invitations seen up to ``now`` and tell their streams; the
+    badge numbers after it, ``None``: no such member."""
+    conn = await driver(session)
+    row: asyncpg.Record | None = await conn.fetchrow(_SEEN, member_id, now)
+    return row

@@ -187,6 +187,7 @@ class MeRead(MemberRead):
                     **_MEMBER_EXAMPLE,
                     "restricted_until": None,
                     "pending_received": 3,
+                    "unseen_received": 1,
                     "invitations": {
                         "hour_remaining": 17,
                         "week_remaining": 96,
@@ -211,5 +212,9 @@ class MeRead(MemberRead):
         description="Until when the caller may not send invitations; `null` when free to."
     )
     pending_received: int = Field(description="Invitations waiting for the caller's answer.")
+    unseen_received: int = Field(
+        description="Of those, the ones that arrived since the caller last marked their "
+        "inbox seen (`POST /v1/invitations/received/seen`): the number on the badge."
+    )
     invitations: InvitationAllowance
     settings: MemberSettings = Field(description="The caller's own controls.")

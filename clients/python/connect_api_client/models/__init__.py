@@ -37,6 +37,7 @@ from .group_page import GroupPage
 from .group_read import GroupRead
 from .health import Health
 from .health_status import HealthStatus
+from .inbox_counts import InboxCounts
 from .invitation_allowance import InvitationAllowance
 from .invitation_create import InvitationCreate
 from .invitation_page import InvitationPage
@@ -73,6 +74,7 @@ from .replica_health_state import ReplicaHealthState
 from .second_degree_item import SecondDegreeItem
 from .second_degree_page import SecondDegreePage
 from .status_filter import StatusFilter
+from .stream_ticket import StreamTicket
 from .suggestion_read import SuggestionRead
 from .suggestion_reasons import SuggestionReasons
 from .suggestions_read import SuggestionsRead
@@ -126,6 +128,7 @@ __all__ = (
     "GroupRead",
     "Health",
     "HealthStatus",
+    "InboxCounts",
     "InvitationAllowance",
     "InvitationCreate",
     "InvitationPage",
@@ -162,6 +165,7 @@ __all__ = (
     "SecondDegreeItem",
     "SecondDegreePage",
     "StatusFilter",
+    "StreamTicket",
     "SuggestionRead",
     "SuggestionReasons",
     "SuggestionsRead",

@@ -31,6 +31,8 @@ class MeRead:
         restricted_until (datetime.datetime | None): Until when the caller may not send invitations; `null` when free
             to.
         pending_received (int): Invitations waiting for the caller's answer.
+        unseen_received (int): Of those, the ones that arrived since the caller last marked their inbox seen (`POST
+            /v1/invitations/received/seen`): the number on the badge.
         invitations (InvitationAllowance): What is left of the caller's invitation limits right now.
         settings (MemberSettings): The member's own controls (spec 2.13), seen only by them.
     """
@@ -45,6 +47,7 @@ class MeRead:
     created_at: datetime.datetime
     restricted_until: datetime.datetime | None
     pending_received: int
+    unseen_received: int
     invitations: InvitationAllowance
     settings: MemberSettings
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -75,6 +78,8 @@ class MeRead:
 
         pending_received = self.pending_received
 
+        unseen_received = self.unseen_received
+
         invitations = self.invitations.to_dict()
 
         settings = self.settings.to_dict()
@@ -93,6 +98,7 @@ class MeRead:
                 "created_at": created_at,
                 "restricted_until": restricted_until,
                 "pending_received": pending_received,
+                "unseen_received": unseen_received,
                 "invitations": invitations,
                 "settings": settings,
             }
@@ -144,6 +150,8 @@ class MeRead:
 
         pending_received = d.pop("pending_received")
 
+        unseen_received = d.pop("unseen_received")
+
         invitations = InvitationAllowance.from_dict(d.pop("invitations"))
 
         settings = MemberSettings.from_dict(d.pop("settings"))
@@ -159,6 +167,7 @@ class MeRead:
             created_at=created_at,
             restricted_until=restricted_until,
             pending_received=pending_received,
+            unseen_received=unseen_received,
             invitations=invitations,
             settings=settings,
         )

@@ -1,0 +1,296 @@
+"""Each process's live streams, and the one reader of the outbox that feeds them.
+
+**Waking.** Every transaction that writes an event notifies ``connect_api_events`` on commit
+(a trigger, so nothing rolled back ever wakes anyone), as does every publication of events and
+a member marking their inbox seen (payload ``counts:<id>``). The process's one ``LISTEN``
+connection (:class:`~connect_api.kit.listener.Listener`, shared with the graph read model)
+wakes the hub; it also looks every ``CONNECT_API_STREAM_POLL_SECONDS`` unwoken, and after the
+listening connection comes back (what was notified meanwhile is lost, the outbox is not).
+
+**Reading.** Once per wake-up, not once per stream: the hub publishes what committed (gives
+the events their feed positions, waiting its turn for the publisher's lock, so that what
+committed before it took the lock is published), then reads the events after its position on
+the primary, in feed order, and hands each to the streams of the members in its audience (and
+to every service stream). With no stream open it does nothing at all.
+
+**Streams.** A stream holds a bounded queue of ready frames and never a database connection.
+Opening one registers it first and replays from the outbox after: a frame at or before what
+it has sent is skipped, so the switch from replay to live has no gap and no duplicate. A
+stream whose queue is full is cut (its client resumes with ``Last-Event-ID``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from connect_api.events import repository as events
+from connect_api.events.schemas import EventRead
+from connect_api.kit.context import AppContext
+from connect_api.kit.errors import ServiceUnavailable, Throttled
+
+log = logging.getLogger("connect_api.live")
+
+# Events read from the outbox at once (a wake-up reads page after page until it has all).
+PAGE = 500
+
+
+class TooManyStreams(Throttled):
+    """The member already holds the most live streams allowed on this process."""
+
+    code = "too_many_streams"
+
+
+class StreamsAtCapacity(ServiceUnavailable):
+    """This process holds all the live streams it may, or is shutting down."""
+
+    code = "streams_at_capacity"
+
+
+def frame(position: int, type_: str, payload: str) -> bytes:
+    """One server-sent event: its feed position as ``id``, its type as ``event``."""
+    return f"id: {position}\nevent: {type_}\ndata: {payload}\n\n".encode()
+
+
+def feed_item(row: Any) -> str:
+    """An outbox row as the feed shows it (``GET /v1/events``), as JSON."""
+    return EventRead(
+        id=row["id"], type=row["type"], occurred_at=row["occurred_at"], data=json.loads(row["data"])
+    ).model_dump_json()
+
+
+@dataclass(eq=False)
+class Stream:
+    """One open stream: a member's (``member_id``) or a service's (``None``: every event)."""
+
+    member_id: int | None
+    limit: int
+    frames: deque[tuple[int, bytes]] = field(default_factory=deque)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    closed: str | None = None  # why it is to end: overflow, erased, shutdown, gone
+    counts_due: bool = False
+    sent: int = 0  # the last feed position sent
+
+    def push(self, position: int, data: bytes) -> bool:
+        """Queue a frame; ``False`` if the stream was cut for a full queue."""
+        if self.closed is not None:
+            return True
+        if len(self.frames) >= self.limit:
+            self.close("overflow")
+            return False
+        self.frames.append((position, data))
+        self.ready.set()
+        return True
+
+    def close(self, reason: str) -> None:
+        if self.closed is None:
+            self.closed = reason
+        self.frames.clear()  # its memory goes at once, whether or not its writer is stuck
+        self.ready.set()
+
+    def take(self) -> list[tuple[int, bytes]]:
+        taken = list(self.frames)
+        self.frames.clear()
+        self.ready.clear()
+        return taken
+
+
+class Hub:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.members: dict[int, set[Stream]] = {}
+        self.services: set[Stream] = set()
+        self.count = 0
+        self.position: int | None = None  # every event up to it has been handed out
+        self.draining = False
+        # What /metrics shows.
+        self.delivered = 0  # frames queued for a client
+        self.cut: dict[str, int] = {}
+        self.wakeups = 0
+        self._wake = asyncio.Event()
+        self._publish_due = True  # an event was written since the hub last published
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # --- life --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="live stream hub")
+
+    async def close(self) -> None:
+        self.drain()
+        self._stop.set()
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    def drain(self) -> None:
+        """Shutting down: every stream ends (with a ``retry:`` hint) and no new one opens."""
+        self.draining = True
+        for stream in self._all():
+            stream.close("shutdown")
+
+    def notified(self, payload: str | None) -> None:
+        """A notification on the events' channel (``None``: the listener (re)connected)."""
+        if payload is not None and payload.startswith("counts:"):
+            with contextlib.suppress(ValueError):
+                self._counts_due(int(payload.removeprefix("counts:")))
+            return
+        if payload != "published":  # (another process's publication needs only reading)
+            self._publish_due = True
+        self._wake.set()
+
+    # --- streams -----------------------------------------------------------------------------
+
+    def open(self, member_id: int | None) -> Stream:
+        """Register a stream (before its replay: see the module's docstring)."""
+        settings = self.settings
+        if self.draining:
+            raise StreamsAtCapacity(
+                "This process is shutting down; open the stream again.",
+                headers={"Retry-After": "1"},
+            )
+        if self.count >= settings.stream_max_per_process:
+            raise StreamsAtCapacity(
+                "This process holds all the live streams it may; try again.",
+                headers={"Retry-After": "1"},
+            )
+        if member_id is not None:
+            mine = self.members.setdefault(member_id, set())
+            if len(mine) >= settings.stream_per_member:
+                raise TooManyStreams(
+                    f"At most {settings.stream_per_member} live streams per member.",
+                    headers={"Retry-After": "5"},
+                    limit=settings.stream_per_member,
+                )
+        stream = Stream(member_id, settings.stream_buffer_events)
+        if member_id is None:
+            self.services.add(stream)
+        else:
+            mine.add(stream)
+        self.count += 1
+        return stream
+
+    def release(self, stream: Stream) -> None:
+        if stream.member_id is None:
+            if stream not in self.services:
+                return
+            self.services.discard(stream)
+        else:
+            mine = self.members.get(stream.member_id)
+            if mine is None or stream not in mine:
+                return
+            mine.discard(stream)
+            if not mine:
+                del self.members[stream.member_id]
+        self.count -= 1
+        if stream.closed in ("overflow", "stalled"):
+            self.cut[stream.closed] = self.cut.get(stream.closed, 0) + 1
+        stream.close(stream.closed or "gone")
+
+    async def start_position(self) -> int:
+        """Where the hub stands, read from the outbox when it stood nowhere (no stream was
+        open): every event after it will be handed to a stream registered before this call."""
+        if self.position is None:
+            last = await self.ctx.db.write(events.publish_and_last, self.ctx.clock.now())
+            if self.position is None:
+                self.position = last
+        return self.position
+
+    def _all(self) -> Iterable[Stream]:
+        yield from list(self.services)
+        for streams in list(self.members.values()):
+            yield from list(streams)
+
+    def _counts_due(self, member_id: int) -> None:
+        for stream in self.members.get(member_id, ()):
+            stream.counts_due = True
+            stream.ready.set()
+
+    # --- reading the outbox ------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        delay = 0.2
+        while not self._stop.is_set():
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.settings.stream_poll_seconds)
+            except TimeoutError:
+                self._publish_due = True  # unnotified (no listener, or a notification lost)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            if not self.count:
+                self.position = None  # nothing to hand out: read nothing, keep no position
+                continue
+            try:
+                await self.pump()
+                delay = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("live streams: reading the outbox failed (%s); again", exc)
+                self._publish_due = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                delay = min(delay * 2, 5.0)
+                self._wake.set()
+
+    async def pump(self) -> None:
+        """Publish what committed (when an event was written since the last time: a wake-up
+        by another process's publication only reads), then hand out every event after the
+        hub's position."""
+        self.wakeups += 1
+        position = await self.start_position()
+        ctx = self.ctx
+        if self._publish_due:
+            self._publish_due = False
+            await ctx.db.write(events.publish, ctx.clock.now(), wait=True)
+        while True:
+            rows = await ctx.db.fetch_primary(events.EVERY_AFTER, position, PAGE)
+            for row in rows:
+                self._hand_out(row)
+                position = row["position"]
+            self.position = position
+            if len(rows) < PAGE:
+                return
+
+    def _hand_out(self, row: Any) -> None:
+        type_ = row["type"]
+        audience = row["audience"]
+        members = self.members
+        data: bytes | None = None
+        targets: list[Stream] = list(self.services)
+        for member in audience:
+            streams = members.get(member)
+            if streams:
+                targets.extend(streams)
+        if targets:
+            data = frame(row["position"], type_, feed_item(row))
+            for stream in targets:
+                if stream.push(row["position"], data):
+                    self.delivered += 1
+        if type_.startswith("invitation."):
+            invitee = json.loads(row["data"]).get("invitee_id")
+            if isinstance(invitee, int) and invitee in members:
+                self._counts_due(invitee)
+        elif type_ == "member.erased":
+            erased = json.loads(row["data"]).get("member_id")
+            for stream in list(members.get(erased, ())) if isinstance(erased, int) else ():
+                stream.close("erased")
+
+
+def ends_at(expires_at: float | None, now: float) -> float | None:
+    """The loop time at which a stream whose token expires at ``expires_at`` ends (both in
+    seconds since the epoch, ``now`` by the service's clock)."""
+    if expires_at is None:
+        return None
+    return asyncio.get_running_loop().time() + max(0.0, expires_at - now)
