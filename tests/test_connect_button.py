@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import jwt
@@ -361,6 +362,10 @@ async def test_the_button_in_a_browser(api: Api, settings: Settings, clock: Manu
 
         page.on("request", on_request)
         page.on("pageerror", lambda e: errors.append(str(e)))
+        # This test counts look-ups: the page's live stream, whose events bring look-ups of
+        # their own at moments of their own, is kept from opening (its tickets are refused).
+        # test_the_live_button_in_two_browsers has it open.
+        await page.route("**/v1/me/stream-tickets", lambda route: route.abort())
 
         def button(member_id: int) -> Any:
             return page.locator(f'connect-button[member-id="{member_id}"]')
@@ -560,6 +565,152 @@ async def test_the_button_in_a_browser(api: Api, settings: Settings, clock: Manu
             re.compile(r"^You can invite Ana Arbor again on .+\.$")
         )
         await page.screenshot(path=ARTIFACTS / "08-dev-withdrew.png", full_page=True)
+        assert errors == [], errors
+        await browser.close()
+    await api.assert_consistent()
+
+
+LIVE_MS = 2_000  # how soon what one member does shows on the other's page, without a reload
+
+
+async def test_the_live_button_in_two_browsers(
+    api: Api, settings: Settings, clock: ManualClock
+) -> None:
+    """Ana's and Ben's demo pages side by side, each with one live stream however many buttons
+    it has: what one of them does (or anyone else does) shows on the other's page within 2 s
+    without a reload, the badge of new invitations too; a stream cut by the server resumes
+    with a new ticket after the last event id."""
+    chromium = _chromium()
+    from playwright.async_api import async_playwright, expect
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("live-*.png"):
+        old.unlink()
+
+    ana = await api.member("Ana Arbor", headline="Analyst")
+    ben = await api.member("Ben Babbage")
+    cleo = await api.member("Cleo Clarke")
+    dev = await api.member("Dev Dijkstra")
+
+    async with (
+        demo_app(settings, clock) as application,
+        serving(application) as base,
+        async_playwright() as pw,
+    ):
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        pages: dict[int, Any] = {}
+        streams: dict[int, list[str]] = {}  # each page's stream requests
+        errors: list[str] = []
+        for member in (ana, ben):
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            streams[member] = []
+
+            def on_request(request: Any, seen: list[str] = streams[member]) -> None:
+                if "/v1/me/stream?" in request.url:
+                    seen.append(request.url)
+
+            page.on("request", on_request)
+            await page.goto(f"{base}/demo#as={member}")
+            await page.wait_for_function(SETTLED, arg=member, timeout=10_000)
+            # Open once its first `counts` came; a mark to tell that the page was not reloaded.
+            await page.wait_for_function("() => ConnectButton.counts !== null", timeout=10_000)
+            await page.evaluate("() => { window.notReloaded = true; }")
+            pages[member] = page
+        a_page, b_page = pages[ana], pages[ben]
+        badge = b_page.locator("#badge")
+
+        def button(page: Any, member_id: int) -> Any:
+            return page.locator(f'connect-button[member-id="{member_id}"]')
+
+        async def shot(page: Any, name: str) -> None:
+            await page.screenshot(path=ARTIFACTS / name, full_page=True)
+
+        assert await a_page.locator("connect-button").count() == 3
+        await expect(button(b_page, ana)).to_have_attribute("state", "connect")
+        await expect(badge).to_have_text("")
+
+        # Ana invites Ben: his page turns her button into Accept, and the badge says so.
+        await button(a_page, ben).get_by_role("button", name="Connect").click()
+        await button(a_page, ben).locator("dialog").get_by_role("button", name="Send").click()
+        await expect(button(a_page, ben)).to_have_attribute("state", "pending")
+        await expect(button(a_page, ben).get_by_role("status")).to_have_text("Invitation sent.")
+        await expect(button(b_page, ana)).to_have_attribute("state", "accept", timeout=LIVE_MS)
+        await expect(button(b_page, ana).get_by_role("button", name="Accept")).to_be_visible()
+        await expect(badge).to_have_text("1 new", timeout=LIVE_MS)
+        await shot(a_page, "live-1-a-invited-b.png")
+        await shot(b_page, "live-2-b-sees-invitation.png")
+
+        # Cleo (not in a browser) invites Ben, then withdraws: his page follows both.
+        invitation = await api.invited(cleo, ben)
+        await expect(button(b_page, cleo)).to_have_attribute("state", "accept", timeout=LIVE_MS)
+        await expect(badge).to_have_text("2 new", timeout=LIVE_MS)
+        withdrawn = await api.as_(cleo).post(f"/v1/invitations/{invitation}/withdraw")
+        assert withdrawn.status_code == 200, withdrawn.text
+        await expect(button(b_page, cleo)).to_have_attribute("state", "connect", timeout=LIVE_MS)
+        await expect(badge).to_have_text("1 new", timeout=LIVE_MS)
+        await shot(b_page, "live-3-b-after-withdrawal.png")
+
+        # Ben opens his invitations from the badge: seen, and Ana's is on the list now.
+        inbox = b_page.get_by_role("button", name=re.compile(r"^Invitations"))
+        await inbox.click()
+        await expect(badge).to_have_text("")
+        await expect(b_page.locator("#invitations connect-button")).to_have_attribute(
+            "member-id", str(ana)
+        )
+        me = (await api.as_(ben).get("/v1/me")).json()
+        assert (me["pending_received"], me["unseen_received"]) == (1, 0)
+        await shot(b_page, "live-4-b-seen.png")
+
+        # Ben accepts: Ana's button for him says Message.
+        await button(b_page, ana).get_by_role("button", name="Accept").click()
+        await expect(button(b_page, ana)).to_have_attribute("state", "message")
+        await expect(button(b_page, ana).get_by_role("status")).to_have_text(
+            "You're now connected to Ana Arbor."
+        )
+        await expect(button(a_page, ben)).to_have_attribute("state", "message", timeout=LIVE_MS)
+        await expect(button(a_page, ben).get_by_role("button", name="Message")).to_be_visible()
+        # What Ana's button said of her invitation is past: Ben's answer changed it.
+        await expect(button(a_page, ben).locator(".status")).to_be_empty()
+        await shot(a_page, "live-5-a-sees-accepted.png")
+        await shot(b_page, "live-6-b-accepted.png")
+        await b_page.wait_for_function(
+            "() => JSON.stringify(ConnectButton.counts)"
+            " === JSON.stringify({pending_received: 0, unseen_received: 0})",
+            timeout=LIVE_MS,
+        )
+
+        # The server cuts Ben's stream (as a client too slow to read it) and Dev invites him
+        # meanwhile: the page asks for another ticket and resumes after the last event id.
+        assert len(streams[ben]) == 1
+        clock.advance(seconds=1)  # after the inbox was marked seen: Dev's invitation is new
+        hub = application.state.hub
+        for stream in list(hub.members.get(ben, ())):
+            stream.close("overflow")
+        await api.invited(dev, ben)
+        await expect(button(b_page, dev)).to_have_attribute("state", "accept", timeout=5_000)
+        await expect(badge).to_have_text("1 new", timeout=LIVE_MS)
+        first, again = (parse_qs(urlsplit(url).query) for url in streams[ben])
+        assert first["ticket"] != again["ticket"], streams[ben]
+        assert "after" not in first and re.fullmatch(r"[1-9][0-9]*", again["after"][0]), again
+        await shot(b_page, "live-7-b-resumed.png")
+
+        # One stream per page however many buttons; neither page was reloaded.
+        assert len(streams[ana]) == 1
+        for page in pages.values():
+            assert await page.evaluate("() => window.notReloaded") is True
+
+        # Without the option the stream closes; a button with `live` opens it again (resuming).
+        await a_page.evaluate("() => ConnectButton.configure({live: false})")
+        async with a_page.expect_request(lambda r: "/v1/me/stream?" in r.url) as opened:
+            await a_page.evaluate(
+                "(id) => { const b = document.createElement('connect-button');"
+                " b.setAttribute('member-id', id); b.setAttribute('live', '');"
+                " document.body.append(b); }",
+                str(cleo),
+            )
+        resumed = parse_qs(urlsplit((await opened.value).url).query)
+        assert re.fullmatch(r"[1-9][0-9]*", resumed["after"][0]), resumed
         assert errors == [], errors
         await browser.close()
     await api.assert_consistent()

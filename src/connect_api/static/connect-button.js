@@ -21,9 +21,22 @@
  *                  than 20 ids count in the service's `expensive` rate limit class)
  *   messageHref    (memberId) => URL of the conversation; without it, Message fires an event
  *   locale         for dates and times (default: the browser's)
+ *   live           true: keep the page live (see below), as if a button had `live`
  *
  * Attributes: `member-id` (required), `member-name` (used in sentences: "You can invite Ada
- * again on ..."), `api-base` (overrides baseUrl for this button).
+ * again on ..."), `api-base` (overrides baseUrl for this button), `live` (see below).
+ *
+ * Live: with `live` on any button (or the `live` option), the page holds one stream of the
+ * member's events (`GET /v1/me/stream`, at baseUrl), however many buttons it has. An event
+ * looks up again the buttons of the members it names (an invitation from Ana turns Ana's
+ * button into Accept; its withdrawal turns it back), batched like any look-up. A stream opens
+ * with a single-use ticket (`POST /v1/me/stream-tickets`), so on an error or an `event: close`
+ * the page asks for another and resumes after the last event id (`&after=`), after a pause
+ * that doubles with each failure in a row (1 s up to 30 s). While getToken gives no token, no
+ * stream opens; ConnectButton.reconnect() starts it over (call it when the member signed in
+ * changes, or signs in). ConnectButton.counts is the badge's numbers ({pending_received,
+ * unseen_received}) from the stream's `counts` events, each also dispatched on `document` as
+ * `connect-button:counts`.
  *
  * Also: ConnectButton.refresh(...memberIds) looks those members (or, with none, every
  * button) up again; ConnectButton.describe(problem, name, memberId) says a problem+json body
@@ -31,7 +44,8 @@
  *
  * Events (bubbling, composed): `connect-button:change` after an action succeeded
  * (detail: {memberId, did, relationship}), `connect-button:message` when Message is pressed
- * without a messageHref (detail: {memberId}).
+ * without a messageHref (detail: {memberId}); on `document`, `connect-button:counts`
+ * (detail: {pending_received, unseen_received}).
  *
  * Styling: CSS custom properties on the element or any ancestor:
  *   --connect-button-accent, --connect-button-accent-text, --connect-button-text,
@@ -49,6 +63,7 @@
     batchSize: 100,
     messageHref: null,
     locale: undefined,
+    live: false,
   };
   if (window.connectButtonConfig) Object.assign(config, window.connectButtonConfig);
 
@@ -146,6 +161,137 @@
     for (const button of buttons) {
       if (wanted.size === 0 || wanted.has(button._id)) schedule(button);
     }
+  }
+
+  // --- live: one stream per page --------------------------------------------------------------
+
+  // The feed's event types (each is the `event:` of its frame), and the keys of their `data` that
+  // hold member ids: an event looks up again the buttons of the members it names.
+  const FEED_TYPES = [
+    "invitation.created", "invitation.accepted", "invitation.declined", "invitation.withdrawn",
+    "invitation.expired", "connection.removed", "follow.created", "follow.removed",
+    "member.blocked", "member.unblocked", "member.erased",
+  ];
+  const MEMBER_KEYS = [
+    "inviter_id", "invitee_id", "member_id", "other_id",
+    "follower_id", "followee_id", "blocker_id", "blocked_id",
+  ];
+
+  const live = {
+    run: 0, // bumped when the stream stops: what an older run still has under way gives up
+    running: false, // open, opening, or waiting to open again
+    source: null, // the EventSource
+    timer: 0, // the next attempt
+    failures: 0, // attempts in a row that failed, for the backoff
+    lastEventId: "", // the feed position reached: the next stream resumes after it
+    fresh: false, // the next stream starts from now (a resume failed): look everything up
+  };
+
+  function wantsLive() {
+    return Boolean(config.live) || [...buttons].some((button) => button.hasAttribute("live"));
+  }
+
+  /** Open the stream when the page wants one (and has a token), close it when it no longer does. */
+  function syncLive() {
+    if (!wantsLive()) stopLive();
+    else if (!live.running) openLive(live.run);
+  }
+
+  function stopLive() {
+    live.run += 1;
+    live.running = false;
+    clearTimeout(live.timer);
+    if (live.source) live.source.close();
+    live.source = null;
+  }
+
+  /** Another ticket and stream after a pause that doubles with each failure in a row. */
+  function retryLive(run) {
+    if (live.source) live.source.close();
+    live.source = null;
+    const pause = Math.min(30000, 1000 * 2 ** live.failures++);
+    clearTimeout(live.timer);
+    live.timer = setTimeout(() => openLive(run), pause * (0.5 + Math.random() / 2));
+  }
+
+  async function openLive(run) {
+    if (run !== live.run) return;
+    live.running = true;
+    const base = (config.baseUrl || "").replace(/\/+$/, "");
+    let ticket = null;
+    try {
+      // A ticket per stream: EventSource can't send the token, and a ticket opens one stream once.
+      if (config.getToken && (await config.getToken())) {
+        ticket = await call(base, "POST", "/v1/me/stream-tickets");
+      }
+    } catch {
+      if (run === live.run) retryLive(run);
+      return;
+    }
+    if (run !== live.run) return;
+    if (!ticket) {
+      live.running = false; // nobody signed in: no stream until reconnect()
+      return;
+    }
+    const after = live.lastEventId;
+    const source = new EventSource(
+      base + ticket.stream_url + (after ? "&after=" + encodeURIComponent(after) : ""),
+    );
+    live.source = source;
+    let opened = false;
+    const mine = (event) => {
+      if (source !== live.source) return false;
+      if (event.lastEventId) live.lastEventId = event.lastEventId;
+      return true;
+    };
+    source.onopen = () => {
+      opened = true;
+      live.failures = 0;
+      if (live.fresh) refresh(); // what happened while it could not resume
+      live.fresh = false;
+    };
+    source.onerror = () => {
+      if (source !== live.source) return;
+      // Refused before it opened (a resume from too far back, too many streams, ...): the next
+      // one starts from now, and every button is looked up again.
+      if (!opened && after) {
+        live.lastEventId = "";
+        live.fresh = true;
+      }
+      retryLive(run);
+    };
+    source.addEventListener("close", (event) => {
+      if (!mine(event)) return;
+      const reason = (JSON.parse(event.data || "{}") || {}).reason;
+      if (reason === "erased") { // this member is gone: nothing more to hear
+        source.close();
+        live.source = null;
+      } else retryLive(run); // token_expired, too_slow, shutdown: resume with a new ticket
+    });
+    source.addEventListener("counts", (event) => {
+      if (!mine(event)) return;
+      window.ConnectButton.counts = JSON.parse(event.data);
+      document.dispatchEvent(
+        new CustomEvent("connect-button:counts", { detail: window.ConnectButton.counts }),
+      );
+    });
+    const onEvent = (event) => {
+      if (!mine(event)) return;
+      const data = JSON.parse(event.data).data || {};
+      const ids = MEMBER_KEYS.filter((key) => data[key] != null).map((key) => data[key]);
+      if (ids.length) refresh(...ids); // batched with every other look-up of this frame
+    };
+    for (const type of FEED_TYPES) source.addEventListener(type, onEvent);
+  }
+
+  /** The stream starts over, from now: after the member signed in changed. */
+  function reconnect() {
+    stopLive();
+    live.lastEventId = "";
+    live.fresh = false;
+    live.failures = 0;
+    window.ConnectButton.counts = null;
+    syncLive();
   }
 
   // --- words ----------------------------------------------------------------------------------
@@ -356,7 +502,7 @@
 
   class ConnectButton extends HTMLElement {
     static get observedAttributes() {
-      return ["member-id", "api-base"];
+      return ["member-id", "api-base", "live"];
     }
 
     constructor() {
@@ -364,6 +510,7 @@
       this._root = this.attachShadow({ mode: "open" });
       this._item = null;
       this._busy = false;
+      this._acted = false;
       this._status = null; // {parts, refusal}
       this._root.append(h("style", {}, STYLE), h("div", { class: "body" }));
       this._body = this._root.querySelector(".body");
@@ -387,6 +534,7 @@
 
     connectedCallback() {
       buttons.add(this);
+      if (this.hasAttribute("live")) syncLive();
       if (!this._id) {
         this.setAttribute("state", "unavailable");
         return;
@@ -398,10 +546,13 @@
     disconnectedCallback() {
       buttons.delete(this);
       waiting.delete(this);
+      // Once the buttons that replace it (if any) are in: is a stream still wanted?
+      if (this.hasAttribute("live")) queueMicrotask(syncLive);
     }
 
-    attributeChangedCallback(_name, before, after) {
+    attributeChangedCallback(name, before, after) {
       if (before === after || !this.isConnected) return;
+      if (name === "live") return syncLive();
       this._item = null;
       this._status = null;
       this._live.replaceChildren();
@@ -419,6 +570,13 @@
     }
 
     _show(item) {
+      // A change this button did not make (on another page, by the other member): what it
+      // said about its own last action is past.
+      if (!this._acted && this._item && this._item.action !== item.action) {
+        this._status = null;
+        this._live.replaceChildren();
+      }
+      this._acted = false;
       this._item = item;
       this._render();
     }
@@ -455,6 +613,7 @@
         this._say(words(problem, this._name, id), true);
       } finally {
         this._busy = false;
+        this._acted = true; // the look-up below shows what this action did
         refresh(id); // every button of this member, drawn from a fresh look-up
       }
     }
@@ -635,12 +794,16 @@
         }
       }
       const line = item ? mutualLine(item.mutual_connections, item.mutual_preview || []) : null;
+      // A redraw (after a look-up an event asked for, say) keeps the keyboard focus where it was.
+      const controls = () => [...this._body.querySelectorAll("button, a")];
+      const focused = controls().indexOf(this._root.activeElement);
       this._body.replaceChildren(
         row,
         h("p", { class: "mutual" }, line),
         h("p", { class: "hint" }, hint ? sentence(hint) : null),
         this._live, // kept across renders: what an action said stays until the next one
       );
+      if (focused >= 0) (controls()[focused] || this._primary())?.focus();
     }
   }
 
@@ -648,9 +811,13 @@
   window.ConnectButton = {
     configure(options) {
       Object.assign(config, options || {});
+      syncLive();
       return config;
     },
     refresh,
+    reconnect,
+    /** The badge's numbers from the stream's last `counts` event (null before the first). */
+    counts: null,
     /** A problem+json body in words, as a button would say it (`name`: the member's). */
     describe(problem, name, memberId) {
       return words(problem || {}, name, memberId)
@@ -660,4 +827,5 @@
     config,
     element: ConnectButton,
   };
+  syncLive(); // window.connectButtonConfig asked for it
 })();
