@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test lint format openapi clients bench bench-scale bench-flood clean
+.PHONY: run test lint format openapi clients bench bench-scale bench-stream bench-flood clean
 
 # The first install (a new .venv) shows pip's progress, package by package, as it takes a minute
 # or two; later ones (pyproject.toml changed) only say what they do.
@@ -52,6 +52,13 @@ bench: $(STAMP) ## run the benchmarks (prints figures; not part of `make test`)
 # About 15 minutes after the first seed; BENCH_SCALE_QUICK=1 (or ARGS=--quick) for 2 minutes.
 bench-scale: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.scale $(ARGS)
+
+# Live streams (not part of `make test`): one `connect-api serve` on the network of bench-scale
+# (seeded or reused in .bench-scale/), 10,000 streams held by another process, invitations to
+# their members at 200/s, send + accept with and without them. About 5 minutes after the seed;
+# ARGS=--quick for 300 streams on the quick network (1.5 minutes).
+bench-stream: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.stream $(ARGS)
 
 # A quiet member's latency while another floods, with the per-caller rate limits off and on
 # (one `serve` process on the quick network of bench-scale; about a minute).

@@ -1,0 +1,1 @@
+"""``python -m bench.stream`` (``make bench-stream``): live streams at scale (bench/README.md)."""
