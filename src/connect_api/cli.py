@@ -186,6 +186,9 @@ def _run_server(args: argparse.Namespace, settings: Settings, host: str, port: i
             # Workers are fresh processes: the protocol reads its limits from the settings.
             http="connect_api.kit.http_server:LimitedHttpProtocol",
             **_proxy_options(settings),
+            # Without the drain of one process, the live streams still open at a stop are
+            # cut after this long rather than held open for ever.
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         )
     else:
         app = create_app(settings, migrate=False)

@@ -135,10 +135,10 @@ async def open_stream(
     member_id = None if everything else principal.member_id
     stream = hub.open(member_id)
     try:
-        # Registered first, then where the hub stands: everything after it reaches the stream.
-        await hub.start_position()
-        # Everything committed before now gets its position: a new stream starts after it.
-        newest = await ctx.db.write(events.publish_and_last, ctx.clock.now())
+        # Registered first, then everything committed so far given its position: the hub
+        # hands this stream every event after it, and a new stream starts after it.
+        newest = await hub.newest()
+        hub.stand_at(newest)
         if after is not None:
             await _check_position(ctx, after)
     except BaseException:

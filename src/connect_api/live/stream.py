@@ -9,7 +9,8 @@ What it writes, in order:
 - then the live events as the hub hands them over, each ``id:`` its feed position, ``event:``
   its type, ``data:`` the feed item's JSON; for a member, a ``counts`` event (``id:`` the
   position reached) whenever their badge numbers change, and one at the start;
-- a ``: heartbeat`` comment on a quiet stream every ``CONNECT_API_STREAM_HEARTBEAT_SECONDS``;
+- a ``: heartbeat`` comment on a quiet stream every ``CONNECT_API_STREAM_HEARTBEAT_SECONDS``
+  (the hub's one timer says when, and when the token has expired);
 - at its end, an ``event: close`` with the reason: ``token_expired`` (the token it was
   opened with expired), ``erased`` (the member was erased), ``too_slow`` (its client fell
   more than ``CONNECT_API_STREAM_BUFFER_EVENTS`` behind) or ``shutdown`` (with ``retry:``, so
@@ -71,9 +72,8 @@ class EventStream:
         self.after = after
         self.replay = replay
         self.counts = counts
-        self.deadline = deadline  # loop time the token expires at
+        stream.deadline = deadline  # the hub ends the stream then
         settings = hub.settings
-        self.heartbeat = settings.stream_heartbeat_seconds
         self.stall = settings.stream_stall_seconds
         self.retry_ms = settings.stream_retry_ms
 
@@ -101,12 +101,15 @@ class EventStream:
                 pass
         self.stream.close("gone")
 
-    async def _write(self, send: Send, body: bytes, *, more: bool = True) -> None:
+    async def _write(
+        self, send: Send, body: bytes, *, more: bool = True, flush: bool = True
+    ) -> None:
         message: Message = {"type": "http.response.body", "body": body, "more_body": more}
+        self.stream.written_at = asyncio.get_running_loop().time()
         try:
             async with asyncio.timeout(self.stall):
                 await send(message)
-                if more:
+                if more and flush:
                     # An empty write returns once the server's buffer has room again (the
                     # client took what was written): a client that takes nothing more is cut
                     # now, not at the next event or heartbeat.
@@ -115,7 +118,7 @@ class EventStream:
             raise _Stalled from None
 
     async def _serve(self, send: Send) -> None:
-        stream, loop = self.stream, asyncio.get_running_loop()
+        stream = self.stream
         await send(
             {
                 "type": "http.response.start",
@@ -139,37 +142,31 @@ class EventStream:
                 break
         stream.sent = last
         shown: dict[str, int] | None = None
-        stream.counts_due = self.counts is not None
+        if self.counts is not None:
+            shown = await self.counts()
+            if shown is None:
+                stream.close("erased")
+            else:
+                await self._write(send, frame(last, "counts", json.dumps(shown)))
         while stream.closed is None:
-            wait = self.heartbeat
-            if self.deadline is not None:
-                wait = min(wait, self.deadline - loop.time())
-                if wait <= 0:
-                    stream.close("token_expired")
-                    break
-            if not stream.ready.is_set() and not stream.counts_due:
-                try:
-                    async with asyncio.timeout(wait):
-                        await stream.ready.wait()
-                except TimeoutError:
-                    if self.deadline is None or loop.time() < self.deadline:
-                        await self._write(send, b": heartbeat\n\n")
-                    continue
+            await stream.ready.wait()
             if stream.closed is not None:
                 break
             fresh = [(position, data) for position, data in stream.take() if position > last]
+            body = b"".join(data for _, data in fresh)
             if fresh:
-                await self._write(send, b"".join(data for _, data in fresh))
                 stream.sent = last = fresh[-1][0]
-            if stream.counts_due and self.counts is not None:
-                stream.counts_due = False
-                counts = await self.counts()
-                if counts is None:
-                    stream.close("erased")
-                    break
-                if counts != shown:
-                    await self._write(send, frame(last, "counts", json.dumps(counts)))
+            if stream.counts_fresh:
+                stream.counts_fresh = False
+                counts = stream.counts
+                if counts is not None and counts != shown:
+                    body += frame(last, "counts", json.dumps(counts))
                     shown = counts
+            if body:
+                await self._write(send, body)
+            elif stream.heartbeat_due:  # (the hub's: quiet for the heartbeat's interval)
+                await self._write(send, b": heartbeat\n\n", flush=False)
+            stream.heartbeat_due = False
         await self._end(send)
 
     async def _end(self, send: Send) -> None:
