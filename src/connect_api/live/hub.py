@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 from collections import deque
@@ -43,6 +44,8 @@ PAGE = 500
 # After a notification, how long the hub waits for more before it reads: at 200 commits a
 # second, about one read for every two of them rather than one each.
 GATHER_SECONDS = 0.005
+# How often at most the objects of the process are frozen while streams open (see `Hub._tick`).
+FREEZE_EVERY_SECONDS = 5.0
 
 
 class TooManyStreams(Throttled):
@@ -139,6 +142,7 @@ class Hub:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self._opened = 0  # streams opened since the last freeze
 
     # --- life --------------------------------------------------------------------------------
 
@@ -202,6 +206,7 @@ class Hub:
         else:
             mine.add(stream)
         self.count += 1
+        self._opened += 1
         return stream
 
     def release(self, stream: Stream) -> None:
@@ -277,8 +282,22 @@ class Hub:
         of them: a timer each (and its timeout's exception) cost 10,000 streams a fifth of a
         core in heartbeats alone."""
         loop = asyncio.get_running_loop()
+        now_frozen = -FREEZE_EVERY_SECONDS
         while True:
             await asyncio.sleep(1.0)
+            if self._opened and now_frozen + FREEZE_EVERY_SECONDS <= loop.time():
+                # What an open stream holds lives as long as the stream (its connection,
+                # request, tasks: a hundred objects or so): kept out of the cyclic
+                # collector's walks, as start-up's objects are. With 10,000 streams open,
+                # each full collection walked them all for 0.3-1.1 s, the whole process
+                # stopped (requests timed out waiting for a pooled connection); frozen, the
+                # collections took 45-65 ms. What is garbage goes first (the walk covers only
+                # what is not frozen yet); a stream's objects are freed by their reference
+                # counts when it ends.
+                self._opened = 0
+                gc.collect()
+                gc.freeze()
+                now_frozen = loop.time()
             now = loop.time()
             quiet = now - self.settings.stream_heartbeat_seconds
             for stream in self._all():
