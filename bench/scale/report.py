@@ -161,13 +161,15 @@ def _wrap(text: str, width: int = 48) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
-def update_readme(readme: Path, section: str) -> None:
+def update_readme(
+    readme: Path, section: str, begin: str = README_BEGIN, end: str = README_END
+) -> None:
     """Replace what lies between the marker comments (appended the first time)."""
     text = readme.read_text() if readme.exists() else ""
-    block = f"{README_BEGIN}\n{section.rstrip()}\n{README_END}"
-    if README_BEGIN in text and README_END in text:
-        head, rest = text.split(README_BEGIN, 1)
-        _, tail = rest.split(README_END, 1)
+    block = f"{begin}\n{section.rstrip()}\n{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
         text = head + block + tail
     else:
         text = text.rstrip() + "\n\n" + block + "\n"

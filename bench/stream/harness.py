@@ -27,6 +27,7 @@ from typing import Any
 import asyncpg
 import psutil
 
+from bench.scale import report
 from bench.scale.client import (
     Client,
     Response,
@@ -818,12 +819,4 @@ def readme_section(
 
 def update_readme(readme: Path, section: str) -> None:
     """Replace what lies between the bench-stream marker comments (appended the first time)."""
-    text = readme.read_text() if readme.exists() else ""
-    block = f"{README_BEGIN}\n{section.rstrip()}\n{README_END}"
-    if README_BEGIN in text and README_END in text:
-        head, rest = text.split(README_BEGIN, 1)
-        _, tail = rest.split(README_END, 1)
-        text = head + block + tail
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    readme.write_text(text)
+    report.update_readme(readme, section, README_BEGIN, README_END)
