@@ -65,10 +65,13 @@ def frame(position: int, type_: str, payload: str) -> bytes:
     return f"id: {position}\nevent: {type_}\ndata: {payload}\n\n".encode()
 
 
-def feed_item(row: Any) -> str:
-    """An outbox row as the feed shows it (``GET /v1/events``), as JSON."""
+def feed_item(row: Any, data: dict[str, Any] | None = None) -> str:
+    """An outbox row as the feed shows it (``GET /v1/events``), as JSON (``data``: its
+    ``data`` already parsed)."""
+    if data is None:
+        data = json.loads(row["data"])
     return EventRead(
-        id=row["id"], type=row["type"], occurred_at=row["occurred_at"], data=json.loads(row["data"])
+        id=row["id"], type=row["type"], occurred_at=row["occurred_at"], data=data
     ).model_dump_json()
 
 
@@ -83,7 +86,6 @@ class Stream:
     closed: str | None = None  # why it is to end: overflow, erased, shutdown, gone
     counts: dict[str, int] | None = None  # the badge's numbers, as last read for the member
     counts_fresh: bool = False  # ``counts`` changed since the writer looked
-    sent: int = 0  # the last feed position sent
     deadline: float | None = None  # loop time its token expires at
     written_at: float = 0.0  # loop time of its last write
     heartbeat_due: bool = False
@@ -133,7 +135,6 @@ class Hub:
         # What /metrics shows.
         self.delivered = 0  # frames queued for a client
         self.cut: dict[str, int] = {}
-        self.wakeups = 0
         self._wake = asyncio.Event()
         self._publish_due = True  # an event was written since the hub last published
         self._counts_for: set[int] = set()  # members whose badge to read at the next wake-up
@@ -340,7 +341,6 @@ class Hub:
         """Publish what committed (when an event was written since the last time: a wake-up
         by another process's publication only reads), then hand out every event after the
         hub's position."""
-        self.wakeups += 1
         if self.position is None:
             self.stand_at(await self.newest())
         position = self.position
@@ -364,23 +364,23 @@ class Hub:
         type_ = row["type"]
         audience = row["audience"]
         members = self.members
-        data: bytes | None = None
+        data: dict[str, Any] = json.loads(row["data"])
         targets: list[Stream] = list(self.services)
         for member in audience:
             streams = members.get(member)
             if streams:
                 targets.extend(streams)
         if targets:
-            data = frame(row["position"], type_, feed_item(row))
+            framed = frame(row["position"], type_, feed_item(row, data))
             for stream in targets:
-                if stream.push(row["position"], data):
+                if stream.push(row["position"], framed):
                     self.delivered += 1
         if type_.startswith("invitation."):
-            invitee = json.loads(row["data"]).get("invitee_id")
+            invitee = data.get("invitee_id")
             if isinstance(invitee, int) and invitee in members:
                 self._counts_due(invitee)
         elif type_ == "member.erased":
-            erased = json.loads(row["data"]).get("member_id")
+            erased = data.get("member_id")
             for stream in list(members.get(erased, ())) if isinstance(erased, int) else ():
                 stream.close("erased")
 

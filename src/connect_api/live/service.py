@@ -130,8 +130,6 @@ async def open_stream(
     the hub, resuming after ``after`` (``None``: from now on)."""
     if everything:
         require_admin(principal)
-    elif await members.received_counts(ctx.db, principal.member_id, ctx.clock.now()) is None:
-        raise member_gone()
     member_id = None if everything else principal.member_id
     stream = hub.open(member_id)
     try:
@@ -141,6 +139,14 @@ async def open_stream(
         hub.stand_at(newest)
         if after is not None:
             await _check_position(ctx, after)
+        # The badge, read after registering: a change after this read reaches the stream
+        # (and the hub reads the badge again); none: the member is gone.
+        counts = None
+        if member_id is not None:
+            found = await members.received_counts_of(ctx.db, [member_id], ctx.clock.now())
+            counts = found.get(member_id)
+            if counts is None:
+                raise member_gone()
     except BaseException:
         hub.release(stream)
         raise
@@ -151,17 +157,12 @@ async def open_stream(
             return list(await ctx.db.fetch_primary(events.EVERY_AFTER, since, PAGE))
         return list(await ctx.db.fetch_primary(events.MEMBERS_AFTER, since, PAGE, member_id))
 
-    async def counts() -> dict[str, int] | None:
-        assert member_id is not None
-        row = await members.received_counts(ctx.db, member_id, ctx.clock.now())
-        return None if row is None else dict(row)
-
     return EventStream(
         hub,
         stream,
         after=start,
         replay=replay,
-        counts=None if member_id is None else counts,
+        counts=counts,
         deadline=ends_at(principal.expires_at, ctx.clock.now().timestamp()),
     )
 

@@ -39,7 +39,6 @@ MEDIA_TYPE = "text/event-stream"
 ABORT = "connect_api.abort"
 
 Replay = Callable[[int], Awaitable[list[Any]]]
-Counts = Callable[[], Awaitable[dict[str, int] | None]]
 
 _CLOSING = {
     "token_expired": "token_expired",
@@ -64,14 +63,14 @@ class EventStream:
         *,
         after: int,
         replay: Replay,
-        counts: Counts | None,
+        counts: dict[str, int] | None,
         deadline: float | None,
     ) -> None:
         self.hub = hub
         self.stream = stream
         self.after = after
         self.replay = replay
-        self.counts = counts
+        self.counts = counts  # the member's badge as the stream opened (none: a service's)
         stream.deadline = deadline  # the hub ends the stream then
         settings = hub.settings
         self.stall = settings.stream_stall_seconds
@@ -140,14 +139,9 @@ class EventStream:
                 last = rows[-1]["position"]
             if len(rows) < PAGE:
                 break
-        stream.sent = last
-        shown: dict[str, int] | None = None
-        if self.counts is not None:
-            shown = await self.counts()
-            if shown is None:
-                stream.close("erased")
-            else:
-                await self._write(send, frame(last, "counts", json.dumps(shown)))
+        shown = self.counts
+        if shown is not None:
+            await self._write(send, frame(last, "counts", json.dumps(shown)))
         while stream.closed is None:
             await stream.ready.wait()
             if stream.closed is not None:
@@ -155,7 +149,7 @@ class EventStream:
             fresh = [(position, data) for position, data in stream.take() if position > last]
             body = b"".join(data for _, data in fresh)
             if fresh:
-                stream.sent = last = fresh[-1][0]
+                last = fresh[-1][0]
             if stream.counts_fresh:
                 stream.counts_fresh = False
                 counts = stream.counts

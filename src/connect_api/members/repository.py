@@ -66,8 +66,7 @@ FROM members m
 WHERE m.id = $1
 """  # noqa: S608 - constants of this module
 
-# The badge alone (the live streams' `counts` event), of one member or of many at once.
-_COUNTS = f"SELECT {_RECEIVED} FROM members m WHERE m.id = $1"  # noqa: S608 - constants
+# The badge alone (the live streams' `counts` event), of many members at once.
 _COUNTS_OF = f"SELECT m.id, {_RECEIVED} FROM members m WHERE m.id = ANY ($1::bigint[])"  # noqa: S608
 # "I have looked at my inbox up to now": never moved back; the members' streams are told.
 _SEEN = f"""
@@ -377,18 +376,11 @@ async def delete(session: AsyncSession, member_id: int) -> None:
     await session.execute(sa_delete(IdempotencyKey).where(IdempotencyKey.member_id == member_id))
 
 
-async def received_counts(db: Database, member_id: int, now: datetime) -> asyncpg.Record | None:
-    """The member's badge numbers (``pending_received``, ``unseen_received``) on the primary;
-    ``None``: no such member."""
-    rows = await db.fetch_primary(_COUNTS, member_id, now)
-    return rows[0] if rows else None
-
-
 async def received_counts_of(
     db: Database, member_ids: list[int], now: datetime
 ) -> dict[int, dict[str, int]]:
-    """:func:`received_counts` of many members in one statement, by member id (an erased
-    member is not in it)."""
+    """The badge's numbers (``pending_received``, ``unseen_received``) of each member, in one
+    statement on the primary, by member id (an erased member is not in it)."""
     rows = await db.fetch_primary(_COUNTS_OF, member_ids, now)
     return {
         row["id"]: {
