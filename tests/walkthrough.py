@@ -1,4 +1,5 @@
-"""The README's walk-through as a script, so that it cannot drift from the service.
+"""The walk-through of docs/getting-started.md as a script, so that it cannot drift from the
+service.
 
 Its ```sh blocks run in order in one bash process (variables carry over, as in a terminal),
 each must exit 0, and each output is compared with the sample shown after it: for an ```http
@@ -10,7 +11,7 @@ By hand, with `make run` running, from the project directory:
 
     .venv/bin/python -m tests.walkthrough            # or: ... -m tests.walkthrough http://host:port
 
-(on a fresh database: it creates the members the README shows). tests/test_readme.py runs it
+(on a fresh database: it creates the members the page shows). tests/test_docs.py runs it
 against a `serve` of its own.
 """
 
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "getting-started.md"
 SECTION = "## Walk-through: invite → accept"
 DEFAULT_API = "http://127.0.0.1:8000"
 _MARK = "@@walkthrough-step-status@@"
@@ -37,8 +38,8 @@ class Step:
     sample: str | None = None
 
 
-def steps(readme: str | None = None) -> list[Step]:
-    text = readme if readme is not None else README.read_text()
+def steps(page: str | None = None) -> list[Step]:
+    text = page if page is not None else PAGE.read_text()
     section = text.split(SECTION, 1)[1].split("\n## ", 1)[0]
     out: list[Step] = []
     for lang, body in re.findall(r"^```(\w*)\n(.*?)^```", section, re.S | re.M):

@@ -1,7 +1,7 @@
 """Every machine ``code`` a problem document can carry: one closed list, with its HTTP status and
-what it means. The OpenAPI document publishes it as an enum (clients switch on it), the README's
-Error codes table is checked against it, and a test checks that every refusal the code can raise
-is in it."""
+what it means. The OpenAPI document publishes it as an enum (clients switch on it), the API
+guide's error codes table (docs/api.md) is checked against it, and a test checks that every
+refusal the code can raise is in it."""
 
 from __future__ import annotations
 

@@ -376,7 +376,7 @@ def _preview_names(candidate: str, candidate_count: str) -> str:
 # walk, which stops at the third. Counting every candidate's mutuals live was the cost of the
 # read for a member at the cap, whose best candidates are the other hubs: 25 merge-joins of two
 # 30,000-connection ranges, 100-125 ms of the statement (prepared, generic plan, 100,000
-# members); with the walk stopping at three, see the README.
+# members); with the walk stopping at three, see docs/concepts.md.
 SUGGESTIONS = """
 WITH me AS MATERIALIZED (
     SELECT m.id, m.connection_count, s.version, s.computed_at
