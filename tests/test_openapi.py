@@ -521,3 +521,27 @@ def test_the_document_passes_the_openapi_linter(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "warning" not in (out.stdout + out.stderr).lower().replace("deprecation warning", "")
+
+
+def test_the_docs_say_how_to_get_a_token_and_the_command_works(app: FastAPI) -> None:
+    """Swagger UI's Authorize asks for a token: the description above it and the scheme's own
+    say how to get one, and the command they give mints a token the service accepts."""
+    from connect_api.kit.auth import TokenService
+    from connect_api.kit.config import Settings
+    from tests.test_cli import _cli
+
+    doc = app.openapi()
+    description = doc["info"]["description"]
+    scheme = doc["components"]["securitySchemes"]["bearer"]["description"]
+    assert "**Authorize**" in description and "POST /demo/token" in description
+    command = re.compile(r"`\.venv/bin/connect-api (token [^`]+)`")
+    commands = [command.findall(text) for text in (description, scheme)]
+    assert commands[0] and commands[0] == commands[1], commands
+    secret = "s" * 64
+    out = _cli(
+        *commands[0][0].split(),
+        env={"CONNECT_API_JWT_SECRET": secret, "CONNECT_API_DATABASE_URL": "postgresql://h/d"},
+    )
+    assert out.returncode == 0, out.stderr
+    tokens = TokenService(Settings(database_url="postgresql://h/d", jwt_secret=secret), secret)
+    assert tokens.decode(out.stdout.strip()).member_id == 1

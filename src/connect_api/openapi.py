@@ -16,7 +16,16 @@ The service behind a professional network's **Connect button**: invitations with
 note, connections, and the rules around them (connection cap, cooldowns, anti-spam throttles,
 restrictions).
 
-* Authenticate with `Authorization: Bearer <JWT>`; `sub` is your member id.
+* Authenticate with `Authorization: Bearer <JWT>`; `sub` is your member id. To try the API
+  here, get a token and paste it under **Authorize**:
+  * on the machine that runs the service, from its project directory:
+    `.venv/bin/connect-api token --member 1` (`--admin` adds the `admin` scope; `--hours`
+    sets how long it lives);
+  * with the demo on (the embedded database, a browser on the same machine): the demo page
+    at `/demo` mints a one-hour member token when you pick a member, from
+    `POST /demo/token` with `{"member_id": 1}`;
+  * in a deployment, your identity provider issues them: JWTs signed with the service's
+    secret or key (`CONNECT_API_JWT_*` settings) with `sub` and `exp`.
 * Errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) `application/problem+json`
   documents with a stable `code` to switch on.
 * Lists are cursor-paginated: pass `next_cursor` back as `cursor` until it is `null`.

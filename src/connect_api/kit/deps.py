@@ -32,11 +32,15 @@ class _BearerPrincipal(HTTPBearer):
         return decoded
 
 
+BEARER_DESCRIPTION = (
+    "A JWT whose `sub` is the member id; scope `admin` for administration. To get "
+    "one for trying the API: `.venv/bin/connect-api token --member 1` on the machine that runs "
+    "the service (from its project directory), or the demo's `POST /demo/token` when the demo "
+    "is on (see the description above)."
+)
+
 get_principal = _BearerPrincipal(
-    auto_error=False,
-    scheme_name="bearer",
-    bearerFormat="JWT",
-    description="A JWT whose `sub` is the member id; scope `admin` for administration.",
+    auto_error=False, scheme_name="bearer", bearerFormat="JWT", description=BEARER_DESCRIPTION
 )
 
 

@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import Receive, Scope, Send
 
 from connect_api.kit.auth import InsufficientScope, Principal, missing_token
-from connect_api.kit.deps import Ctx, CurrentPrincipal
+from connect_api.kit.deps import BEARER_DESCRIPTION, Ctx, CurrentPrincipal
 from connect_api.kit.errors import responses
 from connect_api.live import service
 from connect_api.live.hub import Hub, StreamsAtCapacity, TooManyStreams
@@ -44,7 +44,9 @@ def _stream_response(description: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
-_optional_bearer = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="JWT")
+_optional_bearer = HTTPBearer(
+    auto_error=False, scheme_name="bearer", bearerFormat="JWT", description=BEARER_DESCRIPTION
+)
 
 LastEventId = Annotated[
     str | None,
