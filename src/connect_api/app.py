@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -31,6 +33,8 @@ from connect_api.kit.listener import Listener
 from connect_api.kit.metrics import Metrics
 from connect_api.kit.ratelimits import RateLimits
 from connect_api.kit.startup import open_context
+from connect_api.kit.tracing import OFF as TRACING_OFF
+from connect_api.kit.tracing import start as start_tracing
 from connect_api.live.hub import Hub
 from connect_api.live.router import router as live_router
 from connect_api.members.router import router as members_router
@@ -40,6 +44,9 @@ from connect_api.ops.router import router as ops_router
 from connect_api.relationships.router import router as relationships_router
 from connect_api.webhooks.router import router as webhooks_router
 from connect_api.worker import background
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
 
 log = logging.getLogger("connect_api")
 
@@ -60,14 +67,18 @@ def create_app(
     *,
     clock: Clock | None = None,
     migrate: bool | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
     """Build the app. The database is opened (and, embedded, started) in the lifespan.
 
     ``migrate``: upgrade the schema on start-up. Default: yes with the embedded database;
     with ``DATABASE_URL`` the service instead refuses a schema that is not at head.
+    ``tracer_provider``: traces on, with this provider (else as the settings say: see
+    :mod:`connect_api.kit.tracing`). Each process (each of `serve --workers`) builds its own.
     """
     settings = settings or Settings()
     clock = clock or SystemClock()
+    tracing = start_tracing(settings, __version__, provider=tracer_provider)
 
     token = settings.metrics_token
     metrics = Metrics(token.get_secret_value() if token is not None else None)
@@ -108,6 +119,8 @@ def create_app(
                     await ctx.graph.close()
                 if listener is not None:
                     await listener.close()
+                if tracing is not None:
+                    await asyncio.to_thread(tracing.close)  # sends the last spans
 
     app = FastAPIOffline(
         title="connect-api",
@@ -122,6 +135,7 @@ def create_app(
         # any other media type than JSON is 415. Every route needs `Authorization`, so no
         # browser sends such a request across origins without asking first.
         strict_content_type=False,
+        telemetry=TRACING_OFF if tracing is None else tracing.telemetry(),
     )
     app.state.metrics = metrics
     install_error_handlers(app, metrics.refusals)

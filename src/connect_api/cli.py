@@ -27,8 +27,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from connect_api.kit.schema import SchemaNotAtHead
     from connect_api.kit.supervisor import failed_marker, postmaster_alive, refresh_handle
     from connect_api.kit.tokens import jwt_secret
+    from connect_api.kit.tracing import require as require_tracing
 
     _check_keys(settings)
+    require_tracing(settings)  # before the database starts; each worker sets up its own
     host, port = args.host or settings.host, args.port or settings.port
     _check_port(host, port)
 
@@ -560,15 +562,17 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def _startup_failure(exc: BaseException) -> str | None:
-    """One line for the database mistakes people make, or None for anything else."""
+    """One line for the database mistakes people make (and traces asked for that cannot be
+    had), or None for anything else."""
     import socket
 
     from connect_api.kit.schema import SchemaNotAtHead
+    from connect_api.kit.tracing import TracingUnavailable
 
     where = _database_where()
     for e in _chain(exc):
         name = type(e).__name__
-        if isinstance(e, SchemaNotAtHead):
+        if isinstance(e, SchemaNotAtHead | TracingUnavailable):
             return str(e)
         if name == "InvalidCatalogNameError":
             return f"{e} at {where}; create it (`createdb`) or fix DATABASE_URL"

@@ -234,6 +234,13 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         "text", description="`serve`'s log lines: `text`, or `json` (one object a line)."
     )
+    otel_enabled: bool | None = Field(
+        None,
+        description="Traces (OpenTelemetry, the `otel` extra): true, false, or unset (`auto`): "
+        "on when `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or "
+        "`OTEL_TRACES_EXPORTER` (other than `none`) is set. Configured by the standard "
+        "`OTEL_*` variables; `OTEL_SDK_DISABLED=true` turns them off (see Traces).",
+    )
     metrics_token: SecretStr | None = Field(
         None,
         description="When set, `/metrics` needs `Authorization: Bearer <this>`; unset: open.",
@@ -419,7 +426,7 @@ class Settings(BaseSettings):
 
     policy: PolicySettings = Field(default_factory=PolicySettings)
 
-    @field_validator("demo", mode="before")
+    @field_validator("demo", "otel_enabled", mode="before")
     @classmethod
     def _auto(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().lower() in ("", "auto"):

@@ -13,9 +13,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from connect_api.kit import logs
 from connect_api.kit import replicas as read_after
 from connect_api.kit.errors import UriTooLong, problem_response
-from connect_api.kit.logs import accept_request_id, request_id
+from connect_api.kit.logs import accept_request_id, new_request_id, request_id
 from connect_api.kit.metrics import NOT_COUNTED
 from connect_api.kit.overload import unavailable
 from connect_api.kit.replicas import Replicas
@@ -74,7 +75,9 @@ class Edge:
     this order:
 
     1. **Its id**: the client's ``X-Request-ID`` when it is acceptable (see
-       :func:`~connect_api.kit.logs.accept_request_id`) or a new one, echoed in ``X-Request-ID``
+       :func:`~connect_api.kit.logs.accept_request_id`) or a new one (with traces on, the
+       trace id of a trace that starts with the request, see :mod:`connect_api.kit.tracing`),
+       echoed in ``X-Request-ID``
        on every response, refusals included, put in every problem document (``request_id``)
        and in every log line written while the request is served.
     2. **The request target's length**: over ``max_url_bytes``, 414 ``uri_too_long``. The HTTP
@@ -136,7 +139,11 @@ class Edge:
                 header = value.decode("latin-1")
             elif with_read_after and name == b"cookie":
                 cookie = cookie_parser(value.decode("latin-1")).get(read_after.COOKIE, cookie)
-        rid = accept_request_id(given)
+        if given is None and (of_trace := logs.trace_request_id) is not None:
+            # Traces on: a trace that starts here lends the request its id.
+            rid = of_trace(scope["headers"]) or new_request_id()
+        else:
+            rid = accept_request_id(given)
         scope.setdefault("state", {})["request_id"] = rid
         echoed = (b"x-request-id", rid.encode("ascii"))
         token = request_id.set(rid)

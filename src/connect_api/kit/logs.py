@@ -6,12 +6,19 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import Any
 
 # The id of the request this task is serving; ``None`` outside a request (start-up, the
 # background dispatcher and sweep).
 request_id: ContextVar[str | None] = ContextVar("connect_api_request_id", default=None)
+
+# Set while traces are on (connect_api.kit.tracing), else None (one test a record, a request):
+# the current span's trace and span ids, for every log record written under a span; and the
+# request id of a request whose trace starts here (its trace id), from its headers.
+trace_ids: Callable[[], tuple[str, str] | None] | None = None
+trace_request_id: Callable[[Sequence[tuple[bytes, bytes]]], str | None] | None = None
 
 # What a client's own ``X-Request-ID`` may be: up to 128 characters that are safe in a log line,
 # a header and a JSON string. Anything else is replaced by a fresh id.
@@ -40,12 +47,17 @@ _TICKET = re.compile(r"([?&])ticket=[^&#\s]*")
 
 class RequestIdFilter(logging.Filter):
     """Gives every record ``request_id`` (``-`` outside a request), and uvicorn's access lines
-    ``method``, ``path`` and ``status`` of their own, for JSON logs."""
+    ``method``, ``path`` and ``status`` of their own, for JSON logs; with traces on, a record
+    written under a span its ``trace_id`` and ``span_id``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.__dict__.pop("color_message", None)  # uvicorn's, with terminal escapes
         if not hasattr(record, "request_id"):
             record.request_id = request_id.get() or "-"
+        if trace_ids is not None and not hasattr(record, "trace_id"):
+            ids = trace_ids()
+            if ids is not None:
+                record.trace_id, record.span_id = ids
         args = record.args
         if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
             path = args[2]
@@ -66,7 +78,8 @@ def log_config(level: str, fmt: str) -> dict[str, Any]:
     """A :func:`logging.config.dictConfig` document for uvicorn's loggers and the app's: one
     stream handler on stderr, every record with its request id. ``fmt`` is ``text`` or
     ``json`` (one JSON object a line: ``level``, ``logger``, ``message``,
-    ``request_id``, for access lines ``method``, ``path``, ``status``, and ``time``)."""
+    ``request_id``, for access lines ``method``, ``path``, ``status``, and ``time``; with
+    traces on, ``trace_id`` and ``span_id`` under a span)."""
     formatter: dict[str, Any]
     if fmt == "json":
         formatter = {
