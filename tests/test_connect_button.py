@@ -1,7 +1,9 @@
 """The reference Connect button (`/static/connect-button.js`) and the demo page (`/demo`), in a
 real headless Chromium (Debian's, driven by Playwright), against the service on a real port.
 
-Screenshots of each state land in tests/artifacts/connect-button/ (ignored by git)."""
+Screenshots of each state land in tests/artifacts/connect-button/ (ignored by git); those of the
+docs (the invitee's page at 390 and 1280 px, in English and French) in pytest's tmp_path, and in
+$CONNECT_API_SCREENSHOTS_DIR too when it is set (docs/img/ holds a set)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from fastapi import FastAPI
 from connect_api.app import create_app
 from connect_api.kit.clock import ManualClock
 from connect_api.kit.config import PolicySettings, Settings
+from tests.a11y import axe_version, axe_violations, describe_violations, horizontal_overflow
 from tests.helpers import Api, missing_tool, problem
 
 ARTIFACTS = Path(__file__).parent / "artifacts" / "connect-button"
@@ -402,7 +405,7 @@ async def test_the_button_in_a_browser(api: Api, settings: Settings, clock: Manu
         await expect(button(ben).locator(".mutual")).to_have_text(
             "Max, Mia and 1 other mutual connection"
         )
-        await expect(button(ben).locator(".degree")).to_have_text("· 2nd")
+        await expect(button(ben).locator(".degree [aria-hidden]")).to_have_text("· 2nd")
         await expect(button(mutuals[0])).to_have_attribute("state", "message")
         await expect(button(cleo).locator(".mutual")).to_be_hidden()
 
@@ -469,7 +472,7 @@ async def test_the_button_in_a_browser(api: Api, settings: Settings, clock: Manu
         await expect(button(ana).get_by_role("status")).to_have_text(
             "You're now connected to Ana Arbor."
         )
-        await expect(button(ana).locator(".degree")).to_have_text("· 1st")
+        await expect(button(ana).locator(".degree [aria-hidden]")).to_have_text("· 1st")
         await page.screenshot(path=ARTIFACTS / "05-ben-connected.png", full_page=True)
         await button(ana).get_by_role("button", name="Message").click()
         await expect(page.locator("#toast")).to_contain_text("the conversation with Ana Arbor")
@@ -714,3 +717,412 @@ async def test_the_live_button_in_two_browsers(
         assert errors == [], errors
         await browser.close()
     await api.assert_consistent()
+
+
+# --- for everyone: names, notes, narrow screens, languages, axe -------------------------------
+
+PHONE_WIDTHS = (360, 390)
+
+
+def _axe() -> None:
+    """axe-core, as axe-playwright-python bundles it: a skip outside CI when it is missing."""
+    try:
+        import axe_playwright_python  # noqa: F401
+    except ImportError:
+        missing_tool(
+            "axe-playwright-python is not installed (pip install -e '.[dev]')",
+            "the accessibility test",
+        )
+
+
+def _screenshot_dirs(tmp_path: Path) -> list[Path]:
+    """pytest's tmp_path, and $CONNECT_API_SCREENSHOTS_DIR when set."""
+    dirs = [tmp_path / "screenshots"]
+    if os.environ.get("CONNECT_API_SCREENSHOTS_DIR"):
+        dirs.append(Path(os.environ["CONNECT_API_SCREENSHOTS_DIR"]))
+    for folder in dirs:
+        folder.mkdir(parents=True, exist_ok=True)
+    return dirs
+
+
+async def test_the_button_for_everyone(
+    api: Api, settings: Settings, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Every button names its person; degrees read as words; the invitee reads the note; the
+    demo holds from 360 px up, its cards keep their own heights and its header's counts follow
+    an Accept; axe-core finds no WCAG 2.1 A/AA violation in any state (in the component's
+    shadow DOM too), in English or in French."""
+    chromium = _chromium()
+    _axe()
+    from playwright.async_api import async_playwright, expect
+
+    assert tuple(int(n) for n in axe_version().split(".")[:2]) >= (4, 8), axe_version()
+    shots = _screenshot_dirs(tmp_path)
+    note = "We met at the analytical engines meetup in Leeds — lovely to meet you!"
+    ana = await api.member("Ana Arbor", headline="Analyst")
+    ben = await api.member("Ben Babbage", headline="Engineer of difference engines")
+    cleo = await api.member("Cleo Clarke")
+    dev = await api.member("Dev Dijkstra")
+    mutuals = [await api.member(n) for n in ("Mia Mirzakhani", "Max Planck", "Moe Moser")]
+    for m in mutuals:
+        await api.connect(m, ana)
+        await api.connect(m, ben)
+
+    async with (
+        demo_app(settings, clock) as application,
+        serving(application) as base,
+        async_playwright() as pw,
+    ):
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        note_reads: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on(
+            "request",
+            lambda r: (
+                note_reads.append(r.url) if re.search(r"/v1/invitations/\d+$", r.url) else None
+            ),
+        )
+        audited: dict[str, int] = {}
+
+        def button(member_id: int) -> Any:
+            return page.locator(f'connect-button[member-id="{member_id}"]')
+
+        async def audit(state: str) -> None:
+            """axe-core on the page as it is: no WCAG 2.1 A/AA violation."""
+            found = await axe_violations(page)
+            audited[state] = len(found)
+            assert not found, f"{state}:\n{describe_violations(found)}"
+
+        async def holds_on_phones() -> None:
+            size = page.viewport_size
+            for width in PHONE_WIDTHS:
+                await page.set_viewport_size({"width": width, "height": 844})
+                scroll, viewport = await horizontal_overflow(page)
+                assert scroll <= viewport, (width, scroll, viewport)
+            await page.set_viewport_size(size)
+
+        async def act_as(member_id: int) -> None:
+            if page.url.startswith(base):
+                await page.select_option("#as", str(member_id))
+            else:
+                await page.goto(f"{base}/demo#as={member_id}")
+            await page.wait_for_function(SETTLED, arg=member_id, timeout=10_000)
+
+        async def shoot(name: str, width: int) -> None:
+            await page.set_viewport_size({"width": width, "height": 844 if width < 600 else 800})
+            await page.evaluate("() => window.scrollTo(0, 0)")
+            image = await page.screenshot()
+            for folder in shots:
+                (folder / name).write_bytes(image)
+
+        # Ana's page: every button names its person, no two alike.
+        await act_as(ana)
+        await expect(
+            button(ben).get_by_role("button", name="Connect with Ben Babbage", exact=True)
+        ).to_be_visible()
+        await expect(
+            button(ben).get_by_role("button", name="Follow Ben Babbage", exact=True)
+        ).to_have_attribute("aria-pressed", "false")
+        await expect(
+            button(mutuals[0]).get_by_role("button", name="Message Mia Mirzakhani", exact=True)
+        ).to_be_visible()
+        names = await page.evaluate(
+            """() => [...document.querySelectorAll('connect-button')].flatMap((b) =>
+                [...b.shadowRoot.querySelectorAll('button, a')].map(
+                    (c) => c.getAttribute('aria-label') || c.textContent))"""
+        )
+        assert len(names) >= 12 and len(set(names)) == len(names), names
+        # "· 2nd" to the eye, "2nd-degree connection" to a screen reader; no stray dot.
+        await expect(button(ben).locator(".degree [aria-hidden]")).to_have_text("· 2nd")
+        tree = await button(ben).aria_snapshot()
+        assert "2nd-degree connection" in tree and "·" not in tree, tree
+        assert "Max, Mia and 1 other mutual connection" in tree, tree
+        header = await page.locator("header").aria_snapshot()
+        assert "·" not in header, header
+        # Ana has no invitations: that card is as tall as its words, not as its neighbour.
+        empty = await page.locator("#invitations").bounding_box()
+        beside = await page.locator("#suggestions").bounding_box()
+        assert empty is not None and beside is not None
+        assert empty["y"] == beside["y"], (empty, beside)  # side by side at 1280 px
+        assert empty["height"] < beside["height"] - 20, (empty, beside)
+        await holds_on_phones()
+        await audit("loaded")
+
+        # The note dialog.
+        await button(ben).get_by_role("button", name="Connect with Ben Babbage").click()
+        dialog = button(ben).locator("dialog")
+        await expect(dialog).to_be_visible()
+        await expect(dialog).to_have_accessible_name("Invite Ben Babbage to connect")
+        await dialog.get_by_role("textbox", name="Add a note (optional)").fill(note)
+        await audit("note dialog")
+        await dialog.get_by_role("button", name="Send").click()
+        await expect(button(ben)).to_have_attribute("state", "pending")
+        await expect(
+            button(ben).get_by_role(
+                "button", name="Withdraw your invitation to Ben Babbage", exact=True
+            )
+        ).to_be_visible()
+        await audit("pending")
+
+        # A refusal: the hour's third invitation.
+        for member in (cleo, dev):
+            await button(member).get_by_role("button", name=re.compile("^Connect with")).click()
+            await button(member).locator("dialog").get_by_role("button", name="Send").click()
+        await expect(button(dev).get_by_role("status")).to_contain_text(
+            "You've reached the hourly invitation limit."
+        )
+        await audit("refusal")
+
+        # Ben's page: Ana's note beside Accept and Ignore, which name her; the live badge.
+        await act_as(ben)
+        invitations = page.locator("#invitations")
+        await expect(invitations.locator("connect-button")).to_have_attribute("state", "accept")
+        await expect(button(ana).locator(".note")).to_contain_text(note)
+        accept = button(ana).get_by_role("button", name="Accept Ana Arbor's invitation", exact=True)
+        await expect(accept).to_have_accessible_description(re.compile(re.escape(note)))
+        await expect(
+            button(ana).get_by_role("button", name="Ignore Ana Arbor's invitation", exact=True)
+        ).to_be_visible()
+        assert note_reads == [], note_reads  # the page passed its invitations: no request
+        await expect(page.locator("#badge")).to_have_text("1 new")
+        await expect(page.locator("#me")).to_have_text(
+            re.compile(rf"^Member {ben}\b.*\b3 connections$")
+        )
+        await holds_on_phones()
+        await audit("invitee, note and live badge")
+        await shoot("button-en-1280.png", 1280)
+        await shoot("button-en-390.png", 390)
+
+        # In French, from the picker: the page's words and the buttons'.
+        await page.select_option("#lang", "fr")
+        await expect(page.locator("html")).to_have_attribute("lang", "fr")
+        await expect(page.locator("#invitations h2")).to_have_text("Invitations reçues")
+        await expect(
+            button(ana).get_by_role(
+                "button", name="Accepter l\u2019invitation de Ana Arbor", exact=True
+            )
+        ).to_be_visible()
+        await expect(button(ana).locator(".note")).to_contain_text(f"« {note} »")
+        await expect(page.locator("#badge")).to_have_text("1 nouvelle")
+        await expect(page.locator("#me")).to_have_text(
+            re.compile(rf"^Membre {ben}\b.*\b3 relations$")
+        )
+        await holds_on_phones()
+        await audit("invitee, in French")
+        await shoot("button-fr-390.png", 390)
+        await shoot("button-fr-1280.png", 1280)
+        await page.select_option("#lang", "en")
+        await expect(accept).to_be_visible()
+
+        # Accept: Message names her, and the header counts one more connection.
+        await accept.click()
+        await expect(button(ana)).to_have_attribute("state", "message")
+        await expect(
+            button(ana).get_by_role("button", name="Message Ana Arbor", exact=True)
+        ).to_be_visible()
+        await expect(page.locator("#me")).to_have_text(
+            re.compile(rf"^Member {ben}\b.*\b4 connections$")
+        )
+        await audit("accepted")
+
+        # A button with show-note whose invitation the page did not pass reads it, once.
+        clock.advance(seconds=1)
+        r = await api.invite(cleo, ben, "Hello from Cleo")
+        assert r.status_code == 201, r.text
+        cleos = button(cleo).first
+        await expect(cleos).to_have_attribute("state", "accept", timeout=LIVE_MS)
+        await cleos.evaluate("(b) => b.setAttribute('show-note', '')")
+        await expect(cleos.locator(".note")).to_have_text("Cleo Clarke's note: “Hello from Cleo”")
+        assert [urlsplit(u).path for u in note_reads] == [f"/v1/invitations/{r.json()['id']}"]
+        await expect(page.locator("#badge")).to_have_text("1 new", timeout=LIVE_MS)
+        await audit("second invitation, its note read")
+        assert errors == [], errors
+        await browser.close()
+
+    assert all(count == 0 for count in audited.values()), audited
+    for name in ("button-en-390.png", "button-en-1280.png", "button-fr-390.png"):
+        assert (shots[0] / name).stat().st_size > 10_000, name
+
+
+async def test_the_buttons_words_come_from_a_messages_table(
+    api: Api, settings: Settings, clock: ManualClock
+) -> None:
+    """English, French and German ship, each with every message; a page adds a language or
+    replaces words; plurals follow Intl.PluralRules (Polish's few and many too); refusals, dates
+    and numbers are said in the locale; the demo opens in the language its address asks for."""
+    chromium = _chromium()
+    _axe()
+    from playwright.async_api import async_playwright, expect
+
+    ana = await api.member("Ana Arbor")
+    ben = await api.member("Ben Babbage")
+    async with (
+        demo_app(settings, clock) as application,
+        serving(application) as base,
+        async_playwright() as pw,
+    ):
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(f"{base}/demo#as={ana}&lang=de")
+        await page.wait_for_function(SETTLED, arg=ana, timeout=10_000)
+        ben_button = page.locator(f'connect-button[member-id="{ben}"]')
+
+        # The demo in German, from its address: the page's words and the buttons'.
+        await expect(page.locator("html")).to_have_attribute("lang", "de")
+        await expect(page.locator("#lang")).to_have_value("de")
+        await expect(page.locator("#everyone h2")).to_have_text("Weitere Mitglieder")
+        await expect(
+            ben_button.get_by_role("button", name="Mit Ben Babbage vernetzen", exact=True)
+        ).to_be_visible()
+        assert await ben_button.evaluate("(b) => b.shadowRoot.querySelector('.body').lang") == "de"
+        found = await axe_violations(page)
+        assert not found, describe_violations(found)
+
+        # Every language has every message; a plural one has `other` and only its own forms.
+        languages, gaps = await page.evaluate(
+            """() => {
+                const table = ConnectButton.messages;
+                const gaps = [];
+                for (const [lang, words] of Object.entries(table)) {
+                    const forms = new Intl.PluralRules(lang).resolvedOptions().pluralCategories;
+                    for (const [key, english] of Object.entries(table.en)) {
+                        const said = words[key];
+                        if (said == null || typeof said !== typeof english) {
+                            gaps.push(lang + ':' + key);
+                        }
+                        else if (typeof said === 'object' && (!('other' in said)
+                                 || Object.keys(said).some((form) => !forms.includes(form)))) {
+                            gaps.push(lang + ':' + key + ' forms');
+                        }
+                    }
+                }
+                return [Object.keys(table).sort(), gaps];
+            }"""
+        )
+        assert languages == ["de", "en", "fr"] and gaps == [], (languages, gaps)
+
+        async def say(key: str, values: dict[str, Any], locale: str) -> str:
+            said: str = await page.evaluate(
+                "([k, v, l]) => ConnectButton.say(k, v, l)", [key, values, locale]
+            )
+            return said
+
+        two = {"a": "Max", "b": "Mia"}
+        assert await say("mutualTwoAndOthers", {**two, "count": 1}, "en") == (
+            "Max, Mia and 1 other mutual connection"
+        )
+        assert await say("mutualTwoAndOthers", {**two, "count": 12}, "en") == (
+            "Max, Mia and 12 other mutual connections"
+        )
+        assert await say("mutualTwoAndOthers", {**two, "count": 1}, "fr") == (
+            "Max, Mia et 1 autre relation en commun"
+        )
+        assert await say("mutualTwoAndOthers", {**two, "count": 12}, "fr-CA") == (
+            "Max, Mia et 12 autres relations en commun"
+        )
+        assert await say("mutualTwoAndOthers", {**two, "count": 12}, "de") == (
+            "Max, Mia und 12 weitere gemeinsame Kontakte"
+        )
+        # Numbers in the locale's digits.
+        assert await say("mutualCount", {"count": 1200}, "en") == "1,200 mutual connections"
+        assert await say("mutualCount", {"count": 1200}, "de") == "1.200 gemeinsame Kontakte"
+        assert await say("mutualCount", {"count": 1200}, "fr") == "1\u202f200 relations en commun"
+
+        # A language with more plural forms, added by the page; what it lacks is English.
+        await page.evaluate(
+            """() => ConnectButton.addMessages('pl', {charactersLeft: {
+                one: 'Został {count} znak', few: 'Zostały {count} znaki',
+                many: 'Zostało {count} znaków', other: 'Zostało {count} znaku'}})"""
+        )
+        assert [await say("charactersLeft", {"count": n}, "pl") for n in (1, 3, 5, 22, 1.5)] == [
+            "Został 1 znak",
+            "Zostały 3 znaki",
+            "Zostało 5 znaków",
+            "Zostały 22 znaki",
+            "Zostało 1,5 znaku",
+        ]
+        assert await say("connect", {}, "pl") == "Connect"
+
+        # Every refusal in each language, through the table: no English left, nothing unfilled.
+        problems: list[dict[str, Any]] = [
+            {"code": "cooldown_active", "until": "2030-01-02T12:00:00Z"},
+            {"code": "cooldown_active"},
+            {"code": "invitation_throttled"},
+            {"code": "invitation_throttled", "window": "hour"},
+            {"code": "invitation_throttled", "window": "week", "retry_after": 172800},
+            {"code": "too_many_pending_invitations", "limit": 5000},
+            {"code": "member_restricted", "until": "2030-01-02T12:00:00Z"},
+            {"code": "member_restricted"},
+            {"code": "invitation_not_allowed"},
+            {"code": "connection_limit_reached", "limit": 30000, "member_id": ben},
+            {"code": "connection_limit_reached", "limit": 30000, "member_id": ana},
+            {"code": "connection_limit_reached", "member_id": ben},
+            {"code": "already_connected"},
+            {"code": "invitation_pending", "invitation_id": 1},
+            *(
+                {"code": "invitation_not_pending", "invitation_status": status}
+                for status in ("accepted", "declined", "withdrawn", "expired", None)
+            ),
+            {"code": "not_found"},
+            {"code": "cannot_invite_self"},
+            {"code": "cannot_follow_self"},
+            {"code": "message_too_long", "max_length": 300},
+            {"code": "unauthorized"},
+            {"code": "invalid_token"},
+            {"code": "rate_limited", "retry_after": 30},
+            {"code": "rate_limited"},
+            {"code": "idempotency_key_in_use"},
+            {"code": "service_unavailable"},
+            {"code": "database_unavailable"},
+            {"code": "network_error"},
+            {"code": "something_new", "detail": "Said by the service."},
+            {"code": "http_500"},
+        ]
+        said = await page.evaluate(
+            """([problems, id]) => Object.fromEntries(['en', 'fr', 'de'].map((lang) => [lang,
+                problems.map((p) => ConnectButton.describe(p, 'Ben', id, lang))]))""",
+            [problems, ben],
+        )
+        for lang in ("fr", "de"):
+            for problem_, english, theirs in zip(problems, said["en"], said[lang], strict=True):
+                assert theirs != english and not re.search(r"[{}]|_", theirs), (problem_, theirs)
+        assert said["en"][0] == "You can invite Ben again on January 2, 2030."
+        assert said["fr"][0] == "Vous pourrez de nouveau inviter Ben le 2 janvier 2030."
+        assert said["de"][0] == "Sie können Ben am 2. Januar 2030 wieder einladen."
+        assert said["de"][9] == "Ben hat das Limit von 30.000 Kontakten erreicht."
+        assert said["en"][11] == "Ben has reached their limit of connections."
+        assert said["en"][-2] == "Said by the service."
+
+        # configure(): the locale and replaced words redraw every button at once.
+        await page.evaluate(
+            "() => ConnectButton.configure({locale: 'en', messages: "
+            "{connect: 'Link up', connectLabel: 'Link up with {name}'}})"
+        )
+        await expect(
+            ben_button.get_by_role("button", name="Link up with Ben Babbage", exact=True)
+        ).to_have_text("Link up")
+        await page.evaluate("() => ConnectButton.configure({locale: 'fr', messages: null})")
+        await expect(
+            ben_button.get_by_role("button", name="Se connecter avec Ben Babbage", exact=True)
+        ).to_be_visible()
+        # Without a locale, a button speaks the language of its closest `lang`.
+        await page.evaluate(
+            """(id) => { ConnectButton.configure({locale: undefined});
+                const box = document.createElement('div'); box.lang = 'de';
+                const b = document.createElement('connect-button');
+                b.setAttribute('member-id', id); b.setAttribute('member-name', 'Ben Babbage');
+                b.id = 'in-german'; box.append(b); document.body.append(box);
+                document.documentElement.lang = 'fr'; }""",
+            str(ben),
+        )
+        await expect(
+            page.locator("#in-german").get_by_role(
+                "button", name="Mit Ben Babbage vernetzen", exact=True
+            )
+        ).to_be_visible()
+        assert errors == [], errors
+        await browser.close()
