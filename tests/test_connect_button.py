@@ -892,6 +892,9 @@ async def test_the_button_for_everyone(
         )
         await holds_on_phones()
         await audit("invitee, note and live badge")
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await audit("invitee, at 390 px")
+        await page.set_viewport_size({"width": 1280, "height": 800})
         await shoot("button-en-1280.png", 1280)
         await shoot("button-en-390.png", 390)
 

@@ -1190,7 +1190,7 @@
               if (message) {
                 note = h(
                   "p",
-                  { class: "note", id: "note" },
+                  { class: "note", id: "invitation-note" },
                   h("span", { class: "vh" }, this._t("noteFrom") + " "),
                   this._t("note", { note: message }),
                 );
@@ -1200,7 +1200,7 @@
               h(
                 "button",
                 { type: "button", class: "primary", disabled: busy,
-                  "aria-label": this._label("acceptLabel"), "aria-describedby": note ? "note" : null,
+                  "aria-label": this._label("acceptLabel"), "aria-describedby": note ? "invitation-note" : null,
                   onclick: () => this._act("accept", "POST",
                     base + "invitations/" + invitation + "/accept", undefined,
                     this._name ? this._done("accepted") : this._done("acceptedSomeone")) },
