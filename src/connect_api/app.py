@@ -131,7 +131,7 @@ def create_app(
         redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
         generate_unique_id_function=lambda route: route.name,
-        # A body without a Content-Type is read as JSON, on every route (the README says so);
+        # A body without a Content-Type is read as JSON, on every route (docs/api.md says so);
         # any other media type than JSON is 415. Every route needs `Authorization`, so no
         # browser sends such a request across origins without asking first.
         strict_content_type=False,

@@ -376,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="connect-api",
         description="The Connect button service. Settings come from CONNECT_API_* variables "
-        "(and DATABASE_URL); see the README.",
+        "(and DATABASE_URL); see docs/operations.md.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -506,7 +506,7 @@ def _settings() -> Settings:
             + ("" if _secret(err["loc"]) else f" (got {err.get('input')!r})")
             for err in exc.errors()
         )
-        raise StartupError(f"{problems}; fix the setting (see Settings in the README)") from None
+        raise StartupError(f"{problems}; fix the setting (docs/operations.md, Settings)") from None
 
 
 def _check_database_url(settings: Settings) -> None:
