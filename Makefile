@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-# What serving needs (the package alone), and what testing adds (the `test` extra).
+# What serving needs (the package, and the `seed` extra's progress bar for the first hour's
+# `connect-api seed`), and what testing adds (the `test` extra).
 STAMP      = $(VENV)/.installed
 TEST_STAMP = $(VENV)/.installed-test
 DOCS_STAMP = $(VENV)/.installed-docs
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml
 	else echo "==> creating $(VENV) and installing connect-api with its dependencies" \
 	  "(first time only: about 1-2 minutes)"; $(PYTHON) -m venv $(VENV) && touch $(VENV)/.new; fi
 	@$(PIP) --quiet --upgrade pip
-	@$(PIP) --progress-bar off $$(test -f $(VENV)/.new || echo --quiet) -e .
+	@$(PIP) --progress-bar off $$(test -f $(VENV)/.new || echo --quiet) -e '.[seed]'
 	@rm -f $(VENV)/.new
 	@echo "==> $(VENV) is ready to serve"
 	@touch $(STAMP)
