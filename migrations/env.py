@@ -9,6 +9,7 @@ from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
 from connect_api.core.models import Base
+from connect_api.kit import urls
 
 config = context.config
 target_metadata = Base.metadata
@@ -46,8 +47,9 @@ async def _run_async() -> None:
         from connect_api.kit.embedded import start_embedded
 
         settings = Settings()
+        url = urls.engine_url(settings.database_url or start_embedded(settings))
         config.set_main_option(
-            "sqlalchemy.url", (settings.database_url or start_embedded(settings)).replace("%", "%%")
+            "sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%")
         )
     engine = async_engine_from_config(
         config.get_section(config.config_ini_section, {}),

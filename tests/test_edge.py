@@ -473,7 +473,7 @@ async def _database_out_of_reach(application: FastAPI, settings: Settings) -> As
     ctx = application.state.ctx
     good = ctx.db
     nowhere = f"postgresql+asyncpg://postgres@127.0.0.1:{port}/x"
-    ctx.db = Database(make_engine(nowhere, settings), await make_read_pool(nowhere, settings, 0))
+    ctx.db = Database(make_engine(nowhere, settings), await make_read_pool(nowhere, settings))
     try:
         yield
     finally:

@@ -100,7 +100,7 @@ async def test_an_unreachable_database_is_503(
     ctx = _ctx(application)
     good = ctx.db
     nowhere = f"postgresql+asyncpg://postgres@127.0.0.1:{port}/x"
-    ctx.db = Database(make_engine(nowhere, settings), await make_read_pool(nowhere, settings, 0))
+    ctx.db = Database(make_engine(nowhere, settings), await make_read_pool(nowhere, settings))
     try:
         r = await client.get("/v1/me", headers={"Authorization": f"Bearer {api.token(member)}"})
         problem(r, 503, "database_unavailable")  # before: 500 internal_error

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from sqlalchemy.engine import make_url
 from starlette.middleware.cors import CORSMiddleware
 
 from connect_api import __version__, openapi
@@ -25,6 +24,7 @@ from connect_api.follows.router import router as follows_router
 from connect_api.graph.feed import GraphFeed
 from connect_api.groups.router import router as groups_router
 from connect_api.invitations.router import router as invitations_router
+from connect_api.kit import urls
 from connect_api.kit.clock import Clock, SystemClock
 from connect_api.kit.config import Settings
 from connect_api.kit.errors import install_error_handlers
@@ -58,8 +58,7 @@ def _listener(settings: Settings, url: str) -> Listener | None:
         url = settings.listen_database_url
     elif settings.db_pooler == "transaction":
         return None
-    dsn = make_url(url).set(drivername="postgresql")
-    return Listener(dsn.render_as_string(hide_password=False))
+    return Listener(urls.driver_dsn(url))
 
 
 def create_app(
@@ -87,7 +86,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_context(settings, clock, migrate=migrate, metrics=metrics) as ctx:
             app.state.ctx = ctx
-            url = ctx.db.engine.url.render_as_string(hide_password=False)
+            # As configured (every host of a multi-host URL); the engine's own URL names them
+            # in its query, which asyncpg would read as one.
+            url = settings.database_url or ctx.db.engine.url.render_as_string(hide_password=False)
             # One LISTEN connection for the process: the live streams and the graph read model.
             listener = _listener(settings, url)
             hub = Hub(ctx)

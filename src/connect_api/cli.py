@@ -510,14 +510,7 @@ def _settings() -> Settings:
 
 
 def _check_database_url(settings: Settings) -> None:
-    from sqlalchemy import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    def postgres(value: str) -> bool:
-        try:
-            return make_url(value).drivername == "postgresql+asyncpg"
-        except ArgumentError:
-            return False
+    from connect_api.kit.urls import is_postgres as postgres
 
     if settings.database_url is not None and not postgres(settings.database_url):
         raise StartupError(
@@ -591,13 +584,10 @@ def _startup_failure(exc: BaseException) -> str | None:
 
 
 def _database_where() -> str:
-    from sqlalchemy import make_url
+    from connect_api.kit.urls import redacted
 
     url = os.environ.get("CONNECT_API_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
-    try:
-        return make_url(url).render_as_string(hide_password=True) if url else "(embedded)"
-    except Exception:
-        return "DATABASE_URL"
+    return redacted(url) if url else "(embedded)"
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from connect_api.kit.config import Settings
 from connect_api.kit.context import AppContext
 from connect_api.kit.database import Database, make_engine
 from connect_api.kit.metrics import Metrics
+from connect_api.kit.overload import Outage
 from connect_api.kit.startup import open_context
 from connect_api.network import service as network_service
 from connect_api.webhooks import service as webhook_service
@@ -45,7 +46,7 @@ async def background(ctx: AppContext) -> AsyncIterator[None]:
         yield
         return
     engine = make_engine(
-        ctx.db.engine.url.render_as_string(hide_password=False),
+        settings.database_url or ctx.db.engine.url.render_as_string(hide_password=False),
         settings.model_copy(
             update={
                 "db_pool_size": settings.db_background_pool_size,
@@ -83,17 +84,20 @@ async def background(ctx: AppContext) -> AsyncIterator[None]:
 async def _sweep_expired(ctx: AppContext, stop: asyncio.Event) -> None:
     """Mark invitations expired as their time comes (so their events go out), and forget
     idempotency keys past their lifetime."""
+    outage = Outage("expiry sweep", log)
     while not stop.is_set():
+        pause = 0.0
         try:
             while await ctx.db.run(invitation_service.expire_due, ctx) > 0 and not stop.is_set():
                 pass
             await ctx.db.run(idempotency_service.purge_expired, ctx)
             keep = timedelta(hours=ctx.settings.graph_changes_keep_hours)
             await ctx.db.run(graph_repository.prune, ctx.clock.now() - keep)
-        except Exception:
-            log.exception("expiry sweep failed; will retry")
+            outage.ok()
+        except Exception as exc:
+            pause = outage.failed(exc)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), ctx.settings.expiry_sweep_seconds)
+            await asyncio.wait_for(stop.wait(), max(ctx.settings.expiry_sweep_seconds, pause))
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:

@@ -35,11 +35,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
 from connect_api.graph import repository
 from connect_api.graph.model import Graph
 from connect_api.kit import replicas as read_after
+from connect_api.kit import urls
 from connect_api.kit.config import Settings
 from connect_api.kit.context import AppContext
 from connect_api.kit.database import Work
@@ -73,7 +73,7 @@ class GraphFeed:
 
     def __init__(self, settings: Settings, url: str) -> None:
         self.settings = settings
-        self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.dsn = urls.driver_dsn(url)
         self.graph: Graph | None = None
         self.snapshot: str | None = None
         self.lsn = 0  # every commit whose WAL position was read before this is applied

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from connect_api.kit import urls
+
 
 class PolicySettings(BaseSettings):
     """Every number of the product rules (spec section 2). Each is a setting, not a constant."""
@@ -473,15 +475,15 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _asyncpg_url(cls, value: str | None) -> str | None:
-        return _asyncpg(value) if value else None
+        return urls.normalize(value) if value else None
 
     @field_validator("read_database_url", mode="before")
     @classmethod
     def _replica_urls(cls, value: object) -> object:
         if isinstance(value, str):
-            value = [part for part in value.replace(",", " ").split() if part]
+            value = urls.split(value)
         if isinstance(value, list):
-            return [_asyncpg(v) if isinstance(v, str) else v for v in value]
+            return [urls.normalize(v) if isinstance(v, str) else v for v in value]
         return value
 
     @field_validator("trusted_proxies", mode="before")
@@ -531,11 +533,3 @@ class Settings(BaseSettings):
     @property
     def cursor_secret_file(self) -> Path:
         return self.data_dir.resolve() / "cursor-secret"
-
-
-def _asyncpg(url: str) -> str:
-    """A PostgreSQL URL with SQLAlchemy's asyncpg driver named."""
-    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://"):
-        if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
-    return url

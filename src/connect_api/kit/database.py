@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 import asyncpg
-from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from connect_api.kit import replicas as read_after
+from connect_api.kit import urls
 from connect_api.kit.config import Settings
 from connect_api.kit.replicas import Replica, Replicas
 
@@ -92,7 +92,12 @@ def _unnamed() -> str:
 
 
 def make_engine(url: str, settings: Settings) -> AsyncEngine:
-    connect_args: dict[str, Any] = {"server_settings": _session_settings(settings)}
+    # Opening a connection gets the pool's timeout too: a server that does not answer (its
+    # machine gone, a failover under way) costs a request no more than that, then a 503.
+    connect_args: dict[str, Any] = {
+        "server_settings": _session_settings(settings),
+        "timeout": settings.db_pool_timeout,
+    }
     if settings.db_pooler == "transaction":
         connect_args |= {
             "statement_cache_size": 0,  # asyncpg's own cache of named statements
@@ -101,7 +106,7 @@ def make_engine(url: str, settings: Settings) -> AsyncEngine:
             "connection_class": _pooled_connection_class(settings),
         }
     return create_async_engine(
-        url,
+        urls.engine_url(url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
@@ -119,8 +124,11 @@ def _plain_pool(url: str, settings: Settings) -> tuple[str, dict[str, Any]]:
     """The DSN and the connection options of a plain asyncpg pool, set up as the engine's
     connections are: the same session settings; behind a transaction pooler, no statement
     kept prepared and the statement timeout with each ``BEGIN``."""
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    options: dict[str, Any] = {"server_settings": _session_settings(settings)}
+    dsn = urls.driver_dsn(url)
+    options: dict[str, Any] = {
+        "server_settings": _session_settings(settings),
+        "timeout": settings.db_pool_timeout,
+    }
     if settings.db_pooler == "transaction":
         options |= {
             "statement_cache_size": 0,
@@ -134,7 +142,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     cancelled statement is still rolled back by asyncpg itself)."""
 
 
-async def make_read_pool(url: str, settings: Settings, min_size: int = 1) -> asyncpg.Pool:
+async def make_read_pool(url: str, settings: Settings) -> asyncpg.Pool:
     """A plain asyncpg pool for the few reads every page view makes (the button look-up, `me`,
     a profile, a connection list): one prepared statement per request, rows as tuples, no ORM,
     no pre-ping and no reset query between requests. Each such read is one statement, so it
@@ -152,9 +160,12 @@ async def make_read_pool(url: str, settings: Settings, min_size: int = 1) -> asy
     dsn, options = _plain_pool(url, settings)
     if settings.db_pooler != "transaction":
         options["server_settings"]["plan_cache_mode"] = "force_generic_plan"
+    # No floor of open connections: asyncpg keeps a floor by reconnecting in the background,
+    # which while the server is away (a restart, a failover, a replica that is the primary
+    # now) is a traceback in the log every second. Connections open as reads need them.
     pool = await asyncpg.create_pool(
         dsn,
-        min_size=min_size,
+        min_size=0,
         max_size=settings.db_read_pool_size,
         reset=_keep_session,
         **options,
@@ -217,8 +228,13 @@ def _is_retryable(exc: DBAPIError | asyncpg.PostgresError) -> bool:
 
 def _leaves_connection_unfit(exc: BaseException) -> bool:
     """Whether a failure leaves its connection of no use, so it is not lent out again: the
-    server out of reach, or a statement cancelled mid-operation."""
-    return read_after.unreachable(exc) or isinstance(exc, asyncio.CancelledError)
+    server out of reach, a server that is no longer the primary (a failover demoted it while
+    the connection stayed open: 25006, read-only), or a statement cancelled mid-operation."""
+    return (
+        read_after.unreachable(exc)
+        or read_after.sqlstate(exc) == "25006"
+        or isinstance(exc, asyncio.CancelledError)
+    )
 
 
 async def _discard_connection(session: AsyncSession) -> None:
@@ -281,6 +297,7 @@ class Database:
         # timeout comes with its BEGIN (two round trips more than on PostgreSQL itself).
         self.reads_in_transaction = pooler == "transaction"
         self.replicas = replicas
+        self._forgot_at = -float("inf")  # monotonic: when the pools last dropped every connection
         # Called with each statement the hot reads send (tests count them).
         self.statement_hooks: list[Callable[[str], None]] = []
         # Called after each commit whose session noted something in ``session.info`` (the
@@ -323,7 +340,11 @@ class Database:
             else:
                 self._counted("replica")
                 return rows
-        rows = await self._fetch_on(self.reads, sql, args)
+        try:
+            rows = await self._fetch_on(self.reads, sql, args)
+        except Exception as exc:
+            await self._forget_connections(exc)
+            raise
         self._counted("primary")
         return rows
 
@@ -346,6 +367,7 @@ class Database:
                     except BaseException as failed:
                         if _leaves_connection_unfit(failed):
                             await _discard_connection(session)
+                            await self._forget_connections(failed)
                         raise
                 noted = session.info
                 break
@@ -375,6 +397,7 @@ class Database:
                 except BaseException as failed:
                     if _leaves_connection_unfit(failed):
                         conn.terminate()
+                        await self._forget_connections(failed)
                     raise
                 finally:
                     await self.writes.release(conn)
@@ -386,6 +409,26 @@ class Database:
             raise AssertionError("unreachable")
         await self._committed(tx.info)
         return result
+
+    async def _forget_connections(self, failed: BaseException) -> None:
+        """After a failure that says the server is gone or no longer the primary (a restart,
+        a failover): drop every pooled connection to the primary, so that the others, as
+        stale as the one that failed, are not each lent to a request that then fails too.
+        New connections find the primary again (with a multi-host ``DATABASE_URL``, the new
+        one). At most once a second: an outage's failures come in bursts."""
+        if not (read_after.unreachable(failed) or read_after.sqlstate(failed) == "25006"):
+            return  # a cancelled statement spoils its own connection only
+        now = asyncio.get_running_loop().time()
+        if now - self._forgot_at < 1.0:
+            return
+        self._forgot_at = now
+        log.info("dropping the pooled connections to the primary (%s)", type(failed).__name__)
+        with contextlib.suppress(Exception):
+            await self.engine.dispose(close=False)  # checked-out ones end with their requests
+        for pool in (self.reads, self.writes):
+            if pool is not None:
+                with contextlib.suppress(Exception):
+                    await pool.expire_connections()
 
     async def _before_retry(self, exc: DBAPIError | asyncpg.PostgresError, attempt: int) -> bool:
         """Whether a transaction that failed with ``exc`` is run again (a deadlock or a
@@ -460,7 +503,11 @@ class Database:
             else:
                 self._counted("replica")
                 return result
-        result = await self._read_in(self.sessions, fn, args, kwargs)
+        try:
+            result = await self._read_in(self.sessions, fn, args, kwargs)
+        except Exception as exc:
+            await self._forget_connections(exc)
+            raise
         self._counted("primary")
         return result
 

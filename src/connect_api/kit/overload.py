@@ -3,6 +3,8 @@ answered 503 with ``Retry-After``, never 500."""
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 
 from asyncpg.exceptions import InterfaceError, InternalClientError, PostgresConnectionError
@@ -12,8 +14,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from connect_api.kit.database import PoolExhausted
 
 # Connection exceptions (class 08), the server shutting down or starting (57P01-57P03), too
-# many connections (53300), and a statement cancelled by the statement timeout (57014).
-_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+# many connections (53300), a write on a server that has become a standby (25006: a failover
+# demoted it; the connection is discarded and the next one finds the new primary), and a
+# statement cancelled by the statement timeout (57014).
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300", "25006"}
 _BUSY_SQLSTATES = {"57014"}
 
 
@@ -74,3 +78,40 @@ def unavailable(exc: BaseException) -> Unavailable | None:
         if isinstance(item, DBAPIError) and item.connection_invalidated:
             return DATABASE_UNAVAILABLE
     return None
+
+
+class Outage:
+    """A background loop's failures (the expiry sweep, webhook dispatch, the network refresh,
+    the replica check). The database out of reach (a restart, a failover) is said once as it
+    begins, as a warning with no traceback, and once as it ends, and meanwhile the loop waits
+    longer between tries (doubling up to ``most`` seconds): a failover costs neither a log
+    flood nor a busy loop, and the work resumes on the new primary by itself. Any other
+    failure is logged with its traceback every time: that is a bug."""
+
+    def __init__(self, what: str, logger: logging.Logger, most: float = 5.0) -> None:
+        self.what = what
+        self.log = logger
+        self.most = most
+        self.since: float | None = None
+        self.delay = 0.0
+
+    def failed(self, exc: BaseException) -> float:
+        """Note a failure; how long to wait before the next try, at least."""
+        if unavailable(exc) is None:
+            self.log.error("%s failed; will retry", self.what, exc_info=exc)
+            return 0.0
+        if self.since is None:
+            self.since = time.monotonic()
+            self.log.warning(
+                "%s paused: the database is out of reach (%s); trying again",
+                self.what,
+                type(exc).__name__,
+            )
+        self.delay = min(max(self.delay * 2, 0.2), self.most)
+        return self.delay
+
+    def ok(self) -> None:
+        """Note a success: the end of an outage, if there was one."""
+        if self.since is not None:
+            self.log.warning("%s resumed after %.1f s", self.what, time.monotonic() - self.since)
+            self.since, self.delay = None, 0.0

@@ -88,7 +88,7 @@ async def _open_replicas(settings: Settings, primary: asyncpg.Pool) -> Replicas:
     """The read replicas' pools, opened lazily (a replica that is down at start-up delays
     nothing: it is skipped until a check finds it), and a first check of them all."""
     opened = [
-        Replica(index, await make_read_pool(url, settings, min_size=0), make_engine(url, settings))
+        Replica(index, await make_read_pool(url, settings), make_engine(url, settings))
         for index, url in enumerate(settings.read_database_url, 1)
     ]
     replicas = Replicas(

@@ -49,6 +49,7 @@ from connect_api.graph.model import Graph, rank_second_degree, rank_suggestions
 from connect_api.kit.config import PolicySettings
 from connect_api.kit.context import AppContext
 from connect_api.kit.errors import NotFound, member_gone
+from connect_api.kit.overload import Outage
 from connect_api.kit.pagination import InvalidCursor
 from connect_api.kit.replicas import read_on_primary
 from connect_api.members.access import visible_member
@@ -404,9 +405,11 @@ async def refresh(
 async def run_refresher(ctx: AppContext, stop: asyncio.Event) -> None:
     """`serve`'s (or `worker`'s) background refresh: every ``network_refresh_seconds``, the
     snapshots of members with many connections that are due."""
+    outage = Outage("network refresh", log)
     while not stop.is_set():
         try:
             report = await refresh(ctx, due_only=True, stop=stop)
+            outage.ok()
             if report.members:
                 log.info(
                     "network refresh: %d members in %.1f s (slowest %.1f s)",
@@ -414,7 +417,7 @@ async def run_refresher(ctx: AppContext, stop: asyncio.Event) -> None:
                     report.seconds,
                     report.slowest,
                 )
-        except Exception:
-            log.exception("network refresh failed; will retry")
+        except Exception as exc:
+            outage.failed(exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), ctx.settings.network_refresh_seconds)

@@ -34,6 +34,7 @@ from connect_api.core.models import DeliveryStatus, Webhook, WebhookDelivery
 from connect_api.events import repository as events
 from connect_api.kit.context import AppContext
 from connect_api.kit.errors import NotFound
+from connect_api.kit.overload import Outage, unavailable
 from connect_api.webhooks import repository as webhooks
 from connect_api.webhooks import targets
 from connect_api.webhooks.repository import Claimed
@@ -359,9 +360,17 @@ class Dispatcher:
                 now=self.ctx.clock.now(),
             )
             await settle(self.ctx, claim, outcome)
-        except Exception:
+        except Exception as exc:
             # Left as claimed: retried when its lease ends.
-            log.exception("webhook delivery %d: storing its outcome failed", claim.delivery_id)
+            if unavailable(exc) is not None:  # a restart, a failover: said, not a bug
+                log.warning(
+                    "webhook delivery %d: its outcome was not stored (%s); it is tried again "
+                    "when its lease ends",
+                    claim.delivery_id,
+                    type(exc).__name__,
+                )
+            else:
+                log.exception("webhook delivery %d: storing its outcome failed", claim.delivery_id)
 
     async def wait(self) -> None:
         if self.tasks:
@@ -402,17 +411,20 @@ async def run_dispatcher(ctx: AppContext, stop: asyncio.Event | None = None) -> 
     sleep when there is nothing; on ``stop``, finish what is in flight (briefly) and return."""
     stop = stop or asyncio.Event()
     interval = ctx.settings.webhook_dispatch_seconds
+    outage = Outage("webhook dispatch", log)
     async with make_client(ctx) as client:
         dispatcher = Dispatcher(ctx, client)
         try:
             while not stop.is_set():
                 limit = min(dispatcher.room, BATCH)
                 claimed: list[Claimed] = []
+                pause = 0.0
                 if limit > 0:
                     try:
                         claimed = await dispatcher.claim(limit)
-                    except Exception:
-                        log.exception("webhook dispatch failed; will retry")
+                        outage.ok()
+                    except Exception as exc:
+                        pause = outage.failed(exc)
                 for claim in claimed:
                     dispatcher.start(claim)
                 if limit > 0 and len(claimed) == limit:
@@ -424,7 +436,9 @@ async def run_dispatcher(ctx: AppContext, stop: asyncio.Event | None = None) -> 
                 if limit == 0:
                     waits.append(asyncio.ensure_future(dispatcher.freed.wait()))
                 try:
-                    await asyncio.wait(waits, timeout=interval, return_when="FIRST_COMPLETED")
+                    await asyncio.wait(
+                        waits, timeout=max(interval, pause), return_when="FIRST_COMPLETED"
+                    )
                 finally:
                     for w in waits:
                         w.cancel()
