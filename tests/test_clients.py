@@ -294,14 +294,7 @@ async def test_python_client_installed_live(api: Api, served: str, installed_pyt
     env |= {"API_URL": served, "TOKEN_A": api.token(a), "TOKEN_B": api.token(b)}
 
     def live() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(installed_python), "live.py"],
-            cwd=installed_python.parents[2],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return _live_run([str(installed_python), "live.py"], installed_python.parents[2], env)
 
     run = live()
     assert run.returncode == 0, run.stdout + run.stderr
@@ -312,6 +305,13 @@ async def test_python_client_installed_live(api: Api, served: str, installed_pyt
     assert run.stdout.rstrip().endswith("live run: all steps passed"), run.stdout
 
 
+def _live_run(
+    command: list[str], cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """One run of a client's live flow, from the throwaway project it was installed into."""
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+
 async def test_typescript_client_installed_live(
     api: Api, served: str, installed_typescript: Path
 ) -> None:
@@ -319,14 +319,7 @@ async def test_typescript_client_installed_live(
     env = os.environ | {"API_URL": served, "TOKEN_A": api.token(a), "TOKEN_B": api.token(b)}
 
     def live() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["node", "out/live.mjs"],
-            cwd=installed_typescript,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return _live_run(["node", "out/live.mjs"], installed_typescript, env)
 
     run = live()
     assert run.returncode == 0, run.stdout + run.stderr

@@ -328,6 +328,19 @@ SETTLED = """(id) => document.body.dataset.actingAs === String(id)
              && b.getAttribute('aria-busy') === 'false')"""
 
 
+async def _cast(api: Api, ben_headline: str | None = None) -> tuple[int, int, int, int, list[int]]:
+    """Ana and Ben with three mutual connections, and Cleo and Dev, strangers to all."""
+    ana = await api.member("Ana Arbor", headline="Analyst")
+    ben = await api.member("Ben Babbage", **({"headline": ben_headline} if ben_headline else {}))
+    cleo = await api.member("Cleo Clarke")
+    dev = await api.member("Dev Dijkstra")
+    mutuals = [await api.member(n) for n in ("Mia Mirzakhani", "Max Planck", "Moe Moser")]
+    for m in mutuals:
+        await api.connect(m, ana)
+        await api.connect(m, ben)
+    return ana, ben, cleo, dev, mutuals
+
+
 async def test_the_button_in_a_browser(api: Api, settings: Settings, clock: ManualClock) -> None:
     chromium = _chromium()
     from playwright.async_api import async_playwright, expect
@@ -338,14 +351,7 @@ async def test_the_button_in_a_browser(api: Api, settings: Settings, clock: Manu
     # Ana is the member acting; Ben, Cleo and Dev are in her "Other members"; Max, Mia and Moe
     # are connected to both Ana and Ben. They invited Ana and Ben (and were accepted), so
     # Ana has sent nothing yet this hour.
-    ana = await api.member("Ana Arbor", headline="Analyst")
-    ben = await api.member("Ben Babbage")
-    cleo = await api.member("Cleo Clarke")
-    dev = await api.member("Dev Dijkstra")
-    mutuals = [await api.member(n) for n in ("Mia Mirzakhani", "Max Planck", "Moe Moser")]
-    for m in mutuals:
-        await api.connect(m, ana)
-        await api.connect(m, ben)
+    ana, ben, cleo, dev, mutuals = await _cast(api)
 
     async with (
         demo_app(settings, clock) as application,
@@ -759,14 +765,7 @@ async def test_the_button_for_everyone(
     assert tuple(int(n) for n in axe_version().split(".")[:2]) >= (4, 8), axe_version()
     shots = _screenshot_dirs(tmp_path)
     note = "We met at the analytical engines meetup in Leeds — lovely to meet you!"
-    ana = await api.member("Ana Arbor", headline="Analyst")
-    ben = await api.member("Ben Babbage", headline="Engineer of difference engines")
-    cleo = await api.member("Cleo Clarke")
-    dev = await api.member("Dev Dijkstra")
-    mutuals = [await api.member(n) for n in ("Mia Mirzakhani", "Max Planck", "Moe Moser")]
-    for m in mutuals:
-        await api.connect(m, ana)
-        await api.connect(m, ben)
+    ana, ben, cleo, dev, mutuals = await _cast(api, "Engineer of difference engines")
 
     async with (
         demo_app(settings, clock) as application,
