@@ -48,7 +48,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 CLIENTS = 32
-MEMBERS_PER_CLIENT = 12
+MEMBERS_PER_CLIENT = 18  # 153 pairs a client: enough for the whole run
 KILLS = int(os.environ.get("CONNECT_API_FAILOVER_KILLS", "5"))
 RETRY_FOR = 90.0  # seconds a client keeps retrying one request before it gives up
 
@@ -194,6 +194,7 @@ async def _client(
             load.accepted.add(invitation)
         elif r is not None:
             load.failures.append(f"accept {invitation}: {r.status_code} {r.text[:200]}")
+        await asyncio.sleep(0.02)  # a client's pace, not a flood: the 2 cores run the cluster too
 
 
 @dataclass
@@ -270,7 +271,7 @@ async def _follow_stream(
 async def _check_database(svc: Service, load: Load) -> dict[str, int]:
     """Every acknowledged write is there with exactly its one event; nothing is doubled; the
     rules hold. Read on the current leader."""
-    leader = svc.cluster.wait_leader()
+    leader = await asyncio.to_thread(svc.cluster.wait_leader)
     conn = await asyncpg.connect(
         f"postgresql://postgres@127.0.0.1:{leader.pg_port}/postgres", timeout=10
     )
@@ -388,7 +389,7 @@ async def test_killing_the_primary_under_load_loses_nothing_acknowledged(
         try:
             await asyncio.sleep(3)
             for n in range(KILLS):
-                leader = svc.cluster.wait_leader()
+                leader = await asyncio.to_thread(svc.cluster.wait_leader)
                 # A member writes just before the kill, and reads it back afterwards.
                 reader, invitee = witnesses[2 * n], witnesses[2 * n + 1]
                 r = await http.post(
@@ -403,10 +404,12 @@ async def test_killing_the_primary_under_load_loses_nothing_acknowledged(
                 machine = n % 2 == 0  # the machine dies; else the postmaster alone
                 killed = time.monotonic()
                 if machine:
-                    svc.cluster.kill_machine(leader)
+                    await asyncio.to_thread(svc.cluster.kill_machine, leader)
                 else:
-                    svc.cluster.kill_postmaster(leader)
-                new_leader = svc.cluster.wait_leader(other_than=leader.name if machine else None)
+                    await asyncio.to_thread(svc.cluster.kill_postmaster, leader)
+                new_leader = await asyncio.to_thread(
+                    svc.cluster.wait_leader, other_than=leader.name if machine else None
+                )
                 elected = time.monotonic() - killed
                 await _wait_writable_again(http, svc)
                 # Read-your-writes across the switch: with the position the write was given.
@@ -420,11 +423,13 @@ async def test_killing_the_primary_under_load_loses_nothing_acknowledged(
                 assert seen.status_code == 200, seen.text
                 assert mine in [i["id"] for i in seen.json()["items"]]
                 if machine:
-                    svc.cluster.start_node(leader)  # it comes back, and rejoins (pg_rewind)
+                    await asyncio.to_thread(
+                        svc.cluster.start_node, leader
+                    )  # it comes back, and rejoins (pg_rewind)
                 # The next kill waits for a healthy cluster: two failures closer together
                 # than the replicas can catch up leave no replica Patroni may promote
                 # (`maximum_lag_on_failover`), by design.
-                svc.cluster.wait_streaming(2)
+                await asyncio.to_thread(svc.cluster.wait_streaming, 2)
                 await asyncio.sleep(2)
                 kills.append(
                     {
@@ -509,21 +514,25 @@ async def test_a_planned_switchover_under_load_answers_only_brief_503s(
     service: Service, http: httpx.AsyncClient
 ) -> None:
     svc = service
-    members = await _members(http, svc, 16 * MEMBERS_PER_CLIENT)
-    groups = [members[k * MEMBERS_PER_CLIENT : (k + 1) * MEMBERS_PER_CLIENT] for k in range(16)]
-    svc.cluster.wait_streaming(2)
+    members = await _members(http, svc, 16 * 12)
+    groups = [members[k * 12 : (k + 1) * 12] for k in range(16)]
+    await asyncio.to_thread(svc.cluster.wait_streaming, 2)
     running = await _start_load(http, svc, groups)
     try:
         await asyncio.sleep(2)
-        leader = svc.cluster.wait_leader()
+        leader = await asyncio.to_thread(svc.cluster.wait_leader)
         # In synchronous mode Patroni hands over to the synchronous standby only.
         candidate = svc.cluster.node(
-            next(m["name"] for m in svc.cluster.members() if m.get("role") == "sync_standby")
+            next(
+                m["name"]
+                for m in await asyncio.to_thread(svc.cluster.members)
+                if m.get("role") == "sync_standby"
+            )
         )
         started = time.monotonic()
         answer = await asyncio.to_thread(svc.cluster.switchover, candidate)
         assert answer["status"] == 200, answer
-        new_leader = svc.cluster.wait_leader(other_than=leader.name)
+        new_leader = await asyncio.to_thread(svc.cluster.wait_leader, other_than=leader.name)
         assert new_leader is candidate
         await _wait_writable_again(http, svc)
         await asyncio.sleep(3)
@@ -548,14 +557,14 @@ async def test_the_old_primary_rejoins_and_serves_reads_again(
     """After its machine died and came back, the old primary is a streaming replica again, and
     the service reads from it once it has caught up."""
     svc = service
-    svc.cluster.wait_streaming(2)  # a synchronous standby to promote
-    leader = svc.cluster.wait_leader()
+    await asyncio.to_thread(svc.cluster.wait_streaming, 2)  # a synchronous standby to promote
+    leader = await asyncio.to_thread(svc.cluster.wait_leader)
     index = svc.cluster.nodes.index(leader) + 1  # its replica entry in the service
-    svc.cluster.kill_machine(leader)
-    svc.cluster.wait_leader(other_than=leader.name)
+    await asyncio.to_thread(svc.cluster.kill_machine, leader)
+    await asyncio.to_thread(svc.cluster.wait_leader, other_than=leader.name)
     await _wait_writable_again(http, svc)
-    svc.cluster.start_node(leader)
-    svc.cluster.wait_streaming(2)
+    await asyncio.to_thread(svc.cluster.start_node, leader)
+    await asyncio.to_thread(svc.cluster.wait_streaming, 2)
     assert svc.cluster.psql(leader, "SELECT pg_is_in_recovery()") == "t"
     in_use = f'connect_api_replica_in_use{{replica="{index}"}} 1.0'
     deadline = time.monotonic() + 60
