@@ -106,7 +106,10 @@ class Settings(BaseSettings):
     )
     db_max_overflow: int = Field(10, ge=0, description="Extra connections allowed under load.")
     db_pool_timeout: float = Field(
-        2, gt=0, description="Seconds to wait for a free connection; then 503, `Retry-After`."
+        2,
+        gt=0,
+        description="Seconds to wait for a free connection, and to open a new one; then 503, "
+        "`Retry-After`.",
     )
     db_statement_timeout_ms: int = Field(
         5_000,
