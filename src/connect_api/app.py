@@ -86,9 +86,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_context(settings, clock, migrate=migrate, metrics=metrics) as ctx:
             app.state.ctx = ctx
-            # As configured (every host of a multi-host URL); the engine's own URL names them
-            # in its query, which asyncpg would read as one.
-            url = settings.database_url or ctx.db.engine.url.render_as_string(hide_password=False)
+            url = ctx.db.url
             # One LISTEN connection for the process: the live streams and the graph read model.
             listener = _listener(settings, url)
             hub = Hub(ctx)

@@ -46,7 +46,7 @@ async def background(ctx: AppContext) -> AsyncIterator[None]:
         yield
         return
     engine = make_engine(
-        settings.database_url or ctx.db.engine.url.render_as_string(hide_password=False),
+        ctx.db.url,
         settings.model_copy(
             update={
                 "db_pool_size": settings.db_background_pool_size,
@@ -58,7 +58,10 @@ async def background(ctx: AppContext) -> AsyncIterator[None]:
     )
     # The hot-read pool is the main one's: nothing in the background uses it.
     jobs_ctx = dataclasses.replace(
-        ctx, db=Database(engine, ctx.db.reads, acquire_timeout=30, pooler=settings.db_pooler)
+        ctx,
+        db=Database(
+            engine, ctx.db.reads, acquire_timeout=30, pooler=settings.db_pooler, url=ctx.db.url
+        ),
     )
     stop = asyncio.Event()
     tasks = []

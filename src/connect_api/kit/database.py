@@ -226,15 +226,16 @@ def _is_retryable(exc: DBAPIError | asyncpg.PostgresError) -> bool:
     return code in _RETRYABLE_SQLSTATES
 
 
+def _primary_gone(exc: BaseException) -> bool:
+    """Whether a failure says the primary is out of reach, or is no longer the primary (a
+    failover demoted it while the connection stayed open: 25006, read-only)."""
+    return read_after.unreachable(exc) or read_after.sqlstate(exc) == "25006"
+
+
 def _leaves_connection_unfit(exc: BaseException) -> bool:
     """Whether a failure leaves its connection of no use, so it is not lent out again: the
-    server out of reach, a server that is no longer the primary (a failover demoted it while
-    the connection stayed open: 25006, read-only), or a statement cancelled mid-operation."""
-    return (
-        read_after.unreachable(exc)
-        or read_after.sqlstate(exc) == "25006"
-        or isinstance(exc, asyncio.CancelledError)
-    )
+    primary gone (:func:`_primary_gone`), or a statement cancelled mid-operation."""
+    return _primary_gone(exc) or isinstance(exc, asyncio.CancelledError)
 
 
 async def _discard_connection(session: AsyncSession) -> None:
@@ -284,8 +285,13 @@ class Database:
         pooler: str = "none",
         replicas: Replicas | None = None,
         writes: asyncpg.Pool | None = None,
+        url: str | None = None,
     ) -> None:
         self.engine = engine
+        # The primary's URL as configured, every host of a multi-host one: what a connection
+        # of its own (LISTEN, the graph read model, the background jobs' engine) is opened
+        # with. The engine's URL names those hosts in its query, which asyncpg reads as one.
+        self.url = url or engine.url.render_as_string(hide_password=False)
         self.reads = reads
         # The hot writes' plain transactions; without it (the background worker), they run in
         # a session like every other use case.
@@ -416,7 +422,7 @@ class Database:
         stale as the one that failed, are not each lent to a request that then fails too.
         New connections find the primary again (with a multi-host ``DATABASE_URL``, the new
         one). At most once a second: an outage's failures come in bursts."""
-        if not (read_after.unreachable(failed) or read_after.sqlstate(failed) == "25006"):
+        if not _primary_gone(failed):
             return  # a cancelled statement spoils its own connection only
         now = asyncio.get_running_loop().time()
         if now - self._forgot_at < 1.0:

@@ -66,6 +66,7 @@ async def open_context(
         pooler=settings.db_pooler,
         replicas=replicas,
         writes=await make_write_pool(url, settings),
+        url=url,
     )
     watch = asyncio.create_task(supervisor.run(db)) if supervisor is not None else None
     stop = asyncio.Event()
