@@ -18,6 +18,7 @@ import sys
 import time
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 from bench.scale.__main__ import PROJECT
 from bench.scale.client import Client, Result, closed_loop, open_loop
@@ -29,6 +30,16 @@ from connect_api.kit.clock import SystemClock
 from connect_api.kit.tokens import jwt_secret
 
 QUICK = SeedParams(members=5000, avg_degree=30, hubs=4, groups=None, seed=1, cap=1500)
+
+
+async def quick_network() -> tuple[Path, str, TokenService]:
+    """The quick network of bench-scale (seeded, or reused from .bench-scale/quick): its data
+    directory, how it was had (seeded or reused), and a minter of its members' tokens."""
+    data_dir = (PROJECT / ".bench-scale" / "quick").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    how, _ = await ensure_network(data_dir, QUICK, start_database(data_dir))
+    settings = settings_for(data_dir)
+    return data_dir, how, TokenService(settings, jwt_secret(settings))
 
 
 def _ms(seconds: float) -> str:
@@ -60,12 +71,7 @@ async def _phase(
 
 
 async def run(seconds: float, rate: float) -> int:
-    data_dir = (PROJECT / ".bench-scale" / "quick").resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    url = start_database(data_dir)
-    how, _ = await ensure_network(data_dir, QUICK, url)
-    settings = settings_for(data_dir)
-    tokens = TokenService(settings, jwt_secret(settings))
+    data_dir, how, tokens = await quick_network()
     now = SystemClock().now()
     rng = random.Random(1)
     quiet_member, flooder = 11, 12

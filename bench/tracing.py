@@ -27,15 +27,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from bench.flood import QUICK
-from bench.scale.__main__ import PROJECT
+from bench.flood import QUICK, quick_network
 from bench.scale.client import Client, Result, closed_loop, send_accept
-from bench.scale.network import ensure_network
 from bench.scale.report import render
-from bench.scale.server import free_port, serving, settings_for, start_database
-from connect_api.kit.auth import TokenService
+from bench.scale.server import free_port, serving
 from connect_api.kit.clock import SystemClock
-from connect_api.kit.tokens import jwt_secret
 
 KINDS = ("GET /healthz", "GET /v1/me", "send + accept")
 
@@ -140,12 +136,7 @@ async def _drive(
 
 
 async def run(rounds: int, seconds: float, concurrency: int) -> int:
-    data_dir = (PROJECT / ".bench-scale" / "quick").resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    url = start_database(data_dir)
-    how, _ = await ensure_network(data_dir, QUICK, url)
-    settings = settings_for(data_dir)
-    service_tokens = TokenService(settings, jwt_secret(settings))
+    data_dir, how, service_tokens = await quick_network()
     now = SystemClock().now()
     members = list(range(1, QUICK.members + 1))
     tokens = {m: service_tokens.mint(m, ttl=timedelta(hours=2), now=now) for m in members}
